@@ -1,0 +1,35 @@
+# Quick start: `make run` serves the site on http://127.0.0.1:8000; `make test` runs every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+
+.PHONY: run test check bench-journey clean
+
+# Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine).
+$(STAMP): pyproject.toml
+	@python3 -c "import venv, ensurepip" 2>/dev/null || \
+		(apt-get update -q && apt-get install -y -q python3-venv python3-pip)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	@touch $@
+
+run: $(STAMP)
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	@echo
+	@echo "To review submissions, make a staff user: DEBUG=1 $(PY) manage.py createsuperuser"
+	@echo "Serving on http://127.0.0.1:$(PORT)/"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py check
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

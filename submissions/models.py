@@ -1,0 +1,298 @@
+"""Calls, their questions, and the submissions made to them."""
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+# No 0/O, 1/I/L: a reference is read aloud on the phone and typed from paper.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+
+
+SUBMIT_FIELDS = ["state", "submitted_at", "is_late", "updated_at"]
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def new_draft_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def consent_hash(wording: str) -> str:
+    return hashlib.sha256(wording.encode()).hexdigest()
+
+
+class CallQuerySet(models.QuerySet):
+    def published(self) -> "CallQuerySet":
+        return self.filter(published=True)
+
+    def open_at(self, at: datetime) -> "CallQuerySet":
+        """Published calls taking submissions at `at`: open, or closed but accepting late ones."""
+        on_time = models.Q(closes_at__gt=at - timedelta(minutes=1))
+        late_ok = models.Q(late_policy=Call.LatePolicy.ACCEPT_LATE)
+        return self.published().filter(opens_at__lte=at).filter(on_time | late_ok)
+
+
+class Call(models.Model):
+    class LatePolicy(models.TextChoices):
+        REFUSE = "refuse", "Refuse: the form closes at the deadline"
+        ACCEPT_LATE = "accept_late", "Accept and flag as late"
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(
+        help_text="Shown on the start page. Blank lines separate paragraphs."
+    )
+    asks = models.TextField("what we are asking", blank=True)
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField(
+        "deadline",
+        help_text="Submissions are on time up to the end of this minute, UK time.",
+    )
+    late_policy = models.CharField(
+        max_length=20, choices=LatePolicy.choices, default=LatePolicy.REFUSE
+    )
+    licence_id = models.CharField(max_length=50, default="CC-BY-NC-4.0")
+    licence_name = models.CharField(
+        max_length=200, default="Creative Commons Attribution-NonCommercial 4.0 International"
+    )
+    licence_version = models.CharField(max_length=20, default="4.0")
+    licence_url = models.URLField(default="https://creativecommons.org/licenses/by-nc/4.0/")
+    licence_summary = models.TextField(
+        blank=True, help_text="What the licence allows, in plain words."
+    )
+    consent_wording = models.TextField(
+        help_text="The exact yes/no question asked; its hash is stored with each consent."
+    )
+    consent_version = models.CharField(max_length=20, default="1")
+    credit_promise = models.TextField(blank=True, help_text="How contributors are credited.")
+    privacy_notice = models.TextField(blank=True)
+    contact_email = models.EmailField()
+    notification_emails = models.TextField(
+        blank=True, help_text="Staff addresses told of each new submission, one per line."
+    )
+    max_files = models.PositiveSmallIntegerField(default=5)
+    max_file_size = models.PositiveIntegerField(default=10 * 1024 * 1024, help_text="In bytes.")
+    published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-closes_at", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # The deadline is a whole minute: 23:59 means up to 23:59:59.999999.
+        self.closes_at = self.closes_at.replace(second=0, microsecond=0)
+        super().save(*args, **kwargs)
+
+    @property
+    def closed_from(self) -> datetime:
+        """The first instant that is late."""
+        return self.closes_at + timedelta(minutes=1)
+
+    def is_on_time(self, at: datetime) -> bool:
+        return at < self.closed_from
+
+    def accepts_submissions(self, at: datetime) -> bool:
+        if at < self.opens_at or not self.published:
+            return False
+        return self.is_on_time(at) or self.late_policy == self.LatePolicy.ACCEPT_LATE
+
+    @property
+    def consent_hash(self) -> str:
+        return consent_hash(self.consent_wording)
+
+    @property
+    def notification_list(self) -> list[str]:
+        return [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+
+
+class Question(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField()
+    short_title = models.CharField(max_length=80, help_text="Used in check-answers and exports.")
+    text = models.TextField()
+    help_text = models.TextField(blank=True)
+    max_length = models.PositiveIntegerField(default=5000)
+
+    class Meta:
+        ordering = ["call", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "position"], name="question_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.short_title}"
+
+
+class Theme(models.Model):
+    """A staff-managed tag for grouping submissions during review."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Submission(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    class Credit(models.TextChoices):
+        NAME_AND_ORGANISATION = "name_and_organisation", "My name and organisation"
+        ORGANISATION_ONLY = "organisation_only", "My organisation only"
+        NONE = "none", "Do not credit me publicly"
+
+    class ReviewStatus(models.TextChoices):
+        NEW = "new", "New"
+        IN_REVIEW = "in_review", "In review"
+        SHORTLISTED = "shortlisted", "Shortlisted"
+        INCLUDED = "included", "Included in toolkit"
+        NOT_INCLUDED = "not_included", "Not included"
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="submissions")
+    # The draft is found by this unguessable token, held in the contributor's session.
+    token = models.CharField(max_length=64, unique=True, default=new_draft_token, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    is_late = models.BooleanField("late", default=False)
+
+    # Consent record: the evidence of what was agreed to, and when.
+    consent_licence_id = models.CharField(max_length=50, blank=True)
+    consent_licence_version = models.CharField(max_length=20, blank=True)
+    consent_wording_version = models.CharField(max_length=20, blank=True)
+    consent_wording_sha256 = models.CharField(max_length=64, blank=True)
+    consent_given_at = models.DateTimeField(null=True, blank=True)
+
+    # About you: the credit details.
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    role = models.CharField("role or job title", max_length=200, blank=True)
+    organisation = models.CharField(max_length=200, blank=True)
+    orcid = models.CharField("ORCID iD", max_length=19, blank=True)
+    website = models.URLField("website or social media profile", max_length=500, blank=True)
+    credit_preference = models.CharField(max_length=30, choices=Credit.choices, blank=True)
+
+    # Your evidence: {str(question.id): answer}, and a list of http(s) URLs.
+    answers = models.JSONField(default=dict, blank=True)
+    links = models.JSONField(default=list, blank=True)
+
+    # Review, by staff.
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NEW
+    )
+    reviewer_notes = models.TextField(blank=True)
+    themes = models.ManyToManyField(Theme, blank=True, related_name="submissions")
+    assigned_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_submissions",
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-submitted_at"], name="submission_state_submitted"),
+            models.Index(fields=["call", "state", "review_status"], name="submission_call_review"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"Draft {self.pk}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.state == self.State.SUBMITTED
+
+    def credit_line(self) -> str:
+        """The exact line that would appear in the toolkit's credits."""
+        if self.credit_preference == self.Credit.NAME_AND_ORGANISATION:
+            return ", ".join(part for part in (self.name, self.organisation) if part)
+        if self.credit_preference == self.Credit.ORGANISATION_ONLY:
+            return self.organisation
+        return ""
+
+    def record_consent(self, call: Call, at: datetime) -> None:
+        self.consent_licence_id = call.licence_id
+        self.consent_licence_version = call.licence_version
+        self.consent_wording_version = call.consent_version
+        self.consent_wording_sha256 = call.consent_hash
+        self.consent_given_at = at
+
+    def answered_questions(self, questions) -> list[tuple["Question", str]]:
+        return [(q, self.answers.get(str(q.pk), "")) for q in questions]
+
+    def submit(self, at: datetime | None = None) -> "Submission":
+        """Turn the draft into a submission, once; calling it again changes nothing."""
+        at = at or timezone.now()
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().select_related("call").get(pk=self.pk)
+            if locked.is_submitted:
+                return locked
+            locked.state = self.State.SUBMITTED
+            locked.submitted_at = at
+            locked.is_late = not locked.call.is_on_time(at)
+            for _ in range(10):
+                locked.reference = new_reference()
+                try:
+                    with transaction.atomic():
+                        locked.save(
+                            update_fields=[
+                                "state",
+                                "submitted_at",
+                                "is_late",
+                                "reference",
+                                "updated_at",
+                            ]
+                        )
+                    break
+                except IntegrityError:
+                    continue
+            else:
+                raise IntegrityError("Could not find a free reference after 10 tries")
+        return locked
+
+
+def attachment_key(instance: "Attachment", filename: str) -> str:
+    """A random object key: the contributor's file name never reaches the storage."""
+    return f"attachments/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_key, max_length=200)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "sha256"], name="attachment_unique_per_submission"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
