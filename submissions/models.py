@@ -211,6 +211,7 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
+        permissions = [("export_submissions", "Can export submissions")]
         indexes = [
             models.Index(fields=["state", "-submitted_at"], name="submission_state_submitted"),
             models.Index(fields=["call", "state", "review_status"], name="submission_call_review"),
