@@ -1,10 +1,11 @@
 """The contributor's journey, from the start page to the confirmation."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from .models import Call
+from .models import Attachment, Call
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -26,3 +27,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+@login_required
+@permission_required("submissions.view_submission", raise_exception=True)
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Stream an uploaded file to staff who may view submissions; never a public URL."""
+    attachment = get_object_or_404(Attachment, pk=pk)
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+    )
