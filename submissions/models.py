@@ -242,13 +242,18 @@ class Submission(models.Model):
     def answered_questions(self, questions) -> list[tuple["Question", str]]:
         return [(q, self.answers.get(str(q.pk), "")) for q in questions]
 
-    def submit(self, at: datetime | None = None) -> "Submission":
-        """Turn the draft into a submission, once; calling it again changes nothing."""
+    def submit(self, at: datetime | None = None) -> bool:
+        """Turn the draft into a submission, once. Returns False when it was already submitted.
+
+        The row lock makes a double click or a replayed POST wait, then find it submitted.
+        """
+        from . import emails
+
         at = at or timezone.now()
         with transaction.atomic():
             locked = Submission.objects.select_for_update().select_related("call").get(pk=self.pk)
             if locked.is_submitted:
-                return locked
+                return False
             locked.state = self.State.SUBMITTED
             locked.submitted_at = at
             locked.is_late = not locked.call.is_on_time(at)
@@ -270,7 +275,10 @@ class Submission(models.Model):
                     continue
             else:
                 raise IntegrityError("Could not find a free reference after 10 tries")
-        return locked
+            transaction.on_commit(lambda: emails.send_receipts(locked.pk))
+        for field in [*SUBMIT_FIELDS, "reference"]:
+            setattr(self, field, getattr(locked, field))
+        return True
 
 
 def attachment_key(instance: "Attachment", filename: str) -> str:

@@ -5,4 +5,12 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("staff/files/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("<slug:slug>/", views.start, name="start"),
+    path("<slug:slug>/licence/", views.consent, name="consent"),
+    path("<slug:slug>/licence/declined/", views.declined, name="declined"),
+    path("<slug:slug>/about-you/", views.about, name="about"),
+    path("<slug:slug>/evidence/", views.evidence, name="evidence"),
+    path("<slug:slug>/check-your-answers/", views.check, name="check"),
+    path("<slug:slug>/submitted/", views.confirmation, name="confirmation"),
+    path("<slug:slug>/closed/", views.closed, name="closed"),
 ]

@@ -1,0 +1,255 @@
+"""Forms of the contributor's journey; validation lives here, with a code on every error."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from .models import Call, Question, Submission
+
+# Control characters other than tab, line feed and carriage return: never typed by a person,
+# and they break CSV, email and screen readers downstream.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+ORCID_PATTERN = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
+MAX_LINKS = 20
+http_url = URLValidator(schemes=["http", "https"])
+
+
+def reject_control_characters(value: str, label: str) -> None:
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            f"{label} must not contain control characters; retype it rather than pasting it",
+            code="control_characters",
+        )
+
+
+def orcid_check_digit(base_digits: str) -> str:
+    """ISO 7064 11,2 check character of the first 15 digits of an ORCID iD."""
+    total = 0
+    for digit in base_digits:
+        total = (total + int(digit)) * 2
+    result = (12 - total % 11) % 11
+    return "X" if result == 10 else str(result)
+
+
+def normalise_orcid(raw: str) -> str:
+    value = raw.strip().upper()
+    for prefix in ("HTTPS://ORCID.ORG/", "HTTP://ORCID.ORG/", "ORCID.ORG/"):
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+    match = ORCID_PATTERN.match(value)
+    if not match:
+        raise ValidationError(
+            "Enter your ORCID iD in the format 0000-0002-1825-0097", code="orcid_format"
+        )
+    digits = "".join(match.groups())
+    if orcid_check_digit(digits[:15]) != digits[15]:
+        raise ValidationError(
+            "Enter your ORCID iD exactly as it appears in your ORCID record; "
+            "this one has a mistake in it (its check digit does not match)",
+            code="orcid_checksum",
+        )
+    return "-".join(match.groups())
+
+
+class CleanTextMixin:
+    """Reject control characters in every text field, naming the field."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            try:
+                reject_control_characters(value, self.fields[name].label or name)
+            except ValidationError as error:
+                self.add_error(name, error)
+        return cleaned
+
+
+class ConsentForm(forms.Form):
+    consent = forms.TypedChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select yes if you are happy for your evidence to be shared "
+            "under this licence",
+            "invalid_choice": "Select yes or no",
+        },
+    )
+
+    def __init__(self, *args, call: Call, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].label = call.consent_wording
+
+
+class AboutYouForm(CleanTextMixin, forms.ModelForm):
+    # Longer than the stored iD, so that a pasted https://orcid.org/... link can be trimmed.
+    orcid = forms.CharField(
+        label="ORCID iD (optional)",
+        required=False,
+        max_length=60,
+        help_text="For example, 0000-0002-1825-0097",
+    )
+    website = forms.CharField(
+        label="Website or social media profile (optional)",
+        required=False,
+        max_length=500,
+        help_text="For example, https://www.example.ac.uk/people/jane-smith",
+    )
+
+    class Meta:
+        model = Submission
+        fields = [
+            "name",
+            "email",
+            "role",
+            "organisation",
+            "orcid",
+            "website",
+            "credit_preference",
+        ]
+        labels = {
+            "name": "Full name",
+            "email": "Email address",
+            "role": "Role or job title",
+            "organisation": "Organisation",
+            "orcid": "ORCID iD (optional)",
+            "credit_preference": "How should we credit you in the toolkit?",
+        }
+        help_texts = {
+            "email": "We will send your receipt here. It is never published.",
+            "orcid": "For example, 0000-0002-1825-0097",
+        }
+        widgets = {"credit_preference": forms.RadioSelect}
+        error_messages = {
+            "name": {"required": "Enter your full name"},
+            "email": {
+                "required": "Enter your email address",
+                "invalid": "Enter an email address in the correct format, like name@example.org",
+            },
+            "role": {"required": "Enter your role or job title"},
+            "organisation": {"required": "Enter your organisation"},
+            "credit_preference": {"required": "Select how you would like to be credited"},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "email", "role", "organisation", "credit_preference"):
+            self.fields[name].required = True
+        self.fields["credit_preference"].choices = Submission.Credit.choices
+        self.fields["email"].widget.attrs.update(autocomplete="email", spellcheck="false")
+        self.fields["name"].widget.attrs.update(autocomplete="name")
+        self.fields["organisation"].widget.attrs.update(autocomplete="organization")
+        self.fields["role"].widget.attrs.update(autocomplete="organization-title")
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and field.max_length:
+                field.error_messages["max_length"] = (
+                    f"{field.label.replace(' (optional)', '')} must be "
+                    f"{field.max_length} characters or fewer"
+                )
+
+    def clean_orcid(self) -> str:
+        raw = self.cleaned_data["orcid"]
+        return normalise_orcid(raw) if raw.strip() else ""
+
+    def clean_website(self) -> str:
+        value = self.cleaned_data["website"].strip()
+        if not value:
+            return ""
+        if "://" not in value:
+            value = "https://" + value
+        try:
+            http_url(value)
+        except ValidationError:
+            raise ValidationError(
+                "Enter a web address in the correct format, like https://www.example.org",
+                code="invalid_url",
+            ) from None
+        return value
+
+
+class TextAnswerField(forms.CharField):
+    """Line ends as one character, as the browser counted them against maxlength."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def answer_field_name(question: Question) -> str:
+    return f"answer_{question.pk}"
+
+
+class EvidenceForm(CleanTextMixin, forms.Form):
+    links = forms.CharField(
+        label="Links to examples or resources (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=f"One web address per line, up to {MAX_LINKS}. "
+        "For example, https://www.example.org/report",
+    )
+
+    def __init__(self, *args, questions: list[Question], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        answer_fields = {}
+        for question in questions:
+            answer_fields[answer_field_name(question)] = TextAnswerField(
+                label=question.text,
+                required=False,
+                max_length=question.max_length,
+                widget=forms.Textarea(attrs={"rows": 6}),
+                help_text=f"{question.help_text} You can enter up to "
+                f"{question.max_length:,} characters.".strip(),
+                error_messages={
+                    "max_length": f"Your answer to “{question.short_title}” must be "
+                    f"{question.max_length:,} characters or fewer"
+                },
+            )
+        # Answers first, in the call's order; links last.
+        self.fields = {**answer_fields, "links": self.fields["links"]}
+
+    def clean_links(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["links"].splitlines()]
+        links = [line for line in lines if line]
+        if len(links) > MAX_LINKS:
+            raise ValidationError(f"Enter {MAX_LINKS} links or fewer", code="too_many_links")
+        bad = []
+        for number, link in enumerate(links, start=1):
+            try:
+                http_url(link)
+            except ValidationError:
+                bad.append(str(number))
+        if bad:
+            which = "link" if len(bad) == 1 else "links"
+            raise ValidationError(
+                f"Enter each link as a full web address starting with http:// or https:// "
+                f"(check {which} {', '.join(bad)})",
+                code="invalid_links",
+            )
+        return links
+
+    def clean(self):
+        cleaned = super().clean()
+        names = [answer_field_name(q) for q in self.questions]
+        answered = any(cleaned.get(name, "").strip() for name in names)
+        already_invalid = any(name in self.errors for name in names)
+        if names and not answered and not already_invalid:
+            self.add_error(
+                names[0],
+                ValidationError("Answer at least one question", code="no_answers"),
+            )
+        return cleaned
+
+    def answers(self) -> dict[str, str]:
+        return {
+            str(q.pk): self.cleaned_data[answer_field_name(q)].strip()
+            for q in self.questions
+            if self.cleaned_data[answer_field_name(q)].strip()
+        }
+
+    @classmethod
+    def initial_for(cls, submission: Submission, questions: list[Question]) -> dict[str, str]:
+        initial = {answer_field_name(q): submission.answers.get(str(q.pk), "") for q in questions}
+        initial["links"] = "\n".join(submission.links)
+        return initial
