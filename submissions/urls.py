@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("staff/files/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("<slug:slug>/", views.start, name="start"),
     path("<slug:slug>/licence/", views.consent, name="consent"),

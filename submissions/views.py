@@ -17,6 +17,11 @@ from .models import Attachment, Call, Submission
 SESSION_DRAFTS = "drafts"  # {call slug: draft token}; the token never appears in a URL
 
 
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers: the app answers. Touches no database on purpose."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def home(request: HttpRequest) -> HttpResponse:
     calls = list(Call.objects.open_at(timezone.now()))
     if len(calls) == 1:
@@ -161,8 +166,8 @@ def about(request: HttpRequest, call: Call, submission: Submission, now: datetim
     if request.method == "POST" and form.is_valid():
         form.save()
         return _next_or_check(request, call, "evidence")
-    preview = form.instance if not form.is_bound else submission
-    context = _step_context(call, "about", now, form=form, credit_previews=_previews(preview))
+    # The instance holds what was typed, valid or not: preview that.
+    context = _step_context(call, "about", now, form=form, credit_previews=_previews(submission))
     return render(request, "submissions/about.html", context)
 
 

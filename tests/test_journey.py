@@ -188,3 +188,9 @@ def test_the_evidence_step_shows_each_questions_maximum_length(client, seeded_ca
     page = client.get(url(seeded_call, "evidence")).content.decode()
     assert page.count("You can enter up to 5,000 characters.") == 4
     assert 'maxlength="5000"' in page
+
+
+def test_the_health_check_answers_without_a_session(client, db):
+    response = client.get("/healthz")
+    assert response.content == b"ok"
+    assert "sessionid" not in response.cookies

@@ -35,10 +35,7 @@ We are now looking to develop support for academics who want to engage the publi
 media, and we are keen to hear from you!"""
 
 ASKS = """\
-What excellent practice have we missed? Have you researched the use of social media and have \
-ideas of how to make this work well? Do you have tools to support people wanting to enhance \
-their work in this area? Have you come up with ways of addressing the challenges to engaging in \
-this way? If so please respond to our call for evidence."""
+If you can answer any of these questions, please respond to our call for evidence."""
 
 LICENCE_SUMMARY = """\
 We will share the outputs from this work under a Creative Commons licence (CC BY-NC 4.0): people \
@@ -58,7 +55,7 @@ PRIVACY_NOTICE = """\
 We use your name, email address, role and organisation to contact you about your contribution \
 and, if you ask us to, to credit you in the toolkit. Your email address is never published. \
 Only NCCPE staff reviewing the call can see your submission and files. To see, correct or \
-delete what we hold about you, email the contact address below."""
+delete what we hold about you, email the contact address on this page."""
 
 QUESTIONS = [
     (
