@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 		(apt-get update -q && apt-get install -y -q python3-venv python3-pip)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
 run: $(STAMP)
