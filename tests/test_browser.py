@@ -1,0 +1,72 @@
+"""A real browser, with JavaScript off, walks the journey against a live server."""
+
+import re
+import shutil
+
+import pytest
+
+from submissions.models import Submission
+
+from .journey import ABOUT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(java_script_enabled=False)
+        yield context.new_page()
+        browser.close()
+
+
+def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_server, page):
+    page.goto(f"{live_server.url}/what-works-social-media/")
+    page.get_by_role("button", name="Start now").click()
+
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Continue").click()
+
+    assert "Step 2 of 4" in page.content()
+    page.get_by_role("button", name="Continue").click()  # empty: errors at the fields
+    assert page.title().startswith("Error: About you")
+    assert page.get_by_role("link", name="Enter your full name").is_visible()
+    for field, label in [
+        ("name", "Full name"),
+        ("email", "Email address"),
+        ("role", "Role or job title"),
+        ("organisation", "Organisation"),
+        ("orcid", "ORCID iD (optional)"),
+    ]:
+        # Labels of required fields end in a visually hidden asterisk from crispy-forms.
+        page.get_by_label(re.compile(re.escape(label))).fill(ABOUT[field])
+    page.get_by_label("My name and organisation").check()
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("What excellent practice have we missed?").fill(
+        "Live-tweeting lab days with a question box."
+    )
+    page.get_by_role("button", name="Continue").click()
+
+    assert page.title().startswith("Check your answers")
+    assert "Jane Smith, University of Bristol" in page.content()
+    page.get_by_role("button", name="Accept and send").click()
+
+    assert page.title().startswith("Evidence sent")
+    reference = page.locator(".reference").inner_text().strip()
+    assert re.fullmatch(r"[A-Z2-9]{8}", reference)
+    submission = Submission.objects.get(reference=reference)
+    assert submission.is_submitted
+    assert submission.answers[str(submission.call.questions.first().pk)].startswith("Live-tweeting")
