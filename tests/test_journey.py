@@ -194,3 +194,12 @@ def test_the_health_check_answers_without_a_session(client, db):
     response = client.get("/healthz")
     assert response.content == b"ok"
     assert "sessionid" not in response.cookies
+
+
+def test_the_root_lists_the_calls_when_several_are_open(client, seeded_call):
+    from .factories import make_call
+
+    other = make_call(title="What Works: Podcasts")
+    page = client.get("/").content.decode()
+    assert "What Works: Social Media - call for evidence" in page
+    assert f'href="/{other.slug}/"' in page
