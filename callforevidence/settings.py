@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "submissions.middleware.UploadLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -124,8 +125,39 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Attachments: a private folder outside static/ and any served URL by default; an S3 bucket
+# (private ACL, short-lived presigned downloads) when AWS_STORAGE_BUCKET_NAME is set.
+ATTACHMENTS_ROOT = env_str("ATTACHMENTS_ROOT") or str(BASE_DIR / "private" / "attachments")
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    ATTACHMENTS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            # Unset keys let boto3 find credentials itself (instance role, ~/.aws).
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env_str("AWS_LOCATION"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env_int("ATTACHMENT_URL_EXPIRE", 60),
+            "file_overwrite": False,
+        },
+    }
+else:
+    ATTACHMENTS_STORAGE = {
+        "BACKEND": "submissions.storage.PrivateFileSystemStorage",
+        "OPTIONS": {
+            "location": ATTACHMENTS_ROOT,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": ATTACHMENTS_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -164,6 +196,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "callforevidence@localhost")
 # Upload and request size limits: form fields are small; files stream to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# A request larger than this is refused before its body is read. Keep it above the largest
+# call's max_files x max_file_size (5 x 10 MB by default), plus room for the form fields.
+UPLOAD_MAX_REQUEST_SIZE = env_int("UPLOAD_MAX_REQUEST_SIZE", 60 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = ["submissions.uploads.StreamingUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
+# sweep_files removes the files of drafts untouched for this many days.
+DRAFT_FILES_MAX_AGE_DAYS = env_int("DRAFT_FILES_MAX_AGE_DAYS", 30)
+LOGIN_URL = "admin:login"
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from .models import Call, Question, Submission
+from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name, human_size
 
 # Control characters other than tab, line feed and carriage return: never typed by a person,
 # and they break CSV, email and screen readers downstream.
@@ -253,3 +254,87 @@ class EvidenceForm(CleanTextMixin, forms.Form):
         initial = {answer_field_name(q): submission.answers.get(str(q.pk), "") for q in questions}
         initial["links"] = "\n".join(submission.links)
         return initial
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A list of uploads; each is checked by `check_upload`, not by FileField's own rules."""
+
+    widget = MultipleFileInput
+
+    def to_python(self, data):
+        return [upload for upload in (data or []) if upload]
+
+    def validate(self, value) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+    def bound_data(self, data, initial):
+        return data
+
+    def clean(self, data, initial=None):
+        value = self.to_python(data)
+        self.validate(value)
+        return value
+
+
+class FilesForm(forms.Form):
+    """Files added to a draft; every file is checked, and all are added or none."""
+
+    files = MultipleFileField(label="Add files (optional)", required=False)
+
+    def __init__(self, *args, call: Call, existing: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.call = call
+        self.existing = existing
+        self.fields["files"].help_text = (
+            f"Up to {call.max_files} files, each up to {human_size(call.max_file_size)}: "
+            f"{ALLOWED_LIST}. You can choose several at once, and add more later."
+        )
+
+    def clean_files(self) -> list[CheckedFile]:
+        uploads = self.cleaned_data["files"]
+        room = self.call.max_files - len(self.existing)
+        if len(uploads) > room:
+            if room <= 0:
+                message = (
+                    f"You have already added {self.call.max_files} files, the most you can "
+                    "add; remove one to add another"
+                )
+            else:
+                message = (
+                    f"You can add up to {self.call.max_files} files; you have added "
+                    f"{len(self.existing)}, so choose {room} or fewer"
+                )
+            raise ValidationError(message, code="too_many_files")
+        errors: list[ValidationError] = []
+        checked: list[CheckedFile] = []
+        for upload in uploads:
+            try:
+                checked.append(check_upload(upload, self.call.max_file_size))
+            except ValidationError as error:
+                errors.append(error)
+        seen = {a.sha256: a.original_name for a in self.existing}
+        for item in checked:
+            if item.sha256 in seen:
+                errors.append(
+                    ValidationError(
+                        f"“{display_name(item.name)}” is the same file as "
+                        f"“{display_name(seen[item.sha256])}”, which you have already added",
+                        code="duplicate",
+                    )
+                )
+            seen[item.sha256] = item.name
+        if errors:
+            if len(uploads) > 1:
+                errors.append(
+                    ValidationError(
+                        "No files were added; choose the files again without the ones above",
+                        code="none_added",
+                    )
+                )
+            raise ValidationError(errors)
+        return checked

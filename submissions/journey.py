@@ -21,6 +21,8 @@ STEPS: tuple[Step, ...] = (
     Step("consent", "Licence", lambda s: s.consent_given_at is not None),
     Step("about", "About you", _about_done),
     Step("evidence", "Your evidence", lambda s: any(a.strip() for a in s.answers.values())),
+    # Files are optional: the step is finished as soon as it may be visited.
+    Step("files", "Your files", lambda s: True),
     Step("check", "Check your answers", lambda s: s.is_submitted),
 )
 STEP_NUMBERS = {step.url_name: number for number, step in enumerate(STEPS, start=1)}

@@ -1,10 +1,14 @@
-"""Turn a database outage into a friendly page instead of a server error."""
+"""Request-level guards: a friendly page for a database outage, limits on uploads."""
 
 import logging
+from functools import partial
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+
+from .uploads import StreamingUploadHandler, human_size, parse_keeping_sent_names
 
 logger = logging.getLogger(__name__)
 
@@ -24,3 +28,32 @@ class DatabaseUnavailableMiddleware:
         # Rendered without a RequestContext: the database may be what failed.
         html = render_to_string("503.html")
         return HttpResponse(html, status=503, headers={"Retry-After": "60"})
+
+
+class UploadLimitsMiddleware:
+    """Refuse an over-large request before reading it; stream files to disk, keeping sent names.
+
+    It must come before CsrfViewMiddleware, which reads request.POST and so parses the body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.content_type == "multipart/form-data":
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.UPLOAD_MAX_REQUEST_SIZE:
+                # The body is never read: a 200 MB upload costs nothing but this page.
+                logger.warning("Refused a %d byte request to %s", length, request.path)
+                html = render_to_string(
+                    "413.html", {"limit": human_size(settings.UPLOAD_MAX_REQUEST_SIZE)}
+                )
+                response = HttpResponse(html, status=413)
+                response["Connection"] = "close"
+                return response
+            request.upload_handlers = [StreamingUploadHandler(request)]
+            request.parse_file_upload = partial(parse_keeping_sent_names, request)
+        return self.get_response(request)

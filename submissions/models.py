@@ -1,13 +1,22 @@
 """Calls, their questions, and the submissions made to them."""
 
 import hashlib
+import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
+
+from .storage import get_attachment_storage
+from .uploads import CheckedFile
+
+logger = logging.getLogger(__name__)
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone and typed from paper.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -280,15 +289,55 @@ class Submission(models.Model):
             setattr(self, field, getattr(locked, field))
         return True
 
+    def add_files(self, files: list[CheckedFile]) -> list["Attachment"]:
+        """Store files and record them, all or none; a file never outlives a failed record.
+
+        Raises AttachmentLimitReached past the call's max_files, IntegrityError on a duplicate.
+        """
+        storage = get_attachment_storage()
+        stored: list[str] = []
+        added = []
+        try:
+            with transaction.atomic():
+                # The lock makes the count below hold against a second tab uploading too.
+                locked = Submission.objects.select_for_update().select_related("call")
+                locked = locked.get(pk=self.pk)
+                if locked.attachments.count() + len(files) > locked.call.max_files:
+                    raise AttachmentLimitReached
+                for checked in files:
+                    attachment = Attachment(
+                        submission=self,
+                        original_name=checked.name,
+                        size=checked.size,
+                        content_type=checked.content_type,
+                        sha256=checked.sha256,
+                    )
+                    # The object is written before its row, so a row never points at nothing.
+                    attachment.file.save("upload", checked.upload, save=False)
+                    stored.append(attachment.file.name)
+                    attachment.save()
+                    added.append(attachment)
+        except BaseException:
+            for name in stored:
+                _delete_stored(storage, name)
+            raise
+        return added
+
 
 def attachment_key(instance: "Attachment", filename: str) -> str:
     """A random object key: the contributor's file name never reaches the storage."""
     return f"attachments/{uuid.uuid4().hex}"
 
 
+class AttachmentLimitReached(Exception):
+    """The submission already holds as many files as its call allows."""
+
+
 class Attachment(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_key, max_length=200)
+    file = models.FileField(
+        upload_to=attachment_key, max_length=200, storage=get_attachment_storage
+    )
     original_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=100)
@@ -305,3 +354,23 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("attachment_download", args=[self.pk])
+
+
+@receiver(post_delete, sender=Attachment)
+def _delete_file_after_commit(sender, instance: Attachment, **kwargs) -> None:
+    # A signal, not Attachment.delete(): cascades from a deleted draft never call delete().
+    # After commit, so that a rolled-back delete leaves the record pointing at its file.
+    if instance.file.name:
+        storage, name = instance.file.storage, instance.file.name
+        transaction.on_commit(lambda: _delete_stored(storage, name), robust=True)
+
+
+def _delete_stored(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except Exception:
+        # Left for `manage.py sweep_files` to find; the record is gone either way.
+        logger.exception("Could not delete attachment file %s", name)

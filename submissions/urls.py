@@ -11,6 +11,7 @@ urlpatterns = [
     path("<slug:slug>/licence/declined/", views.declined, name="declined"),
     path("<slug:slug>/about-you/", views.about, name="about"),
     path("<slug:slug>/evidence/", views.evidence, name="evidence"),
+    path("<slug:slug>/files/", views.files, name="files"),
     path("<slug:slug>/check-your-answers/", views.check, name="check"),
     path("<slug:slug>/submitted/", views.confirmation, name="confirmation"),
     path("<slug:slug>/closed/", views.closed, name="closed"),

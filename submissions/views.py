@@ -5,14 +5,19 @@ from datetime import datetime
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
-from .forms import AboutYouForm, ConsentForm, EvidenceForm
+from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
-from .models import Attachment, Call, Submission
+from .models import Attachment, AttachmentLimitReached, Call, Submission
+from .storage import is_s3
+from .uploads import content_disposition
 
 SESSION_DRAFTS = "drafts"  # {call slug: draft token}; the token never appears in a URL
 
@@ -194,9 +199,54 @@ def evidence(
         submission.answers = form.answers()
         submission.links = form.cleaned_data["links"]
         submission.save(update_fields=["answers", "links", "updated_at"])
-        return _next_or_check(request, call, "check")
+        return _next_or_check(request, call, "files")
     context = _step_context(call, "evidence", now, form=form)
     return render(request, "submissions/evidence.html", context)
+
+
+def _files_url(call: Call, return_to: str | None) -> str:
+    url = reverse("files", args=[call.slug])
+    return f"{url}?return_to=check" if return_to == "check" else url
+
+
+@journey_step("files")
+def files(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
+    existing = list(submission.attachments.all())
+    return_to = request.POST.get("return_to") or request.GET.get("return_to")
+    if request.method == "POST" and "remove" in request.POST:
+        remove = request.POST["remove"]
+        if remove.isdigit():
+            # Scoped to this draft: another draft's file id removes nothing.
+            submission.attachments.filter(pk=int(remove)).delete()
+        return redirect(_files_url(call, return_to))
+    form = FilesForm(_posted(request), request.FILES or None, call=call, existing=existing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["files"]:
+                submission.add_files(form.cleaned_data["files"])
+        except AttachmentLimitReached:
+            form.add_error(
+                "files",
+                ValidationError(
+                    f"You can add up to {call.max_files} files; remove one to add another",
+                    code="too_many_files",
+                ),
+            )
+        except IntegrityError:
+            # Another tab added the same file a moment ago; the unique constraint caught it.
+            form.add_error(
+                "files",
+                ValidationError("You have already added one of these files", code="duplicate"),
+            )
+        else:
+            if request.POST.get("action") == "add":
+                return redirect(_files_url(call, return_to))
+            return _next_or_check(request, call, "check")
+        existing = list(submission.attachments.all())
+    context = _step_context(
+        call, "files", now, form=form, attachments=existing, return_to=return_to
+    )
+    return render(request, "submissions/files.html", context)
 
 
 @journey_step("check")
@@ -211,6 +261,7 @@ def check(request: HttpRequest, call: Call, submission: Submission, now: datetim
         now,
         submission=submission,
         answers=submission.answered_questions(questions),
+        attachments=list(submission.attachments.all()),
     )
     return render(request, "submissions/check.html", context)
 
@@ -252,9 +303,32 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("submissions.view_submission", raise_exception=True)
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    """Stream an uploaded file to staff who may view submissions; never a public URL."""
+@require_safe
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A file, for staff who may view submissions: streamed from disk, or a presigned S3 URL.
+
+    Anonymous visitors are sent to log in and others get a 403 before the id is looked up,
+    so a guessed id tells them nothing.
+    """
     attachment = get_object_or_404(Attachment, pk=pk)
-    return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
-    )
+    storage, name = attachment.file.storage, attachment.file.name
+    disposition = content_disposition(attachment.original_name)
+    if is_s3(storage):
+        # The bucket serves the bytes; the URL is signed for this file and expires in a minute.
+        url = storage.url(
+            name,
+            parameters={
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": attachment.content_type,
+            },
+        )
+        response: HttpResponse = HttpResponseRedirect(url)
+    else:
+        try:
+            handle = storage.open(name, "rb")
+        except FileNotFoundError:
+            raise Http404("The file is missing from storage") from None
+        response = FileResponse(handle, content_type=attachment.content_type)
+        response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -7,3 +7,17 @@ from submissions.models import Call
 def seeded_call(db) -> Call:
     """The What Works: Social Media call, as the data migration created it."""
     return Call.objects.get(slug="what-works-social-media")
+
+
+@pytest.fixture(autouse=True)
+def attachments_root(settings, tmp_path):
+    """Every test stores attachments in its own temporary folder, on local disk."""
+    root = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "submissions.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root

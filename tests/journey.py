@@ -22,6 +22,7 @@ def url(call: Call, step: str) -> str:
         "declined": "licence/declined/",
         "about": "about-you/",
         "evidence": "evidence/",
+        "files": "files/",
         "check": "check-your-answers/",
         "confirmation": "submitted/",
         "closed": "closed/",
@@ -40,11 +41,12 @@ def evidence_data(call: Call, **overrides) -> dict[str, str]:
 
 def walk_to(client: Client, call: Call, step: str) -> None:
     """Complete every step before `step`."""
-    order = ["consent", "about", "evidence", "check"]
+    order = ["consent", "about", "evidence", "files", "check"]
     posts = {
         "consent": {"consent": "yes"},
         "about": ABOUT,
         "evidence": evidence_data(call),
+        "files": {"action": "continue"},
     }
     for current in order[: order.index(step)]:
         response = client.post(url(call, current), posts[current])

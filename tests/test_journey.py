@@ -111,21 +111,21 @@ def test_withdrawing_consent_later_deletes_what_was_typed(client, seeded_call):
 
 def test_every_step_shows_its_number_and_a_back_link(client, seeded_call):
     walk_to(client, seeded_call, "check")
-    for number, step in enumerate(["consent", "about", "evidence", "check"], start=1):
+    for number, step in enumerate(["consent", "about", "evidence", "files", "check"], start=1):
         page = client.get(url(seeded_call, step)).content.decode()
-        assert f"Step {number} of 4" in page
+        assert f"Step {number} of 5" in page
         assert "Back</a>" in page
 
 
 def test_every_page_has_a_unique_title_lang_and_skip_link(client, seeded_call):
     walk_to(client, seeded_call, "check")
     titles = set()
-    for step in ["start", "consent", "about", "evidence", "check"]:
+    for step in ["start", "consent", "about", "evidence", "files", "check"]:
         page = client.get(url(seeded_call, step)).content.decode()
         assert '<html lang="en-GB">' in page
         assert 'href="#main-content"' in page
         titles.add(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
-    assert len(titles) == 5
+    assert len(titles) == 6
 
 
 def test_radios_are_grouped_in_fieldsets_with_legends(client, seeded_call):

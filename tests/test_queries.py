@@ -16,7 +16,9 @@ STEPS = [
     ("post", "about", ABOUT, 4),
     ("get", "evidence", None, 4),
     ("post", "evidence", "evidence", 5),
-    ("get", "check", None, 4),
+    ("get", "files", None, 4),
+    ("post", "files", {"action": "continue"}, 4),
+    ("get", "check", None, 5),  # and the list of files
     ("post", "check", {}, 9),
     ("get", "confirmation", None, 3),
 ]

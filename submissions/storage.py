@@ -1,0 +1,44 @@
+"""Where attachments are kept: a private folder on local disk, or a private S3 bucket.
+
+Settings choose the backend (STORAGES["attachments"]); nothing here knows which one it is.
+"""
+
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
+from storages.backends.s3 import S3Storage
+
+ATTACHMENTS = "attachments"
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Local disk with no URL at all: files leave only through the permission-checked view."""
+
+    def url(self, name: str | None) -> str:
+        raise NotImplementedError("Attachments have no public URL; use attachment_download")
+
+
+class AttachmentStorage(LazyObject):
+    # Resolved on use rather than at import, so that tests can switch STORAGES.
+    def _setup(self) -> None:
+        self._wrapped = storages[ATTACHMENTS]
+
+
+attachment_storage = AttachmentStorage()
+
+
+def get_attachment_storage() -> Storage:
+    """For FileField(storage=...): a callable keeps the backend out of the migrations."""
+    return attachment_storage
+
+
+@receiver(setting_changed)
+def _reset_attachment_storage(*, setting: str, **kwargs) -> None:
+    if setting == "STORAGES":
+        attachment_storage._wrapped = empty
+
+
+def is_s3(storage: Storage) -> bool:
+    # LazyObject passes isinstance() through to the backend it wraps.
+    return isinstance(storage, S3Storage)

@@ -1,0 +1,323 @@
+"""Checking uploaded files by their content, and receiving them without holding them in memory.
+
+The type of a file is decided from its bytes (`filetype`, then a structural check of Office
+packages with `zipfile` and `olefile`); the extension of its name must agree. The browser's
+Content-Type is never trusted.
+"""
+
+import hashlib
+import html
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import quote
+
+import filetype
+import olefile
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParser
+from django.utils.datastructures import ImmutableList
+
+MAX_NAME_LENGTH = 200
+SNIFF_BYTES = 8192
+CHUNK = 64 * 1024
+# An Office package is a zip: refuse one that would expand to more than this (a zip bomb).
+MAX_PACKAGE_EXPANDED = 300 * 1024 * 1024
+MAX_PACKAGE_MEMBERS = 10_000
+
+# Cc and the bidirectional overrides that can make "evil‮fdp.exe" read as "evilexe.pdf".
+NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Text that a browser, shell or interpreter would run: never evidence in a .txt or .csv.
+SCRIPT_MARKERS = (b"#!", b"<?php", b"<script", b"<html", b"<!doctype html", b"<svg", b"@echo off")
+EXECUTABLE_KINDS = {"exe", "elf", "dcm", "macho", "wasm", "dex", "class", "crx", "deb", "rpm"}
+
+
+@dataclass(frozen=True)
+class FileType:
+    label: str
+    content_type: str
+    # What filetype.guess() may call the content; None for plain text, which has no signature.
+    detected: frozenset[str | None]
+
+
+ALLOWED_TYPES: dict[str, FileType] = {
+    "pdf": FileType("PDF", "application/pdf", frozenset({"pdf"})),
+    "docx": FileType(
+        "Word document",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        frozenset({"docx", "zip"}),
+    ),
+    # filetype names OLE2 files by guesswork; the WordDocument stream check below decides.
+    "doc": FileType(
+        "Word 97-2003 document", "application/msword", frozenset({"doc", "ppt", "xls", None})
+    ),
+    "odt": FileType(
+        "OpenDocument text", "application/vnd.oasis.opendocument.text", frozenset({"odt", "zip"})
+    ),
+    "pptx": FileType(
+        "PowerPoint presentation",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        frozenset({"pptx", "zip"}),
+    ),
+    "xlsx": FileType(
+        "Excel spreadsheet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        frozenset({"xlsx", "zip"}),
+    ),
+    "csv": FileType("CSV", "text/csv", frozenset({None})),
+    "txt": FileType("text file", "text/plain", frozenset({None})),
+    "rtf": FileType("RTF document", "application/rtf", frozenset({"rtf"})),
+    "png": FileType("PNG image", "image/png", frozenset({"png"})),
+    "jpg": FileType("JPEG image", "image/jpeg", frozenset({"jpg"})),
+    "jpeg": FileType("JPEG image", "image/jpeg", frozenset({"jpg"})),
+}
+ALLOWED_LIST = "PDF, DOCX, DOC, ODT, PPTX, XLSX, CSV, TXT, RTF, PNG or JPEG"
+# The part every valid package of each kind has.
+OOXML_MAIN_PART = {
+    "docx": "word/document.xml",
+    "pptx": "ppt/presentation.xml",
+    "xlsx": "xl/workbook.xml",
+}
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed every check, with what was learnt about it."""
+
+    upload: UploadedFile
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+def display_name(sent: str) -> str:
+    """A name safe to show in a message: no folders, no control characters, not too long."""
+    name = sent.replace("\\", "/").rsplit("/", 1)[-1]
+    name = NAME_CONTROL.sub("", name).strip() or "your file"
+    return name if len(name) <= 60 else name[:50] + "…" + name[-8:]
+
+
+def clean_file_name(sent: str) -> str:
+    """The name as sent by the browser, refused unless it is a plain file name."""
+    shown = display_name(sent)
+    if "/" in sent or "\\" in sent:
+        raise ValidationError(
+            f"The name of “{shown}” includes folder names; choose the file itself",
+            code="name_path",
+        )
+    if NAME_CONTROL.search(sent):
+        raise ValidationError(
+            f"The name of “{shown}” contains control characters; rename the file and try again",
+            code="name_control",
+        )
+    name = unicodedata.normalize("NFC", sent).strip()
+    if name in {"", ".", ".."}:
+        raise ValidationError("A file has no name; rename it and try again", code="name_missing")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            f"The name of “{shown}” is too long; rename it to {MAX_NAME_LENGTH} characters "
+            "or fewer",
+            code="name_too_long",
+        )
+    return name
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+def _is_valid_ooxml(stream: IO[bytes], extension: str) -> bool:
+    try:
+        with zipfile.ZipFile(stream) as package:
+            members = package.infolist()
+            names = {member.filename for member in members}
+            if len(members) > MAX_PACKAGE_MEMBERS:
+                return False
+            if sum(member.file_size for member in members) > MAX_PACKAGE_EXPANDED:
+                return False
+            if "[Content_Types].xml" not in names or OOXML_MAIN_PART[extension] not in names:
+                return False
+            # A macro project has no place in a .docx/.pptx/.xlsx; its presence means disguise.
+            if any(name.lower().endswith("vbaproject.bin") for name in names):
+                return False
+            # Reading the start of the main part catches a corrupt or truncated package.
+            with package.open(OOXML_MAIN_PART[extension]) as part:
+                return bool(part.read(512))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, ValueError):
+        return False
+
+
+def _is_valid_odt(stream: IO[bytes]) -> bool:
+    try:
+        with zipfile.ZipFile(stream) as package:
+            names = set(package.namelist())
+            if "mimetype" not in names or "content.xml" not in names:
+                return False
+            if sum(member.file_size for member in package.infolist()) > MAX_PACKAGE_EXPANDED:
+                return False
+            mimetype = package.read("mimetype").strip()
+            return mimetype == b"application/vnd.oasis.opendocument.text"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, ValueError):
+        return False
+
+
+def _is_word_97(stream: IO[bytes], head: bytes) -> bool:
+    # An installer (.msi) is also an OLE compound file: only a WordDocument stream makes a .doc.
+    if not head.startswith(OLE_SIGNATURE):
+        return False
+    try:
+        with olefile.OleFileIO(stream) as ole:
+            return ole.exists("WordDocument")
+    except (OSError, ValueError, IndexError, TypeError):
+        return False
+
+
+def _is_plain_text(head: bytes) -> bool:
+    sample = head.removeprefix(b"\xef\xbb\xbf")
+    if b"\x00" in sample:
+        return False
+    # The sample may end in the middle of a UTF-8 sequence: ignore an incomplete last character.
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 3:
+            try:
+                text = sample.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+        else:
+            text = sample[: error.start].decode("utf-8")
+    return not re.search(r"[\x00-\x08\x0e-\x1f\x7f]", text)
+
+
+def _looks_like_script(head: bytes) -> bool:
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    return start.startswith(SCRIPT_MARKERS[0]) or any(m in start for m in SCRIPT_MARKERS[1:])
+
+
+def sha256_of(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks(CHUNK):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def check_upload(upload: UploadedFile, max_size: int) -> CheckedFile:
+    """Check one upload by name, size and content; raise ValidationError naming the file."""
+    sent = getattr(upload, "sent_name", None) or upload.name or ""
+    name = clean_file_name(sent)
+    shown = display_name(name)
+    if upload.size == 0:
+        raise ValidationError(f"“{shown}” is empty; choose a file with something in it", "empty")
+    if upload.size > max_size:
+        raise ValidationError(
+            f"“{shown}” is {human_size(upload.size)}; each file must be "
+            f"{human_size(max_size)} or smaller",
+            code="too_large",
+        )
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    detected = kind.extension if kind else None
+    if detected in EXECUTABLE_KINDS or (detected is None and _looks_like_script(head)):
+        raise ValidationError(
+            f"“{shown}” is a program or script, which cannot be uploaded", code="executable"
+        )
+    allowed = ALLOWED_TYPES.get(extension)
+    if allowed is None:
+        raise ValidationError(
+            f"“{shown}” is not a type of file you can upload; upload a {ALLOWED_LIST} file",
+            code="file_type",
+        )
+    valid = detected in allowed.detected
+    if valid and extension in OOXML_MAIN_PART:
+        valid = _is_valid_ooxml(upload, extension)
+        kind_of = "valid Office package"
+    elif valid and extension == "odt":
+        valid = _is_valid_odt(upload)
+        kind_of = "valid OpenDocument file"
+    elif valid and extension == "doc":
+        valid = _is_word_97(upload, head)
+        kind_of = allowed.label
+    elif valid and allowed.detected == {None}:
+        valid = _is_plain_text(head)
+        kind_of = allowed.label
+    else:
+        kind_of = allowed.label
+    upload.seek(0)
+    if not valid:
+        raise ValidationError(
+            f"“{shown}” is not a {kind_of}, although its name ends in .{extension}; "
+            "save it again in that format, or upload it in another format",
+            code="content_mismatch",
+        )
+    return CheckedFile(
+        upload=upload,
+        name=name,
+        size=upload.size,
+        content_type=allowed.content_type,
+        sha256=sha256_of(upload),
+    )
+
+
+def safe_base_name(sent: str) -> str:
+    """What Django itself would keep of a sent name; used only for the temporary file."""
+    name = html.unescape(sent).rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    name = "".join(char for char in name if char.isprintable())
+    return name if name not in {"", ".", ".."} else "unnamed"
+
+
+class SentNameMultiPartParser(MultiPartParser):
+    """Passes file names on as the browser sent them, so the form can refuse bad ones.
+
+    Django's parser quietly strips folders and control characters; a contributor would then see
+    a different name from the one they chose, and a forged name would go unnoticed.
+    """
+
+    def sanitize_file_name(self, file_name: str) -> str | None:
+        return html.unescape(file_name) or None
+
+
+class StreamingUploadHandler(TemporaryFileUploadHandler):
+    """Every file streams to a temporary file, whatever its size, and keeps its sent name."""
+
+    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
+        self.sent_name = file_name
+        super().new_file(field_name, safe_base_name(file_name), *args, **kwargs)
+
+    def file_complete(self, file_size: int):
+        upload = super().file_complete(file_size)
+        upload.sent_name = self.sent_name
+        return upload
+
+
+def parse_keeping_sent_names(request: HttpRequest, meta, post_data):
+    """A stand-in for HttpRequest.parse_file_upload that uses SentNameMultiPartParser."""
+    request.upload_handlers = ImmutableList(
+        request.upload_handlers,
+        warning="You cannot alter upload handlers after the upload has been processed.",
+    )
+    parser = SentNameMultiPartParser(meta, post_data, request.upload_handlers, request.encoding)
+    return parser.parse()
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact name in RFC 5987 form."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9 ._()\-]", "_", ascii_name).strip() or "attachment"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
