@@ -5,8 +5,6 @@ import struct
 import zipfile
 import zlib
 
-import olefile  # noqa: F401  (the .doc builder below writes what olefile reads)
-
 PDF = (
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
     b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
@@ -27,10 +25,12 @@ def png(width: int = 1, height: int = 1) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00" + b"\xff\x00\x00" * width * height)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+JPEG += b"\x00" * 64 + b"\xff\xd9"
 
 _OOXML = {
     "docx": ("word/document.xml", "wordprocessingml.document.main+xml"),
@@ -63,9 +63,7 @@ def ooxml(kind: str, main_part: bool = True, macros: bool = False) -> bytes:
 def odt() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
-        package.writestr(
-            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text"
-        )
+        package.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
         package.writestr("content.xml", '<?xml version="1.0"?><office:document-content/>')
         package.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest/>')
     return buffer.getvalue()
@@ -82,7 +80,7 @@ def ole(stream_name: str) -> bytes:
     for index in range(1, 109):
         struct.pack_into("<I", header, 0x4C + index * 4, 0xFFFFFFFF)
     # Sector 0: the FAT. Sector 1: the directory. Sector 2: the stream (4096 bytes = 8 sectors).
-    fat = [0xFFFFFFFD, 0xFFFFFFFE] + [*range(3, 10), 0xFFFFFFFE]
+    fat = [0xFFFFFFFD, 0xFFFFFFFE, *range(3, 10), 0xFFFFFFFE]
     fat += [0xFFFFFFFF] * (128 - len(fat))
     fat_sector = struct.pack("<128I", *fat)
 
