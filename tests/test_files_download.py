@@ -38,7 +38,7 @@ def test_staff_with_permission_download_the_file_under_its_original_name(client)
     assert b"".join(response.streaming_content) == samples.PDF
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
-        'attachment; filename="Evidence _final_.pdf"; '
+        'attachment; filename="Evidence final.pdf"; '
         "filename*=UTF-8''%C3%89vidence%20%E2%80%9Cfinal%E2%80%9D.pdf"
     )
     assert response["Cache-Control"] == "private, no-store"
