@@ -284,7 +284,7 @@ class MultipleFileField(forms.FileField):
 class FilesForm(forms.Form):
     """Files added to a draft; every file is checked, and all are added or none."""
 
-    files = MultipleFileField(label="Add files (optional)", required=False)
+    files = MultipleFileField(label="Choose files", required=False)
 
     def __init__(self, *args, call: Call, existing: list, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ import pytest
 
 from submissions.models import Submission
 
+from . import samples
 from .journey import ABOUT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -39,7 +40,7 @@ def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_serve
     page.get_by_label("Yes").check()
     page.get_by_role("button", name="Continue").click()
 
-    assert "Step 2 of 4" in page.content()
+    assert "Step 2 of 5" in page.content()
     page.get_by_role("button", name="Continue").click()  # empty: errors at the fields
     assert page.title().startswith("Error: About you")
     assert page.get_by_role("link", name="Enter your full name").is_visible()
@@ -60,7 +61,25 @@ def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_serve
     )
     page.get_by_role("button", name="Continue").click()
 
+    assert page.title().startswith("Your files")
+    page.get_by_label("Choose files").set_input_files(
+        [
+            {"name": "Report.pdf", "mimeType": "application/pdf", "buffer": samples.PDF},
+            {"name": "Talk.pptx", "mimeType": "", "buffer": samples.ooxml("pptx")},
+        ]
+    )
+    page.get_by_role("button", name="Add files", exact=True).click()
+    assert "You have added 2 of 5 files." in page.content()
+    page.get_by_label("Choose files").set_input_files(
+        {"name": "setup.pdf", "mimeType": "application/pdf", "buffer": samples.EXE}
+    )
+    page.get_by_role("button", name="Add files", exact=True).click()
+    assert page.title().startswith("Error: Your files")
+    assert page.get_by_role("link", name="“setup.pdf” is a program or script").is_visible()
+    page.get_by_role("button", name="Continue").click()
+
     assert page.title().startswith("Check your answers")
+    assert "Talk.pptx" in page.content()
     assert "Jane Smith, University of Bristol" in page.content()
     page.get_by_role("button", name="Accept and send").click()
 
@@ -70,3 +89,7 @@ def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_serve
     submission = Submission.objects.get(reference=reference)
     assert submission.is_submitted
     assert submission.answers[str(submission.call.questions.first().pk)].startswith("Live-tweeting")
+    assert sorted(submission.attachments.values_list("original_name", flat=True)) == [
+        "Report.pdf",
+        "Talk.pptx",
+    ]
