@@ -196,7 +196,6 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "callforevidence@localhost")
 # Upload and request size limits: form fields are small; files stream to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
-DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # A request larger than this is refused before its body is read. Keep it above the largest
 # call's max_files x max_file_size (5 x 10 MB by default), plus room for the form fields.
 UPLOAD_MAX_REQUEST_SIZE = env_int("UPLOAD_MAX_REQUEST_SIZE", 60 * 1024 * 1024)

@@ -35,7 +35,7 @@ NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Text that a browser, shell or interpreter would run: never evidence in a .txt or .csv.
 SCRIPT_MARKERS = (b"#!", b"<?php", b"<script", b"<html", b"<!doctype html", b"<svg", b"@echo off")
-EXECUTABLE_KINDS = {"exe", "elf", "dcm", "macho", "wasm", "dex", "class", "crx", "deb", "rpm"}
+EXECUTABLE_KINDS = {"exe", "elf", "wasm", "crx", "deb", "rpm", "swf", "cab"}
 
 
 @dataclass(frozen=True)
