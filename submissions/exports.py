@@ -109,7 +109,8 @@ class SubmissionCsv:
 
     def __iter__(self) -> Iterator[bytes]:
         questions = question_columns(self.submissions)
-        header = COLUMNS_BEFORE_QUESTIONS + [title for _, title in questions]
+        # Short titles are typed by staff: a header cell can be a formula too.
+        header = COLUMNS_BEFORE_QUESTIONS + [neutralise(title) for _, title in questions]
         header += COLUMNS_AFTER_QUESTIONS
         yield BOM + csv_line(header)
         rows = self.copy_rows if self.use_copy else self.python_rows

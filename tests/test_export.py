@@ -221,6 +221,16 @@ def test_a_cell_starting_with_a_formula_character_gets_a_leading_apostrophe(db, 
     assert row["Credit line"] == f"'{payload}, {payload}"
 
 
+def test_a_question_title_starting_with_a_formula_character_is_neutralised_too(db):
+    call = make_call(questions=1)
+    call.questions.update(short_title="=Score (1-5)")
+    make_submission(call)
+
+    [row] = export_rows()
+
+    assert "'=Score (1-5)" in row
+
+
 def test_formula_characters_after_the_first_are_left_alone(db, use_copy):
     call = make_call(questions=1)
     question = call.questions.get()
