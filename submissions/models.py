@@ -374,3 +374,40 @@ def _delete_stored(storage, name: str) -> None:
     except Exception:
         # Left for `manage.py sweep_files` to find; the record is gone either way.
         logger.exception("Could not delete attachment file %s", name)
+
+
+class ExportRecord(models.Model):
+    """Who exported which submissions, when, and how many rows the file held."""
+
+    class Source(models.TextChoices):
+        ADMIN_SELECTED = "admin_selected", "Admin: selected submissions"
+        ADMIN_ALL_MATCHING = "admin_all_matching", "Admin: all matching"
+        COMMAND = "command", "Command line"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submission_exports",
+    )
+    # Kept as text too: the record must outlive the account, and the command has no user.
+    username = models.CharField(max_length=150)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    # Both stay empty if the download was cut off before the last row.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Export by {self.username} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    def complete(self, row_count: int, at: datetime | None = None) -> None:
+        """Mark the file as sent in full, with its number of rows."""
+        self.completed_at = at or timezone.now()
+        self.row_count = row_count
+        self.save(update_fields=["completed_at", "row_count"])

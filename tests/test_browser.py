@@ -4,6 +4,7 @@ import re
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from submissions.models import Submission
 
@@ -40,9 +41,9 @@ def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_serve
     page.get_by_label("Yes").check()
     page.get_by_role("button", name="Continue").click()
 
-    assert "Step 2 of 5" in page.content()
+    expect(page.get_by_text("Step 2 of 5")).to_be_visible()
     page.get_by_role("button", name="Continue").click()  # empty: errors at the fields
-    assert page.title().startswith("Error: About you")
+    expect(page).to_have_title(re.compile("^" + re.escape("Error: About you")))
     assert page.get_by_role("link", name="Enter your full name").is_visible()
     for field, label in [
         ("name", "Full name"),
@@ -61,7 +62,7 @@ def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_serve
     )
     page.get_by_role("button", name="Continue").click()
 
-    assert page.title().startswith("Your files")
+    expect(page).to_have_title(re.compile("^" + re.escape("Your files")))
     page.get_by_label("Choose files").set_input_files(
         [
             {"name": "Report.pdf", "mimeType": "application/pdf", "buffer": samples.PDF},
@@ -69,21 +70,21 @@ def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_serve
         ]
     )
     page.get_by_role("button", name="Add files", exact=True).click()
-    assert "You have added 2 of 5 files." in page.content()
+    expect(page.get_by_text("You have added 2 of 5 files.")).to_be_visible()
     page.get_by_label("Choose files").set_input_files(
         {"name": "setup.pdf", "mimeType": "application/pdf", "buffer": samples.EXE}
     )
     page.get_by_role("button", name="Add files", exact=True).click()
-    assert page.title().startswith("Error: Your files")
+    expect(page).to_have_title(re.compile("^" + re.escape("Error: Your files")))
     assert page.get_by_role("link", name="“setup.pdf” is a program or script").is_visible()
     page.get_by_role("button", name="Continue").click()
 
-    assert page.title().startswith("Check your answers")
+    expect(page).to_have_title(re.compile("^" + re.escape("Check your answers")))
     assert "Talk.pptx" in page.content()
     assert "Jane Smith, University of Bristol" in page.content()
     page.get_by_role("button", name="Accept and send").click()
 
-    assert page.title().startswith("Evidence sent")
+    expect(page).to_have_title(re.compile("^" + re.escape("Evidence sent")))
     reference = page.locator(".reference").inner_text().strip()
     assert re.fullmatch(r"[A-Z2-9]{8}", reference)
     submission = Submission.objects.get(reference=reference)
