@@ -297,3 +297,38 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ReviewChange(models.Model):
+    """One change to one review field: who, when, from what to what.
+
+    Values are stored as the words a reviewer saw, so the record still reads correctly after a
+    theme is renamed or a user is removed.
+    """
+
+    class Field(models.TextChoices):
+        REVIEW_STATUS = "review_status", "Review status"
+        THEMES = "themes", "Themes"
+        ASSIGNED_REVIEWER = "assigned_reviewer", "Assigned reviewer"
+        REVIEWER_NOTES = "reviewer_notes", "Reviewer notes"
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="review_changes"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_by_name = models.CharField(max_length=150, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    field = models.CharField(max_length=30, choices=Field.choices)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["submission", "-changed_at"], name="reviewchange_submission"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} of {self.submission_id} at {self.changed_at}"
