@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import formats, timezone
@@ -93,6 +94,25 @@ class HasFilesFilter(admin.SimpleListFilter):
             return queryset.filter(has_files)
         if self.value() == "no":
             return queryset.filter(~has_files)
+        return queryset
+
+
+class ThemeFilter(admin.SimpleListFilter):
+    """By theme, as EXISTS: the stock filter joins and adds DISTINCT over every column."""
+
+    title = "theme"
+    parameter_name = "theme"
+
+    def lookups(self, request, model_admin):
+        return [("none", "No theme"), *((str(t.pk), t.name) for t in Theme.objects.all())]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        tagged = Submission.themes.through.objects.filter(submission=OuterRef("pk"))
+        if value == "none":
+            return queryset.filter(~Exists(tagged))
+        if value and value.isdigit():
+            return queryset.filter(Exists(tagged.filter(theme_id=int(value))))
         return queryset
 
 
@@ -257,7 +277,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "is_late",
         "credit_preference",
         HasFilesFilter,
-        "themes",
+        ThemeFilter,
         AssignedReviewerFilter,
         SubmittedBetweenFilter,
     ]
@@ -292,8 +312,24 @@ class SubmissionAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            .defer("search_document")  # only ever read inside the database
             .annotate(file_count=Subquery(file_count, output_field=IntegerField()))
         )
+
+    def changelist_view(self, request, extra_context=None):
+        if not request.GET.get(SEARCH_VAR) or connection.vendor != "postgresql":
+            return super().changelist_view(request, extra_context)
+        # PostgreSQL's planner does not count the cost of reading each row's stored (TOASTed)
+        # search vector, so for a common word it reads the whole table instead of the GIN
+        # index: 1.4 s against 0.17 s for a count over 100,000 submissions. So, in a search,
+        # prefer indexes, until the page (counts, date hierarchy and all) is rendered.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+        return response
 
     def get_search_results(self, request, queryset, search_term):
         return search_submissions(queryset, search_term), False
@@ -396,6 +432,7 @@ class CallAdmin(admin.ModelAdmin):
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [QuestionInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "published", "summary", "asks"]}),

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
@@ -79,21 +80,19 @@ def assign_reviewer(queryset: QuerySet[Submission], reviewer, by) -> int:
         rows = list(
             queryset.exclude(assigned_reviewer_id=reviewer_id)
             .select_for_update(of=("self",))
-            .select_related("assigned_reviewer")
-            .only("pk", "assigned_reviewer")
+            .values_list("pk", "assigned_reviewer_id")
         )
-        Submission.objects.filter(pk__in=[row.pk for row in rows]).update(
-            assigned_reviewer=reviewer
-        )
+        previous = get_user_model().objects.in_bulk({old for _, old in rows if old})
+        Submission.objects.filter(pk__in=[pk for pk, _ in rows]).update(assigned_reviewer=reviewer)
         ReviewChange.objects.bulk_create(
             ReviewChange(
-                submission_id=row.pk,
+                submission_id=pk,
                 changed_by=by,
                 changed_by_name=person(by),
                 field=ReviewChange.Field.ASSIGNED_REVIEWER,
-                old_value=person(row.assigned_reviewer),
+                old_value=person(previous.get(old)),
                 new_value=person(reviewer),
             )
-            for row in rows
+            for pk, old in rows
         )
     return len(rows)
