@@ -224,7 +224,7 @@ class Submission(models.Model):
             # (index-only scans) instead of every wide row; INCLUDE is PostgreSQL's.
             models.Index(
                 fields=["state", "review_status", "submitted_at"],
-                include=["call", "is_late"],
+                include=["call", "is_late", "id"],
                 name="submission_review_queue",
             ),
         ]
