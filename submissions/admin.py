@@ -295,7 +295,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     action_form = ReviewActionForm
 
     # Contributors' words are shown by the change form template, never as form fields.
-    fields = REVIEW_FIELDS
+    fieldsets = [("Review", {"fields": REVIEW_FIELDS})]
     save_on_top = True
 
     class Media:
@@ -312,7 +312,6 @@ class SubmissionAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .defer("search_document")  # only ever read inside the database
             .annotate(file_count=Subquery(file_count, output_field=IntegerField()))
         )
 

@@ -149,6 +149,13 @@ class Theme(models.Model):
         return self.name
 
 
+class SubmissionManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        # The search document is only ever read inside the database (submissions/search.py);
+        # loading it would add a few kilobytes to every submission fetched.
+        return super().get_queryset().defer("search_document")
+
+
 class Submission(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -213,6 +220,8 @@ class Submission(models.Model):
     # Full-text search, on PostgreSQL: a database trigger keeps it up to date (see
     # submissions/search.py); elsewhere it stays empty.
     search_document = SearchVectorField(null=True, editable=False)
+
+    objects = SubmissionManager()
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
