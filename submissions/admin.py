@@ -16,12 +16,17 @@ from django.http import HttpRequest
 from django.utils import formats, timezone
 
 from .models import Attachment, Call, Question, Submission, Theme
-from .review import assign_reviewer, person, record_review_changes, review_snapshot
+from .review import (
+    REVIEW_FIELDS,
+    assign_reviewer,
+    person,
+    record_review_changes,
+    review_snapshot,
+)
 from .review import set_review_status as apply_review_status
 from .search import search_submissions
 
 LONDON = ZoneInfo("Europe/London")
-REVIEW_FIELDS = ["review_status", "themes", "assigned_reviewer", "reviewer_notes"]
 
 
 def uk_time(value: datetime | None) -> str:
