@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from submissions.models import Attachment, Submission, Theme
@@ -130,21 +129,22 @@ def test_a_call_manager_erases_a_submission_with_its_stored_files(
     client, settings, tmp_path, django_capture_on_commit_callbacks
 ):
     settings.MEDIA_ROOT = tmp_path
+    storage = Attachment._meta.get_field("file").storage
     submission = make_submission(make_call())
-    name = default_storage.save("attachments/0123456789abcdef", ContentFile(b"%PDF-1.4"))
+    name = storage.save("attachments/0123456789abcdef", ContentFile(b"%PDF-1.4"))
     make_attachment(submission, file=name)
     client.force_login(make_call_manager())
 
     url = reverse("admin:submissions_submission_delete", args=[submission.pk])
     assert client.get(url).status_code == 200
-    assert default_storage.exists(name)
+    assert storage.exists(name)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"post": "yes"})
 
     assert response.status_code == 302
     assert not Submission.objects.filter(pk=submission.pk).exists()
     assert not Attachment.objects.exists()
-    assert not default_storage.exists(name)
+    assert not storage.exists(name)
 
 
 def test_call_managers_may_export_and_reviewers_may_not():
