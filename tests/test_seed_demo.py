@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from submissions.models import REFERENCE_ALPHABET, Call, Submission
 from tests.factories import make_call
@@ -71,6 +72,8 @@ def test_only_submissions_after_the_deadline_are_flagged_late(seeded_call):
     on_time = Submission.objects.filter(is_late=False)
     assert not on_time.filter(submitted_at__gte=seeded_call.closed_from).exists()
     assert not Submission.objects.filter(submitted_at__lt=seeded_call.opens_at).exists()
+    assert not Submission.objects.filter(consent_given_at__lt=seeded_call.opens_at).exists()
+    assert not Submission.objects.filter(consent_given_at__gt=F("submitted_at")).exists()
 
 
 def test_a_call_that_refuses_late_submissions_gets_none(db):

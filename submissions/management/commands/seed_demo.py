@@ -260,7 +260,10 @@ class Command(BaseCommand):
             consent_licence_version=self.call.licence_version,
             consent_wording_version=self.call.consent_version,
             consent_wording_sha256=self.call.consent_hash,
-            consent_given_at=submitted_at - timedelta(minutes=rng.randint(3, 90)),
+            # Consent is the second page: minutes before submitting, never before the call opened.
+            consent_given_at=max(
+                submitted_at - timedelta(minutes=rng.randint(3, 90)), self.call.opens_at
+            ),
             name=f"{first} {last}",
             email=f"contributor{n}.{rng.randrange(10**6)}@{domain}.example.org",
             role=rng.choice(ROLES),
