@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -157,6 +158,13 @@ class Theme(models.Model):
         return self.name
 
 
+class SubmissionManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        # The search document is only ever read inside the database (submissions/search.py);
+        # loading it would add a few kilobytes to every submission fetched.
+        return super().get_queryset().defer("search_document")
+
+
 class Submission(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -218,12 +226,25 @@ class Submission(models.Model):
         related_name="assigned_submissions",
     )
 
+    # Full-text search, on PostgreSQL: a database trigger keeps it up to date (see
+    # submissions/search.py); elsewhere it stays empty.
+    search_document = SearchVectorField(null=True, editable=False)
+
+    objects = SubmissionManager()
+
     class Meta:
         ordering = ["-submitted_at", "-id"]
         permissions = [("export_submissions", "Can export submissions")]
         indexes = [
             models.Index(fields=["state", "-submitted_at"], name="submission_state_submitted"),
             models.Index(fields=["call", "state", "review_status"], name="submission_call_review"),
+            # The review list's counts, date links and the index overview read only this
+            # (index-only scans) instead of every wide row; INCLUDE is PostgreSQL's.
+            models.Index(
+                fields=["state", "review_status", "submitted_at"],
+                include=["call", "is_late", "id"],
+                name="submission_review_queue",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -411,3 +432,38 @@ class ExportRecord(models.Model):
         self.completed_at = at or timezone.now()
         self.row_count = row_count
         self.save(update_fields=["completed_at", "row_count"])
+
+
+class ReviewChange(models.Model):
+    """One change to one review field: who, when, from what to what.
+
+    Values are stored as the words a reviewer saw, so the record still reads correctly after a
+    theme is renamed or a user is removed.
+    """
+
+    class Field(models.TextChoices):
+        REVIEW_STATUS = "review_status", "Review status"
+        THEMES = "themes", "Themes"
+        ASSIGNED_REVIEWER = "assigned_reviewer", "Assigned reviewer"
+        REVIEWER_NOTES = "reviewer_notes", "Reviewer notes"
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="review_changes"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_by_name = models.CharField(max_length=150, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    field = models.CharField(max_length=30, choices=Field.choices)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["submission", "-changed_at"], name="reviewchange_submission"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} of {self.submission_id} at {self.changed_at}"
