@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import F
 
 from submissions.models import REFERENCE_ALPHABET, Call, Submission
@@ -108,3 +109,19 @@ def test_queries_grow_with_batches_not_with_submissions(seeded_call, django_asse
     with django_assert_num_queries(5 + 2 * 4):
         seed(submissions=40, batch_size=20, seed=6)
     assert Submission.objects.count() == 40
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the inserting threads are used on PostgreSQL only",
+)
+def test_outside_a_transaction_threads_insert_every_batch_with_its_themes():
+    call = make_call()
+    seed(submissions=45, batch_size=7, seed=3, call=call.slug)
+
+    submissions = Submission.objects.filter(call=call)
+    assert submissions.count() == 45
+    assert len(set(submissions.values_list("reference", flat=True))) == 45
+    themed = Submission.themes.through.objects.filter(submission__call=call)
+    assert themed.exists()

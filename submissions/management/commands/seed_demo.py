@@ -4,16 +4,21 @@ python manage.py seed_demo --submissions 100000 [--call SLUG] [--seed 1]
 """
 
 import random
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import reset_queries, transaction
+from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from submissions.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Call, Submission, Theme
 
 DEFAULT_CALL = "what-works-social-media"
+INSERT_THREADS = 2  # this machine's cores; PostgreSQL does most of the work
 
 # fmt: off
 # Names from the places contributors to a UK engagement call come from, in their own scripts.
@@ -188,26 +193,60 @@ class Command(BaseCommand):
         )
         self.start, self.on_time_end, self.late_end = self.time_window(timezone.now())
 
-        Through = Submission.themes.through
         made = 0
         report_every = max(batch_size, submissions // 10)
-        while made < submissions:
-            size = min(batch_size, submissions - made)
-            batch = [self.build(made + i) for i in range(size)]
-            with transaction.atomic():
-                Submission.objects.bulk_create(batch)
-                Through.objects.bulk_create(
-                    Through(submission_id=sub.pk, theme_id=theme.pk)
-                    for sub in batch
-                    for theme in sub._demo_themes
-                )
-            # With DEBUG on, Django keeps every query's SQL: megabytes per batch here.
-            if settings.DEBUG:
-                reset_queries()
-            previous, made = made, made + size
-            if made // report_every > previous // report_every or made == submissions:
-                self.stdout.write(f"{made:,}/{submissions:,} submissions")
+        with self.inserter() as insert:
+            while made < submissions:
+                size = min(batch_size, submissions - made)
+                insert([self.build(made + i) for i in range(size)])
+                previous, made = made, made + size
+                if made // report_every > previous // report_every or made == submissions:
+                    self.stdout.write(f"{made:,}/{submissions:,} submissions")
         self.stdout.write(self.style.SUCCESS(f"Seeded {made:,} submissions to {the_call.slug}."))
+
+    @contextmanager
+    def inserter(self) -> Iterator[Callable[[list[Submission]], None]]:
+        """Insert batches inline, or on PostgreSQL in two threads with connections of their own.
+
+        Most of the time goes into PostgreSQL (the search trigger and its GIN index), so two
+        backends use both cores. Other connections only see committed rows, so the threads are
+        used only outside a transaction (never in tests, which run inside one).
+        """
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            yield self.insert
+            return
+        with ThreadPoolExecutor(max_workers=INSERT_THREADS) as pool:
+            pending: deque[Future] = deque()
+
+            def insert(batch: list[Submission]) -> None:
+                pending.append(pool.submit(self.insert_and_disconnect, batch))
+                # Wait for the oldest batch once the threads are busy: memory stays bounded,
+                # and an error surfaces within a batch or two.
+                while len(pending) > INSERT_THREADS:
+                    pending.popleft().result()
+
+            yield insert
+            while pending:
+                pending.popleft().result()
+
+    def insert(self, batch: list[Submission]) -> None:
+        Through = Submission.themes.through
+        with transaction.atomic():
+            Submission.objects.bulk_create(batch)
+            Through.objects.bulk_create(
+                Through(submission_id=sub.pk, theme_id=theme.pk)
+                for sub in batch
+                for theme in sub._demo_themes
+            )
+        # With DEBUG on, Django keeps every query's SQL: megabytes per batch here.
+        if settings.DEBUG:
+            reset_queries()
+
+    def insert_and_disconnect(self, batch: list[Submission]) -> None:
+        try:
+            self.insert(batch)
+        finally:
+            connection.close()  # this thread's connection; Django never closes it otherwise
 
     def demo_themes(self) -> list[Theme]:
         Theme.objects.bulk_create([Theme(name=name) for name in THEMES], ignore_conflicts=True)
