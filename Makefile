@@ -33,3 +33,8 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# The journey benchmark: gunicorn + locust + PostgreSQL on this machine (see bench/bench_journey.py).
+JOURNEYS ?= 2000
+bench-journey: $(STAMP)
+	$(PY) bench/bench_journey.py --journeys $(JOURNEYS)
