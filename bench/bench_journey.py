@@ -60,11 +60,12 @@ def parse_args() -> argparse.Namespace:
         help="gunicorn worker class; a comma-separated list (sync,gthread) compares them",
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 cores here)")
-    # gthread keeps connections alive (sync closes each one) and lets a worker serve while
-    # another thread waits on PostgreSQL; beyond 2 threads the pages are CPU-bound Python and
-    # more threads only add GIL switching (measured: 84, 90, 90 ms of CPU per submission
-    # with 2, 4 and 8 threads; 101 ms with sync workers).
-    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    # gthread over sync: on this shared 2-core machine their throughput is the same within the
+    # noise (9.1 vs 9.3 submissions/s, 2000 journeys each), but a sync worker is blocked whole
+    # by anything slow in a request (the receipt email is sent after commit, inside the
+    # request, with retries; uploads from slow phones), and with 2 workers that is half the site.
+    # 4 threads leave room for such waits; the pages themselves are CPU-bound Python.
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8600)
     parser.add_argument(
         "--database-url",
