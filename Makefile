@@ -34,7 +34,8 @@ check: $(STAMP)
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
 
-# The journey benchmark: gunicorn + locust + PostgreSQL on this machine (see bench/bench_journey.py).
+# Complete journeys per second under gunicorn, driven by locust (ports 8600-8699, database cfe_bench).
 JOURNEYS ?= 2000
 bench-journey: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) bench/bench_journey.py --journeys $(JOURNEYS)
