@@ -40,3 +40,9 @@ bench-upload: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Complete journeys per second under gunicorn, driven by locust (ports 8600-8699, database cfe_bench).
+JOURNEYS ?= 2000
+bench-journey: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/bench_journey.py --journeys $(JOURNEYS)

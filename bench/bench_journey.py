@@ -1,0 +1,492 @@
+"""Benchmark the contributor's journey end to end: gunicorn, PostgreSQL and locust on this machine.
+
+    .venv/bin/python bench/bench_journey.py --journeys 2000
+
+Creates and migrates a dedicated database (cfe_bench unless --database-url or DATABASE_URL says
+otherwise), collects static files when needed, starts gunicorn on 127.0.0.1 with DEBUG off,
+measures the bare /healthz view, then runs N complete journeys with locust, prints the figures,
+checks the submitted rows in PostgreSQL and stops the server. The load generator, the server and
+PostgreSQL share the machine's cores; the CPU each used is printed with the figures.
+"""
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import django
+import psutil
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = ROOT / "bench" / "locustfile.py"
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cfe_bench"
+CALL = "what-works-social-media"
+PAGE_ORDER = [
+    "GET start",
+    "GET licence",
+    "POST licence",
+    "GET about-you",
+    "POST about-you",
+    "GET evidence",
+    "POST evidence",
+    "GET check-your-answers",
+    "POST check-your-answers",
+    "GET submitted",
+]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--journeys", type=int, default=2000, help="complete journeys to run")
+    parser.add_argument("--users", type=int, default=8, help="concurrent contributors, no pauses")
+    parser.add_argument(
+        "--worker-class",
+        default="gthread",
+        help="gunicorn worker class; a comma-separated list (sync,gthread) compares them",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 cores here)")
+    # gthread over sync: on this shared 2-core machine their throughput is the same within the
+    # noise (9.1 vs 9.3 submissions/s, 2000 journeys each), but a sync worker is blocked whole
+    # by anything slow in a request (the receipt email is sent after commit, inside the
+    # request, with retries; uploads from slow phones), and with 2 workers that is half the site.
+    # 4 threads leave room for such waits; the pages themselves are CPU-bound Python.
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--port", type=int, default=8600)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        help="PostgreSQL database to create if missing and migrate (default: cfe_bench)",
+    )
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the database first")
+    parser.add_argument("--max-seconds", type=int, default=300, help="bound on the journey run")
+    parser.add_argument("--healthz-seconds", type=int, default=15, help="length of the bare run")
+    parser.add_argument("--warmup", type=int, default=40, help="journeys before measuring")
+    args = parser.parse_args()
+    if urlsplit(args.database_url).scheme not in ("postgres", "postgresql"):
+        parser.error("--database-url must be a PostgreSQL URL: the figures are for PostgreSQL")
+    return args
+
+
+# --- The database -----------------------------------------------------------------------------
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def maintenance_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def prepare_database(url: str, reset: bool) -> None:
+    name = database_name(url)
+    with psycopg.connect(maintenance_url(url), autocommit=True) as conn:
+        if reset:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    manage("migrate", "--noinput", "-v0", env=server_env(url, secret_key="migrate-only"))
+
+
+def submitted_rows(url: str) -> tuple[int, int]:
+    """(submitted, drafts) of the seeded call."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE s.state = 'submitted'),"
+            " count(*) FILTER (WHERE s.state = 'draft')"
+            " FROM submissions_submission s JOIN submissions_call c ON c.id = s.call_id"
+            " WHERE c.slug = %s",
+            [CALL],
+        ).fetchone()
+    return row[0], row[1]
+
+
+def postgres_backend_pids(url: str) -> list[int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database_name(url)],
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+# --- The server -------------------------------------------------------------------------------
+
+
+def server_env(url: str, secret_key: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        DEBUG="0",
+        SECRET_KEY=secret_key,
+        ALLOWED_HOSTS="127.0.0.1",
+        # Plain HTTP on loopback: Secure cookies would never come back from the load generator.
+        SECURE_COOKIES="0",
+        SECURE_SSL_REDIRECT="0",
+        # Receipts go to the server's log, never to a real mailbox.
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def manage(*command: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+
+
+def collectstatic_if_needed(env: dict[str, str]) -> bool:
+    """The manifest storage refuses to render a page whose static file it does not know."""
+    manifest = ROOT / "staticfiles" / "staticfiles.json"
+    sources = [p for p in (ROOT / "static").rglob("*") if p.is_file()]
+    if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in sources):
+        return False
+    manage("collectstatic", "--noinput", "-v0", env=env)
+    return True
+
+
+@dataclass
+class Server:
+    worker_class: str
+    workers: int
+    threads: int
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def label(self) -> str:
+        if self.worker_class == "gthread":
+            return f"{self.workers} gthread workers x {self.threads} threads"
+        return f"{self.workers} {self.worker_class} workers"
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "callforevidence.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            self.worker_class,
+            "--threads",
+            str(self.threads if self.worker_class == "gthread" else 1),
+            # The heartbeat file on tmpfs: a disk write per request would be measured too.
+            # Gunicorn's control socket lives in the home directory, shared by every instance.
+            "--no-control-socket",
+            "--worker-tmp-dir",
+            "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir(),
+        ]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise RuntimeError(f"gunicorn exited with {code}; see {self.log}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer /healthz within 30 s; see {self.log}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # graceful: workers finish their requests
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        master = psutil.Process(self.process.pid)
+        return [master.pid, *(child.pid for child in master.children(recursive=True))]
+
+
+# --- Measuring --------------------------------------------------------------------------------
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    seconds = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        seconds[pid] = times.user + times.system
+    return seconds
+
+
+def used_since(before: dict[int, float], after: dict[int, float]) -> float:
+    # A process that started during the run counts from zero.
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+@dataclass
+class Phase:
+    summary: dict
+    wall: float
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
+def run_locust(
+    server: Server,
+    user_class: str,
+    users: int,
+    seconds: int,
+    extra: list[str],
+    database_url: str,
+    workdir: Path,
+    tag: str,
+) -> Phase:
+    summary_file = workdir / f"{tag}.json"
+    command = [
+        sys.executable, "-m", "locust",
+        "-f", str(LOCUSTFILE), user_class,
+        "--headless", "--only-summary", "--loglevel", "WARNING",
+        "--users", str(users), "--spawn-rate", str(users),
+        "--host", server.url,
+        "--run-time", f"{seconds}s",
+        # When the time bound strikes, a journey under way may finish rather than be cut.
+        "--stop-timeout", "30",
+        "--exit-code-on-error", "0",
+        "--summary-file", str(summary_file),
+        *extra,
+    ]  # fmt: skip
+    machine_before = psutil.cpu_times()
+    server_before = cpu_seconds(server.pids())
+    postgres_before = cpu_seconds(postgres_backend_pids(database_url))
+    started = time.monotonic()
+    with (workdir / f"{tag}.log").open("wb") as log:
+        locust = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        locust_cpu = 0.0
+        try:
+            while locust.poll() is None:
+                locust_cpu = cpu_seconds([locust.pid]).get(locust.pid, locust_cpu)
+                if time.monotonic() - started > seconds + 60:
+                    locust.kill()
+                    raise RuntimeError(f"locust overran its time bound; see {workdir}/{tag}.log")
+                time.sleep(0.25)
+        finally:
+            if locust.poll() is None:
+                locust.kill()
+                locust.wait()
+    wall = time.monotonic() - started
+    machine_after = psutil.cpu_times()
+    busy = sum(machine_after) - sum(machine_before)
+    idle = (machine_after.idle + getattr(machine_after, "iowait", 0.0)) - (
+        machine_before.idle + getattr(machine_before, "iowait", 0.0)
+    )
+    phase = Phase(summary=json.loads(summary_file.read_text()), wall=wall)
+    phase.cpu = {
+        "gunicorn": used_since(server_before, cpu_seconds(server.pids())),
+        "postgres": used_since(postgres_before, cpu_seconds(postgres_backend_pids(database_url))),
+        # Sampled while it ran; the last quarter second before it exited is missed.
+        "locust": locust_cpu,
+        "machine_busy": busy - idle,
+        "machine_total": busy,
+    }
+    return phase
+
+
+@dataclass
+class Result:
+    server: Server
+    healthz: Phase
+    journeys: Phase
+    rows_added: int
+    drafts_added: int
+
+
+def bench_one(
+    worker_class: str, args: argparse.Namespace, env: dict[str, str], workdir: Path
+) -> Result:
+    server = Server(worker_class, args.workers, args.threads, args.port, env,
+                    log=workdir / f"gunicorn-{worker_class}.log")  # fmt: skip
+    print(f"-- {server.label}: starting gunicorn on {server.url}", flush=True)
+    server.start()
+    try:
+        print(f"   bare /healthz for {args.healthz_seconds} s", flush=True)
+        healthz = run_locust(server, "HealthzUser", args.users, args.healthz_seconds, [],
+                             args.database_url, workdir, f"healthz-{worker_class}")  # fmt: skip
+        if args.warmup:
+            # Fills the template caches and opens the persistent database connections.
+            run_locust(server, "JourneyUser", args.users, args.max_seconds,
+                       ["--journeys", str(args.warmup)], args.database_url, workdir,
+                       f"warmup-{worker_class}")  # fmt: skip
+        before = submitted_rows(args.database_url)
+        print(f"   {args.journeys} journeys, {args.users} users", flush=True)
+        journeys = run_locust(server, "JourneyUser", args.users, args.max_seconds,
+                              ["--journeys", str(args.journeys)], args.database_url, workdir,
+                              f"journeys-{worker_class}")  # fmt: skip
+        after = submitted_rows(args.database_url)
+    finally:
+        server.stop()
+    return Result(server, healthz, journeys, after[0] - before[0], after[1] - before[1])
+
+
+# --- Reporting --------------------------------------------------------------------------------
+
+
+def report(result: Result, args: argparse.Namespace) -> dict:
+    journeys = result.journeys.summary["journeys"]
+    completed, failed = journeys["completed"], journeys["failed"]
+    per_second = completed / journeys["seconds"] if journeys["seconds"] else 0.0
+    total = result.journeys.summary["total"]
+    page_rps = total["requests"] / total["seconds"] if total["seconds"] else 0.0
+    bare = result.healthz.summary["total"]
+    bare_rps = bare["requests"] / bare["seconds"] if bare["seconds"] else 0.0
+    pages = {page["name"]: page for page in result.journeys.summary["pages"]}
+    cpu = result.journeys.cpu
+    print()
+    print(f"== {result.server.label}, {args.users} users with no pauses")
+    print(
+        f"journeys: {completed} completed, {failed} failed in {journeys['seconds']:.1f} s"
+        f" -> {per_second:.1f} submissions/s"
+    )
+    print(f"{'page':<26}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'failures':>9}")
+    for name in [*PAGE_ORDER, *sorted(set(pages) - set(PAGE_ORDER))]:
+        if name in pages:
+            page = pages[name]
+            print(
+                f"{name:<26}{page['requests']:>9}{page['p50_ms']:>8.0f}{page['p95_ms']:>8.0f}"
+                f"{page['p99_ms']:>8.0f}{page['failures']:>9}"
+            )
+    print(
+        f"{'all pages':<26}{total['requests']:>9}{total['p50_ms']:>8.0f}{total['p95_ms']:>8.0f}"
+        f"{'':>8}{total['failures']:>9}"
+    )
+    errors = [
+        *result.journeys.summary["errors"],
+        *result.journeys.summary["exceptions"],
+        *result.healthz.summary["errors"],
+    ]
+    if errors:
+        for error in errors:
+            where = error.get("name", "locustfile")
+            print(f"error: {where}: {error['error']} x{error['occurrences']}")
+    else:
+        print("errors: none")
+    print(
+        f"bare /healthz: {bare_rps:.0f} req/s ({args.healthz_seconds} s, {args.users} users,"
+        f" p95 {bare['p95_ms']:.0f} ms, {bare['failures']} failures)"
+    )
+    print(
+        f"ratio: journey pages {page_rps:.0f} req/s = {page_rps / bare_rps:.2f} of bare;"
+        f" one submission costs {bare_rps / per_second:.0f} bare requests"
+        if bare_rps and per_second
+        else "ratio: n/a"
+    )
+    if completed:
+        print(
+            "CPU per submission: "
+            f"gunicorn {1000 * cpu['gunicorn'] / completed:.1f} ms, "
+            f"PostgreSQL {1000 * cpu['postgres'] / completed:.1f} ms, "
+            f"locust {1000 * cpu['locust'] / completed:.1f} ms; "
+            f"machine {100 * cpu['machine_busy'] / cpu['machine_total']:.0f}% busy, "
+            f"of which other processes "
+            f"{100 * max(cpu['machine_busy'] - cpu['gunicorn'] - cpu['postgres'] - cpu['locust'], 0) / cpu['machine_total']:.0f}%"  # noqa: E501
+        )
+    matches = result.rows_added == completed
+    print(
+        f"database: {result.rows_added} submitted rows added, {completed} journeys completed:"
+        f" {'OK' if matches else 'MISMATCH'}; {result.drafts_added} drafts left by failed"
+        " or cut journeys"
+    )
+    return {
+        "server": result.server.label,
+        "submissions_per_second": round(per_second, 1),
+        "completed": completed,
+        "failed": failed,
+        "pages": pages,
+        "all_pages": total,
+        "bare_rps": round(bare_rps),
+        "page_rps": round(page_rps),
+        "cpu_seconds": cpu,
+        "rows_added": result.rows_added,
+        "rows_match": matches,
+        "errors": errors,
+    }
+
+
+def main() -> int:
+    args = parse_args()
+    secret_key = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
+    env = server_env(args.database_url, secret_key)
+    started = datetime.now(UTC)
+    print(
+        f"callforevidence journey benchmark, {started:%Y-%m-%d %H:%M} UTC, "
+        f"{psutil.cpu_count()} CPUs shared by locust, gunicorn and PostgreSQL, "
+        f"load average {os.getloadavg()[0]:.2f} at start",
+        flush=True,
+    )
+    print(
+        f"Python {platform.python_version()}, Django {django.get_version()},"
+        f" database {database_name(args.database_url)}",
+        flush=True,
+    )
+    prepare_database(args.database_url, args.reset)
+    if collectstatic_if_needed(env):
+        print("collected static files", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-journey-"))
+    figures = []
+    for worker_class in [w.strip() for w in args.worker_class.split(",") if w.strip()]:
+        result = bench_one(worker_class, args, env, workdir)
+        figures.append(report(result, args))
+    if len(figures) > 1:
+        print()
+        best = max(figures, key=lambda f: f["submissions_per_second"])
+        for f in figures:
+            print(
+                f"{f['server']:<36}{f['submissions_per_second']:>6.1f} submissions/s,"
+                f" p95 {f['all_pages']['p95_ms']:.0f} ms, bare {f['bare_rps']} req/s"
+            )
+        print(f"best: {best['server']}")
+    out = RESULTS / f"journey-{started:%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps({"started": started.isoformat(), "args": vars(args),
+                               "figures": figures}, indent=2, default=str))  # fmt: skip
+    ok = all(f["rows_match"] and not f["errors"] and f["completed"] for f in figures)
+    if ok:
+        shutil.rmtree(workdir)
+        print(f"\nfigures saved to {out.relative_to(ROOT)}")
+    else:
+        print(f"\nfigures saved to {out.relative_to(ROOT)}; FAILED, logs kept in {workdir}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
