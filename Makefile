@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run test check bench-journey bench-upload clean
+.PHONY: run test check bench-journey bench-upload bench-admin bench-export clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # and Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing).
@@ -38,11 +38,21 @@ check: $(STAMP)
 bench-upload: $(STAMP)
 	$(PY) bench/bench_upload.py
 
-clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
-
 # Complete journeys per second under gunicorn, driven by locust (ports 8600-8699, database cfe_bench).
 JOURNEYS ?= 2000
 bench-journey: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) bench/bench_journey.py --journeys $(JOURNEYS)
+
+# Admin list, search and change page with 100,000 submissions (database cfe_admin_bench).
+bench-admin: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_admin_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_admin_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_admin_bench $(PY) bench/bench_admin.py
+
+# export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench).
+bench-export: $(STAMP)
+	$(PY) bench/bench_export.py --rounds 5
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

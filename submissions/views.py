@@ -55,10 +55,11 @@ def _load_submission(request: HttpRequest, call: Call) -> Submission | None:
     token = _draft_token(request, call)
     if not token:
         return None
-    submission = Submission.objects.filter(call=call, token=token).first()
-    if submission is None:
+    try:
+        return Submission.objects.get(call=call, token=token)
+    except Submission.DoesNotExist:
         _forget_draft(request, call)
-    return submission
+        return None
 
 
 def _published_call(slug: str) -> Call:
