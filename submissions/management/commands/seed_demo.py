@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
+from submissions.forms import orcid_check_digit
 from submissions.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Call, Submission, Theme
 
 DEFAULT_CALL = "what-works-social-media"
@@ -136,18 +137,9 @@ LINK_PATHS = [
 ]
 
 
-def orcid_checksum(base_digits: str) -> str:
-    """ISO 7064 MOD 11-2, as ORCID specifies, so seeded iDs look and validate like real ones."""
-    total = 0
-    for digit in base_digits:
-        total = (total + int(digit)) * 2
-    result = (12 - total % 11) % 11
-    return "X" if result == 10 else str(result)
-
-
 def random_orcid(rng: random.Random) -> str:
     digits = "000" + "".join(rng.choices("0123456789", k=12))
-    full = digits + orcid_checksum(digits)
+    full = digits + orcid_check_digit(digits)
     return "-".join(full[i : i + 4] for i in range(0, 16, 4))
 
 
