@@ -44,6 +44,8 @@ PAGE_ORDER = [
     "POST about-you",
     "GET evidence",
     "POST evidence",
+    "GET files",
+    "POST files",
     "GET check-your-answers",
     "POST check-your-answers",
     "GET submitted",

@@ -106,7 +106,10 @@ class JourneyUser(FastHttpUser):
         answers = dict.fromkeys(fields, "")
         answers[fields[0]] = ANSWER
         evidence = {**answers, "links": LINKS}
-        self._post(f"{base}evidence/", "evidence", evidence, self._csrf(page), then="check-")
+        self._post(f"{base}evidence/", "evidence", evidence, self._csrf(page), then="files/")
+        # The optional files step: continue without adding any.
+        token = self._csrf(self._get(f"{base}files/", "files"))
+        self._post(f"{base}files/", "files", {"action": "continue"}, token, then="check-")
         token = self._csrf(self._get(f"{base}check-your-answers/", "check-your-answers"))
         self._post(f"{base}check-your-answers/", "check-your-answers", {}, token, then="submitted/")
         self._get(f"{base}submitted/", "submitted", expect=REFERENCE)

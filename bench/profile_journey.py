@@ -134,6 +134,8 @@ def main() -> int:
         fields = re.findall(r'name="(answer_\d+)"', page)
         answers = {**dict.fromkeys(fields, ""), fields[0]: ANSWER, "links": LINKS}
         visit("evidence", "POST", f"{base}evidence/", {**answers, **token(page)})
+        page = visit("files", "GET", f"{base}files/")
+        visit("files", "POST", f"{base}files/", {"action": "continue", **token(page)})
         page = visit("check-your-answers", "GET", f"{base}check-your-answers/")
         visit("check-your-answers", "POST", f"{base}check-your-answers/", token(page))
         visit("submitted", "GET", f"{base}submitted/")
