@@ -4,7 +4,7 @@ Run through bench/bench_journey.py, which starts the server and reads the summar
 writes. By hand, against a running server:
 
     .venv/bin/locust -f bench/locustfile.py JourneyUser --headless -u 8 -r 8 \
-        -H http://127.0.0.1:8600 --journeys 200 --summary-file /tmp/journey.json
+        -H http://127.0.0.1:8600 --journeys 200 --summary-file journey.json
 """
 
 import json
