@@ -467,3 +467,55 @@ class ReviewChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_field_display()} of {self.submission_id} at {self.changed_at}"
+
+
+def hash_link_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ContributorLink(models.Model):
+    """A single-purpose link emailed to a contributor; only the token's SHA-256 is stored.
+
+    One row per submission and purpose: issuing a new link replaces the hash, so every earlier
+    link for that purpose stops working. The raw token (256 bits) exists only in the email.
+    """
+
+    class Purpose(models.TextChoices):
+        RESUME = "resume", "Save and come back later"
+        STATUS = "status", "Submission status"
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="contributor_links"
+    )
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "purpose"], name="contributor_link_one_per_purpose"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.submission_id}"
+
+    @classmethod
+    def issue(cls, submission: Submission, purpose: str, at: datetime | None = None) -> str:
+        """A new link for this purpose, replacing any earlier one; returns the raw token."""
+        raw = secrets.token_urlsafe(32)
+        cls.objects.update_or_create(
+            submission=submission,
+            purpose=purpose,
+            defaults={"token_sha256": hash_link_token(raw), "created_at": at or timezone.now()},
+        )
+        return raw
+
+    @classmethod
+    def find(cls, raw: str, purpose: str) -> "ContributorLink | None":
+        """The link this token opens for this purpose, or None (unknown, replaced, or forged)."""
+        if not raw or len(raw) > 100:
+            return None
+        links = cls.objects.select_related("submission__call")
+        return links.filter(purpose=purpose, token_sha256=hash_link_token(raw)).first()
