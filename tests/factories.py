@@ -1,15 +1,41 @@
-"""Small factory functions for test data (no JSON fixtures)."""
+"""Test data from small factory functions (no JSON fixtures), and the suite's named users.
 
+The named users have one role each, in every test file:
+
+    alice  a reviewer (the "Reviewers" group)
+    bob    a call manager (the "Call managers" group)
+    carol  a superuser
+    dave   staff, in neither group
+    erin   an account without staff status
+
+Anyone else a test needs gets a name of its own through make_user().
+"""
+
+import hashlib
 from datetime import datetime
 from itertools import count
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import Group, Permission, User
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from submissions.models import Call, Question, Submission, new_reference
+from submissions.models import Attachment, Call, Question, Submission, new_reference
 
 LONDON = ZoneInfo("Europe/London")
+PASSWORD = "correct horse"
 _seq = count(1)
+
+REVIEWERS = "Reviewers"
+CALL_MANAGERS = "Call managers"
+# username: the role helper that alone may make that user.
+NAMED_USERS = {
+    "alice": "make_reviewer",
+    "bob": "make_call_manager",
+    "carol": "make_superuser",
+    "dave": "make_staff_without_group",
+    "erin": "make_user_without_staff_status",
+}
 
 
 def make_call(questions: int = 2, **fields) -> Call:
@@ -65,3 +91,89 @@ def make_submission(call: Call, **fields) -> Submission:
         values["reference"] = None
         values["submitted_at"] = None
     return Submission.objects.create(**values)
+
+
+def make_attachment(
+    submission: Submission | None = None, *, content: bytes | None = None, **fields
+) -> Attachment:
+    """An attachment of `submission` (a new one if None).
+
+    With `content`, the bytes are stored and size and SHA-256 are theirs; without, only the row
+    is written and its file name points at storage holding nothing.
+    """
+    n = next(_seq)
+    if submission is None:
+        submission = make_submission(make_call())
+    values = {
+        "submission": submission,
+        "original_name": f"report-{n}.pdf",
+        "size": 123_456 if content is None else len(content),
+        "content_type": "application/pdf",
+        # Unique per attachment: the same file twice on one submission is refused.
+        "sha256": hashlib.sha256(content if content is not None else b"%d" % n).hexdigest(),
+    }
+    values.update(fields)
+    if content is None:
+        values.setdefault("file", f"attachments/{n:032x}")
+        return Attachment.objects.create(**values)
+    attachment = Attachment(**values)
+    attachment.file.save("upload", ContentFile(content), save=True)
+    return attachment
+
+
+# Users.
+
+
+def _user(username: str, helper: str, **fields) -> User:
+    role_of_name = NAMED_USERS.get(username)
+    if role_of_name is not None and role_of_name != helper:
+        raise ValueError(f"{username} is made only by {role_of_name}(): each name has one role")
+    fields.setdefault("email", f"{username}@example.org")
+    return User.objects.create_user(username=username, password=PASSWORD, **fields)
+
+
+def make_user(
+    username: str,
+    *,
+    staff: bool = False,
+    groups: tuple[str, ...] = (),
+    perms: tuple[str, ...] = (),
+    **fields,
+) -> User:
+    """A user with exactly these groups and permissions; not one of the named users."""
+    user = _user(username, "make_user", is_staff=staff, **fields)
+    if groups:
+        user.groups.set(Group.objects.filter(name__in=groups))
+    if perms:
+        user.user_permissions.set(Permission.objects.filter(codename__in=perms))
+    return user
+
+
+def _in_group(username: str, helper: str, group: str, **fields) -> User:
+    user = _user(username, helper, is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def make_reviewer(username: str = "alice", **fields) -> User:
+    """A reviewer: reads submissions, changes only the review fields, may not export."""
+    return _in_group(username, "make_reviewer", REVIEWERS, **fields)
+
+
+def make_call_manager(username: str = "bob", **fields) -> User:
+    """A call manager: all a reviewer may do, and run calls, export and erase."""
+    return _in_group(username, "make_call_manager", CALL_MANAGERS, **fields)
+
+
+def make_superuser(username: str = "carol", **fields) -> User:
+    user = _user(username, "make_superuser", is_staff=True, is_superuser=True, **fields)
+    return user
+
+
+def make_staff_without_group(username: str = "dave", **fields) -> User:
+    """Staff status and nothing else: the admin lets them in and shows them nothing."""
+    return _user(username, "make_staff_without_group", is_staff=True, **fields)
+
+
+def make_user_without_staff_status(username: str = "erin", **fields) -> User:
+    return _user(username, "make_user_without_staff_status", **fields)

@@ -1,6 +1,5 @@
-"""Helpers for tests of evidence files: multipart bodies with any file name, and staff users."""
+"""Helpers for tests of evidence files: multipart bodies with any file name, and uploads."""
 
-from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from submissions.models import Call
@@ -36,10 +35,3 @@ def upload(
 
 def draft_at_files_step(client: Client, call: Call) -> None:
     walk_to(client, call, "files")
-
-
-def make_user(username: str, *, staff: bool = False, perms: tuple[str, ...] = ()) -> User:
-    user = User.objects.create_user(username, f"{username}@example.org", "password", is_staff=staff)
-    for codename in perms:
-        user.user_permissions.add(Permission.objects.get(codename=codename))
-    return user

@@ -7,8 +7,13 @@ import pytest
 from django.urls import reverse
 
 from submissions.models import ReviewChange, Submission, Theme
-from tests.admin_factories import make_attachment, make_reviewer, make_staff
-from tests.factories import make_call, make_submission
+from tests.factories import (
+    make_attachment,
+    make_call,
+    make_call_manager,
+    make_reviewer,
+    make_submission,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +164,7 @@ def test_it_filters_to_submissions_assigned_to_me_or_to_nobody(client, reviewer)
     call = make_call()
     mine = make_submission(call, assigned_reviewer=reviewer)
     unassigned = make_submission(call)
-    make_submission(call, assigned_reviewer=make_staff("Reviewers", "bob"))
+    make_submission(call, assigned_reviewer=make_call_manager())
 
     assert listed(client.get(LIST_URL, {"reviewer": "me"})) == [mine.reference]
     assert listed(client.get(LIST_URL, {"reviewer": "nobody"})) == [unassigned.reference]
@@ -274,7 +279,7 @@ def test_a_bulk_action_moves_the_selected_to_a_status_and_records_it(client, rev
 
 def test_a_bulk_action_assigns_the_selected_to_the_reviewer_chosen(client, reviewer):
     call = make_call()
-    bob = make_staff("Reviewers", "bob", first_name="Bob", last_name="Jones")
+    bob = make_call_manager(first_name="Bob", last_name="Jones")
     chosen = make_submission(call)
 
     response = client.post(

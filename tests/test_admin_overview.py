@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from submissions.models import Call, Submission
 from submissions.overview import build_chart
-from tests.admin_factories import make_reviewer, make_staff
-from tests.factories import make_call, make_submission
+from tests.factories import make_call, make_reviewer, make_staff_without_group, make_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +84,7 @@ def test_a_long_call_is_charted_by_week():
 
 def test_staff_who_may_not_see_submissions_see_no_overview(client):
     make_submission(make_call())
-    client.force_login(make_staff(group=None))
+    client.force_login(make_staff_without_group())
 
     response = client.get(INDEX_URL)
 

@@ -6,8 +6,15 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from submissions.models import Attachment, Submission, Theme
-from tests.admin_factories import make_attachment, make_call_manager, make_reviewer, make_staff
-from tests.factories import make_call, make_submission
+from tests.factories import (
+    make_attachment,
+    make_call,
+    make_call_manager,
+    make_reviewer,
+    make_staff_without_group,
+    make_submission,
+    make_superuser,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -154,15 +161,15 @@ def test_call_managers_may_export_and_reviewers_may_not():
 
 
 def test_it_refuses_the_submissions_list_to_staff_outside_both_groups(client):
-    client.force_login(make_staff(group=None, username="charlie"))
+    client.force_login(make_staff_without_group())
 
     response = client.get(reverse("admin:submissions_submission_changelist"))
 
     assert response.status_code == 403
 
 
-def test_nobody_adds_a_submission_through_the_admin(client, admin_user):
-    client.force_login(admin_user)
+def test_nobody_adds_a_submission_through_the_admin(client):
+    client.force_login(make_superuser())
 
     response = client.get(reverse("admin:submissions_submission_add"))
 

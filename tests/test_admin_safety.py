@@ -4,8 +4,7 @@ import pytest
 from django.urls import reverse
 
 from submissions.models import Submission
-from tests.admin_factories import make_attachment, make_call_manager
-from tests.factories import make_call, make_submission
+from tests.factories import make_attachment, make_call, make_call_manager, make_submission
 
 pytestmark = pytest.mark.django_db
 

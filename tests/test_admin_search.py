@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from submissions.models import Submission
 from submissions.search import search_submissions
-from tests.admin_factories import make_reviewer
-from tests.factories import make_call, make_submission
+from tests.factories import make_call, make_reviewer, make_submission
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,13 @@ import pytest
 from django.urls import reverse
 
 from submissions.models import Submission, Theme
-from tests.admin_factories import make_attachment, make_reviewer
-from tests.factories import make_call, make_submission
+from tests.factories import (
+    make_attachment,
+    make_call,
+    make_reviewer,
+    make_submission,
+    make_user_without_staff_status,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +136,7 @@ def test_the_review_fields_are_editable(client, reviewer, submission):
 
 
 def test_it_offers_only_active_staff_as_assigned_reviewers(client, reviewer, submission):
-    from django.contrib.auth.models import User
-
-    User.objects.create_user("contributor-account", is_staff=False)
+    make_user_without_staff_status()
 
     response = client.get(page_url(submission))
 

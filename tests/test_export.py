@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from submissions.exports import SubmissionCsv
-from submissions.models import Attachment, ExportRecord, Submission, Theme
-from tests.factories import make_call, make_submission
+from submissions.models import ExportRecord, Submission, Theme
+from tests.factories import make_attachment, make_call, make_submission
 
 LONDON = ZoneInfo("Europe/London")
 on_postgresql = pytest.mark.skipif(
@@ -53,18 +53,6 @@ def parse(data: bytes) -> list[dict[str, str]]:
 
 def export_rows(queryset=None, **options) -> list[dict[str, str]]:
     return parse(export_bytes(queryset, **options))
-
-
-def make_attachment(submission: Submission, name: str, size: int) -> Attachment:
-    # Only the metadata matters to the export; no file is stored.
-    return Attachment.objects.create(
-        submission=submission,
-        file=f"attachments/test-{name}",
-        original_name=name,
-        size=size,
-        content_type="application/pdf",
-        sha256=f"{hash(name):064x}"[-64:],
-    )
 
 
 @pytest.fixture(params=["default path", "python path"])
@@ -150,8 +138,8 @@ def test_a_row_carries_every_detail_of_the_submission(db, use_copy, settings):
     submission.themes.set(
         [Theme.objects.create(name="Podcasts"), Theme.objects.create(name="Blogging")]
     )
-    report = make_attachment(submission, "report.pdf", 2048)
-    slides = make_attachment(submission, "slides.pdf", 1000000)
+    report = make_attachment(submission, original_name="report.pdf", size=2048)
+    slides = make_attachment(submission, original_name="slides.pdf", size=1000000)
 
     [row] = export_rows(use_copy=use_copy)
 
@@ -297,7 +285,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(
     for _ in range(rows):
         submission = make_submission(call)
         submission.themes.add(theme)
-        make_attachment(submission, f"{submission.reference}.pdf", 10)
+        make_attachment(submission, original_name=f"{submission.reference}.pdf", size=10)
     copies = use_copy is None and connection.vendor == "postgresql"
 
     # The questions, then JIT off and one COPY; or the rows, their themes and their files.
@@ -348,8 +336,8 @@ def test_the_copy_path_and_the_python_path_give_byte_identical_files(db, setting
         )
         submission.themes.set(themes[: n % 5])
         if n % 3 == 0:
-            make_attachment(submission, f"{text or 'blank'}.pdf", n * 1000)
-            make_attachment(submission, f"second-{n}.docx", 7)
+            make_attachment(submission, original_name=f"{text or 'blank'}.pdf", size=n * 1000)
+            make_attachment(submission, original_name=f"second-{n}.docx", size=7)
     make_submission(alpha, state=Submission.State.DRAFT)
 
     by_copy = export_bytes(use_copy=True)

@@ -4,7 +4,7 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from django.test import Client
@@ -12,28 +12,28 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from submissions.models import ExportRecord, Submission
-from tests.factories import make_call, make_submission
+from tests.factories import (
+    make_call,
+    make_call_manager,
+    make_reviewer,
+    make_submission,
+    make_superuser,
+)
 
 CHANGELIST = reverse("admin:submissions_submission_changelist")
 EXPORT = reverse("admin:submissions_submission_export")
 
 
-def make_staff(username: str, *codenames: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.org", "pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    return user
-
-
 @pytest.fixture
 def alice(db) -> User:
-    """A call manager: views submissions and may export them."""
-    return make_staff("alice", "view_submission", "export_submissions")
+    """A reviewer: views submissions, may not export them."""
+    return make_reviewer()
 
 
 @pytest.fixture
 def bob(db) -> User:
-    """A reviewer: views submissions, may not export them."""
-    return make_staff("bob", "view_submission", "change_submission")
+    """A call manager: views submissions and may export them."""
+    return make_call_manager()
 
 
 def logged_in(user: User) -> Client:
@@ -56,10 +56,10 @@ def export_action(client: Client, submissions, query: str = "", **extra):
     return client.post(CHANGELIST + query, data)
 
 
-def test_a_call_manager_sees_the_export_link_and_the_action(alice):
+def test_a_call_manager_sees_the_export_link_and_the_action(bob):
     make_submission(make_call())
 
-    response = logged_in(alice).get(CHANGELIST + "?review_status__exact=new")
+    response = logged_in(bob).get(CHANGELIST + "?review_status__exact=new")
 
     assert response.status_code == 200
     assert "Export all matching to CSV" in response.text
@@ -67,29 +67,29 @@ def test_a_call_manager_sees_the_export_link_and_the_action(alice):
     assert "Export selected submissions to CSV" in response.text
 
 
-def test_a_reviewer_without_the_permission_sees_neither(bob):
+def test_a_reviewer_without_the_permission_sees_neither(alice):
     make_submission(make_call())
 
-    response = logged_in(bob).get(CHANGELIST)
+    response = logged_in(alice).get(CHANGELIST)
 
     assert response.status_code == 200
     assert "Export all matching to CSV" not in response.text
     assert "Export selected submissions to CSV" not in response.text
 
 
-def test_the_export_link_refuses_a_reviewer_without_the_permission(bob):
+def test_the_export_link_refuses_a_reviewer_without_the_permission(alice):
     make_submission(make_call())
 
-    response = logged_in(bob).get(EXPORT)
+    response = logged_in(alice).get(EXPORT)
 
     assert response.status_code == 403
     assert not ExportRecord.objects.exists()
 
 
-def test_the_export_action_refuses_a_reviewer_without_the_permission(bob):
+def test_the_export_action_refuses_a_reviewer_without_the_permission(alice):
     submission = make_submission(make_call())
 
-    response = export_action(logged_in(bob), [submission])
+    response = export_action(logged_in(alice), [submission])
 
     assert not getattr(response, "streaming", False)
     assert response.get("Content-Type", "").startswith("text/html")
@@ -103,24 +103,24 @@ def test_someone_not_logged_in_is_sent_to_the_login_page(db):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_export_all_matching_honours_the_lists_filters_and_search(alice):
+def test_export_all_matching_honours_the_lists_filters_and_search(bob):
     call = make_call()
     wanted = make_submission(call, review_status="shortlisted", organisation="UWE Bristol")
     make_submission(call, review_status="shortlisted", organisation="Cardiff University")
     make_submission(call, review_status="new", organisation="University of Bristol")
     make_submission(call, state=Submission.State.DRAFT, organisation="Bristol drafts")
 
-    response = logged_in(alice).get(EXPORT + "?review_status__exact=shortlisted&q=Bristol")
+    response = logged_in(bob).get(EXPORT + "?review_status__exact=shortlisted&q=Bristol")
 
     assert response.status_code == 200
     assert [row["Reference"] for row in read_csv(response)] == [wanted.reference]
 
 
-def test_export_all_matching_covers_every_page_of_the_list(alice):
+def test_export_all_matching_covers_every_page_of_the_list(bob):
     call = make_call()
     submissions = [make_submission(call) for _ in range(3)]
 
-    client = logged_in(alice)
+    client = logged_in(bob)
     with pytest.MonkeyPatch.context() as patch:
         from submissions.admin import SubmissionAdmin
 
@@ -131,31 +131,31 @@ def test_export_all_matching_covers_every_page_of_the_list(alice):
     assert sorted(row["Reference"] for row in rows) == sorted(s.reference for s in submissions)
 
 
-def test_invalid_filters_export_nothing_and_say_so(alice):
-    response = logged_in(alice).get(EXPORT + "?no_such_field=1", follow=True)
+def test_invalid_filters_export_nothing_and_say_so(bob):
+    response = logged_in(bob).get(EXPORT + "?no_such_field=1", follow=True)
 
     assert "Those filters are not valid, so nothing was exported." in response.text
     assert not ExportRecord.objects.exists()
 
 
-def test_the_action_exports_only_the_selected_submissions(alice):
+def test_the_action_exports_only_the_selected_submissions(bob):
     call = make_call()
     first, second, _third = (make_submission(call) for _ in range(3))
 
-    response = export_action(logged_in(alice), [first, second])
+    response = export_action(logged_in(bob), [first, second])
 
     assert response.status_code == 200
     rows = read_csv(response)
     assert sorted(row["Reference"] for row in rows) == sorted([first.reference, second.reference])
 
 
-def test_the_action_across_all_pages_exports_everything_matching(alice):
+def test_the_action_across_all_pages_exports_everything_matching(bob):
     call = make_call()
     shortlisted = [make_submission(call, review_status="shortlisted") for _ in range(2)]
     make_submission(call, review_status="new")
 
     response = export_action(
-        logged_in(alice),
+        logged_in(bob),
         shortlisted[:1],
         query="?review_status__exact=shortlisted",
         select_across="1",
@@ -165,10 +165,10 @@ def test_the_action_across_all_pages_exports_everything_matching(alice):
     assert sorted(row["Reference"] for row in rows) == sorted(s.reference for s in shortlisted)
 
 
-def test_the_download_streams_a_csv_attachment_that_no_cache_keeps(alice):
+def test_the_download_streams_a_csv_attachment_that_no_cache_keeps(bob):
     make_submission(make_call())
 
-    response = logged_in(alice).get(EXPORT)
+    response = logged_in(bob).get(EXPORT)
 
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -178,31 +178,31 @@ def test_the_download_streams_a_csv_attachment_that_no_cache_keeps(alice):
     assert first_chunk.startswith(b"\xef\xbb\xbfReference,Call,")
 
 
-def test_each_export_is_recorded_with_who_how_the_filters_and_the_row_count(alice):
+def test_each_export_is_recorded_with_who_how_the_filters_and_the_row_count(bob):
     call = make_call()
     for _ in range(2):
         make_submission(call, review_status="included")
     make_submission(call)
 
-    response = logged_in(alice).get(EXPORT + "?review_status__exact=included&q=")
+    response = logged_in(bob).get(EXPORT + "?review_status__exact=included&q=")
     record = ExportRecord.objects.get()
     assert record.completed_at is None  # nothing sent yet
     read_csv(response)
 
     record.refresh_from_db()
-    assert record.user == alice
-    assert record.username == "alice"
+    assert record.user == bob
+    assert record.username == "bob"
     assert record.source == ExportRecord.Source.ADMIN_ALL_MATCHING
     assert record.filters == {"review_status__exact": "included", "q": ""}
     assert record.row_count == 2
     assert record.completed_at is not None
 
 
-def test_the_action_records_how_many_submissions_were_selected(alice):
+def test_the_action_records_how_many_submissions_were_selected(bob):
     call = make_call()
     submissions = [make_submission(call) for _ in range(3)]
 
-    read_csv(export_action(logged_in(alice), submissions[:2]))
+    read_csv(export_action(logged_in(bob), submissions[:2]))
 
     record = ExportRecord.objects.get()
     assert record.source == ExportRecord.Source.ADMIN_SELECTED
@@ -212,7 +212,7 @@ def test_the_action_records_how_many_submissions_were_selected(alice):
 
 # Serialized rollback restores the groups and the seeded call that the flush after it removes.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_download_cut_short_leaves_the_record_incomplete(alice):
+def test_a_download_cut_short_leaves_the_record_incomplete(bob):
     # Without the test's wrapping transaction, as in production: the COPY cut off mid-way must
     # leave the connection usable.
     call = make_call(questions=1)
@@ -220,7 +220,7 @@ def test_a_download_cut_short_leaves_the_record_incomplete(alice):
     for _ in range(40):  # about 200 KB: several chunks
         make_submission(call, answers={str(question.pk): "Evidence. " * 500})
 
-    response = logged_in(alice).get(EXPORT)
+    response = logged_in(bob).get(EXPORT)
     stream = iter(response.streaming_content)
     next(stream)  # the header
     next(stream)  # the first rows
@@ -238,9 +238,9 @@ def test_a_download_cut_short_leaves_the_record_incomplete(alice):
     assert Submission.objects.count() == 40
 
 
-def test_the_export_view_makes_the_same_queries_for_1_row_as_for_20(alice):
+def test_the_export_view_makes_the_same_queries_for_1_row_as_for_20(bob):
     call = make_call()
-    client = logged_in(alice)
+    client = logged_in(bob)
 
     def queries_for_export() -> list[str]:
         with CaptureQueriesContext(connection) as captured:
@@ -259,12 +259,11 @@ def test_the_export_view_makes_the_same_queries_for_1_row_as_for_20(alice):
     assert any("submissions_exportrecord" in sql for sql in twenty_rows)
 
 
-def test_export_records_are_listed_in_admin_and_cannot_be_changed(alice):
+def test_export_records_are_listed_in_admin_and_cannot_be_changed(db):
     ExportRecord.objects.create(
-        username="alice", source=ExportRecord.Source.COMMAND, filters={"call": "x"}, row_count=5
+        username="bob", source=ExportRecord.Source.COMMAND, filters={"call": "x"}, row_count=5
     )
-    admin_user = User.objects.create_superuser("root", "root@example.org", "pw")
-    client = logged_in(admin_user)
+    client = logged_in(make_superuser())
     record = ExportRecord.objects.get()
 
     listing = client.get(reverse("admin:submissions_exportrecord_changelist"))

@@ -1,29 +1,18 @@
 """Only staff who may view submissions can download a file; nobody else, by any URL."""
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from submissions.models import Attachment
 
 from . import samples
-from .factories import make_call, make_submission
-from .files import make_user
+from .factories import make_attachment, make_reviewer, make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def make_attachment(name: str = "Évidence “final”.pdf", content: bytes = samples.PDF):
-    submission = make_submission(make_call())
-    attachment = Attachment(
-        submission=submission,
-        original_name=name,
-        size=len(content),
-        content_type="application/pdf",
-        sha256="0" * 64,
-    )
-    attachment.file.save("upload", ContentFile(content), save=True)
-    return attachment
+def stored_pdf(name: str = "Évidence “final”.pdf") -> Attachment:
+    return make_attachment(content=samples.PDF, original_name=name)
 
 
 def download_url(pk: int) -> str:
@@ -31,8 +20,8 @@ def download_url(pk: int) -> str:
 
 
 def test_staff_with_permission_download_the_file_under_its_original_name(client):
-    attachment = make_attachment()
-    client.force_login(make_user("alice", staff=True, perms=("view_submission",)))
+    attachment = stored_pdf()
+    client.force_login(make_reviewer())
     response = client.get(download_url(attachment.pk))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == samples.PDF
@@ -46,8 +35,8 @@ def test_staff_with_permission_download_the_file_under_its_original_name(client)
 
 
 def test_the_admin_links_each_file_of_a_submission_to_the_download(client):
-    attachment = make_attachment(name="Talk <slides>.pptx")
-    client.force_login(make_user("alice", staff=True, perms=("view_submission",)))
+    attachment = stored_pdf(name="Talk <slides>.pptx")
+    client.force_login(make_reviewer())
     page = client.get(
         reverse("admin:submissions_submission_change", args=[attachment.submission_id])
     ).content.decode()
@@ -57,7 +46,7 @@ def test_the_admin_links_each_file_of_a_submission_to_the_download(client):
 
 @pytest.mark.parametrize("existing", [True, False])
 def test_anonymous_visitors_are_sent_to_log_in_for_every_file_url(client, existing):
-    pk = make_attachment().pk if existing else 987654
+    pk = stored_pdf().pk if existing else 987654
     response = client.get(download_url(pk))
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login") + "?next=")
@@ -66,15 +55,15 @@ def test_anonymous_visitors_are_sent_to_log_in_for_every_file_url(client, existi
 @pytest.mark.parametrize("existing", [True, False])
 @pytest.mark.parametrize("staff", [True, False])
 def test_users_without_permission_get_a_403_for_every_file_url(client, existing, staff):
-    pk = make_attachment().pk if existing else 987654
-    client.force_login(make_user("bob", staff=staff, perms=("export_submissions",)))
+    pk = stored_pdf().pk if existing else 987654
+    client.force_login(make_user("exporter", staff=staff, perms=("export_submissions",)))
     response = client.get(download_url(pk))
     assert response.status_code == 403
     assert "You do not have permission to see this page" in response.content.decode()
 
 
 def test_a_file_has_no_public_url(attachments_root, settings):
-    attachment = make_attachment()
+    attachment = stored_pdf()
     with pytest.raises(NotImplementedError):
         attachment.file.url  # noqa: B018
     # Kept outside every folder the site serves.

@@ -21,7 +21,8 @@ from submissions.models import Attachment, Submission
 from submissions.uploads import check_upload
 
 from . import samples
-from .files import draft_at_files_step, make_user, upload
+from .factories import make_reviewer, make_staff_without_group
+from .files import draft_at_files_step, upload
 from .journey import url
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_staff_download_through_a_short_lived_presigned_url(client, seeded_call,
     attachment = Attachment.objects.get()
 
     staff = client.__class__()
-    staff.force_login(make_user("alice", staff=True, perms=("view_submission",)))
+    staff.force_login(make_reviewer())
     response = staff.get(reverse("attachment_download", args=[attachment.pk]))
     assert response.status_code == 302
     assert response["Cache-Control"] == "private, no-store"
@@ -138,7 +139,7 @@ def test_others_get_no_presigned_url(client, seeded_call, bucket):
     anonymous = client.__class__().get(download)
     assert anonymous.url.startswith(reverse("admin:login"))
     other = client.__class__()
-    other.force_login(make_user("bob", staff=True))
+    other.force_login(make_staff_without_group())
     assert other.get(download).status_code == 403
 
 

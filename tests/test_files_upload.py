@@ -11,6 +11,7 @@ from submissions.middleware import UploadLimitsMiddleware
 from submissions.models import Attachment, Submission
 
 from . import samples
+from .factories import make_attachment
 from .files import BOUNDARY, draft_at_files_step, multipart, upload
 from .journey import url
 
@@ -127,9 +128,7 @@ def test_a_contributor_removes_a_file(
 def test_another_drafts_file_cannot_be_removed_by_guessing_its_id(client, seeded_call, draft):
     other = Submission.objects.create(call=seeded_call)
     upload(client, seeded_call, [("mine.pdf", samples.PDF)])
-    theirs = Attachment.objects.create(
-        submission=other, file="attachments/x", original_name="theirs.pdf", size=1, sha256="0"
-    )
+    theirs = make_attachment(other, original_name="theirs.pdf")
     client.post(url(seeded_call, "files"), {"remove": theirs.pk})
     assert Attachment.objects.filter(pk=theirs.pk).exists()
 
