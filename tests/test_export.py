@@ -42,7 +42,9 @@ HEADER_AFTER_QUESTIONS = ["Links", "Files", "Themes", "Reviewer notes"]
 
 
 def export_bytes(queryset=None, **options) -> bytes:
-    return b"".join(SubmissionCsv(queryset or Submission.objects.all(), **options))
+    # `is None`, not `or`: an empty queryset is false, and must export nothing, not everything.
+    queryset = Submission.objects.all() if queryset is None else queryset
+    return b"".join(SubmissionCsv(queryset, **options))
 
 
 def parse(data: bytes) -> list[dict[str, str]]:
@@ -353,8 +355,10 @@ def test_filters_reach_the_export_unchanged(db, use_copy):
     make_submission(call, review_status=Submission.ReviewStatus.NEW)
 
     rows = export_rows(Submission.objects.filter(review_status="included"), use_copy=use_copy)
+    none = export_rows(Submission.objects.filter(review_status="shortlisted"), use_copy=use_copy)
 
     assert [row["Reference"] for row in rows] == [wanted.reference]
+    assert none == []  # a filter that matches nothing exports nothing
 
 
 # The command.

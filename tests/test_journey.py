@@ -1,5 +1,6 @@
 """The whole journey, from the start page to the confirmation, through the test client."""
 
+import hashlib
 import re
 
 import pytest
@@ -88,8 +89,9 @@ def test_consent_is_recorded_with_licence_wording_hash_and_time(client, seeded_c
     assert draft.consent_licence_id == "CC-BY-NC-4.0"
     assert draft.consent_licence_version == "4.0"
     assert draft.consent_wording_version == "1"
-    assert draft.consent_wording_sha256 == seeded_call.consent_hash
-    assert len(draft.consent_wording_sha256) == 64
+    # The SHA-256 of the exact wording asked, as anyone can recompute it from the call.
+    wording = seeded_call.consent_wording.encode("utf-8")
+    assert draft.consent_wording_sha256 == hashlib.sha256(wording).hexdigest()
     assert draft.consent_given_at is not None
 
 
