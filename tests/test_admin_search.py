@@ -77,9 +77,17 @@ def test_it_finds_nothing_for_words_nobody_used(found, call):
 
 
 def test_search_syntax_in_the_box_is_read_as_words_not_as_a_query(found, call):
-    make_submission(call, name="O'Brien")
+    obrien = make_submission(call, name="Siobhan O'Brien")
+    both = make_submission(call, answers=answers_for(call, "A podcast or a blog, we asked."))
+    make_submission(call, answers=answers_for(call, "We recorded a weekly podcast."))
+    make_submission(call, answers=answers_for(call, "We wrote a blog."))
 
-    for text in ["O'Brien", "a & | ! ( ) :* <->", "\\", "'"]:
+    assert found("O'Brien") == {obrien.reference}
+    # As a query, "or" would find all three; as words, each must match.
+    assert found("podcast or blog") == {both.reference}
+    # As a query, these operators would be a syntax error; as words, nobody used them.
+    assert found("a & | ! ( ) :* <->") == set()
+    for text in ["\\", "'"]:
         found(text)  # no server error; what it finds depends on the database's parser
 
 
