@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.db import connection
 from django.test import Client
 
@@ -13,6 +14,10 @@ from .factories import make_call
 from .journey import url, walk_to
 
 pytestmark = pytest.mark.django_db
+
+
+def receipt_subject(submission: Submission) -> str:
+    return f"Your evidence was received: reference {submission.reference}"
 
 
 def test_the_draft_token_is_long_random_and_never_in_a_page(client, seeded_call):
@@ -25,14 +30,36 @@ def test_the_draft_token_is_long_random_and_never_in_a_page(client, seeded_call)
         assert f"/{draft.pk}/" not in page
 
 
-def test_a_double_submit_makes_one_submission_and_the_same_confirmation(client, seeded_call):
+def test_a_double_submit_makes_one_submission_and_the_same_confirmation(
+    client, seeded_call, django_capture_on_commit_callbacks
+):
     walk_to(client, seeded_call, "check")
-    first = client.post(url(seeded_call, "check"))
-    second = client.post(url(seeded_call, "check"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url(seeded_call, "check"))
+        second = client.post(url(seeded_call, "check"))
     assert first.url == second.url == url(seeded_call, "confirmation")
     submission = Submission.objects.get()
     again = client.get(url(seeded_call, "confirmation")).content.decode()
     assert submission.reference in again
+    assert [m.subject for m in mail.outbox] == [receipt_subject(submission)]
+
+
+def test_a_submit_that_finds_the_draft_already_submitted_changes_nothing(
+    client, seeded_call, django_capture_on_commit_callbacks
+):
+    # Two requests that both passed the step's check before either submitted, each holding the
+    # draft as it was then: the second must find it submitted, under the lock, and stop.
+    walk_to(client, seeded_call, "check")
+    first_request, second_request = Submission.objects.get(), Submission.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert first_request.submit() is True
+        submitted = Submission.objects.get()
+        assert second_request.submit() is False
+
+    after = Submission.objects.get()
+    assert after.reference == submitted.reference
+    assert after.submitted_at == submitted.submitted_at
+    assert [m.subject for m in mail.outbox] == [receipt_subject(submitted)]
 
 
 def test_a_refreshed_confirmation_keeps_the_reference(client, seeded_call):
@@ -116,3 +143,6 @@ def test_two_simultaneous_submits_make_exactly_one_submission():
     assert statuses == [302] * 4
     submission = Submission.objects.get()
     assert submission.is_submitted and submission.reference
+    # Without the lock each submit that read the draft before the first committed would
+    # submit it again, with a new reference and a receipt of its own.
+    assert [m.subject for m in mail.outbox] == [receipt_subject(submission)]
