@@ -1,6 +1,7 @@
 """Forms of the contributor's journey; validation lives here, with a code on every error."""
 
 import re
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ MAX_LINKS = 20
 http_url = URLValidator(schemes=["http", "https"])
 
 
-def reject_control_characters(value: str, label: str) -> None:
+def reject_control_characters(value: object, label: str) -> None:
     if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
         raise ValidationError(
             f"{label} must not contain control characters; retype it rather than pasting it",
@@ -54,14 +55,20 @@ def normalise_orcid(raw: str) -> str:
     return "-".join(match.groups())
 
 
-class CleanTextMixin:
+if TYPE_CHECKING:
+    _Form = forms.BaseForm
+else:
+    _Form = object
+
+
+class CleanTextMixin(_Form):
     """Reject control characters in every text field, naming the field."""
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         for name, value in list(cleaned.items()):
             try:
-                reject_control_characters(value, self.fields[name].label or name)
+                reject_control_characters(value, str(self.fields[name].label or name))
             except ValidationError as error:
                 self.add_error(name, error)
         return cleaned
@@ -137,7 +144,8 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("name", "email", "role", "organisation", "credit_preference"):
             self.fields[name].required = True
-        self.fields["credit_preference"].choices = Submission.Credit.choices
+        credit = cast(forms.ChoiceField, self.fields["credit_preference"])
+        credit.choices = Submission.Credit.choices
         self.fields["email"].widget.attrs.update(autocomplete="email", spellcheck="false")
         self.fields["name"].widget.attrs.update(autocomplete="name")
         self.fields["organisation"].widget.attrs.update(autocomplete="organization")
@@ -145,7 +153,7 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and field.max_length:
                 field.error_messages["max_length"] = (
-                    f"{field.label.replace(' (optional)', '')} must be "
+                    f"{str(field.label).replace(' (optional)', '')} must be "
                     f"{field.max_length} characters or fewer"
                 )
 
@@ -284,7 +292,9 @@ class MultipleFileField(forms.FileField):
 class FilesForm(forms.Form):
     """Files added to a draft; every file is checked, and all are added or none."""
 
-    files = MultipleFileField(label="Choose files", required=False)
+    # A declared field, which the form's metaclass moves into base_fields: self.files is still
+    # the uploaded data that BaseForm says it is.
+    files = MultipleFileField(label="Choose files", required=False)  # type: ignore[assignment]
 
     def __init__(self, *args, call: Call, existing: list, **kwargs):
         super().__init__(*args, **kwargs)

@@ -55,5 +55,6 @@ class UploadLimitsMiddleware:
                 response["Connection"] = "close"
                 return response
             request.upload_handlers = [StreamingUploadHandler(request)]
-            request.parse_file_upload = partial(parse_keeping_sent_names, request)
+            # Replaced on this request only, on purpose: see parse_keeping_sent_names().
+            request.parse_file_upload = partial(parse_keeping_sent_names, request)  # type: ignore[method-assign]
         return self.get_response(request)

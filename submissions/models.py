@@ -321,8 +321,8 @@ class Submission(models.Model):
         try:
             with transaction.atomic():
                 # The lock makes the count below hold against a second tab uploading too.
-                locked = Submission.objects.select_for_update().select_related("call")
-                locked = locked.get(pk=self.pk)
+                rows = Submission.objects.select_for_update().select_related("call")
+                locked = rows.get(pk=self.pk)
                 if locked.attachments.count() + len(files) > locked.call.max_files:
                     raise AttachmentLimitReached
                 for checked in files:

@@ -3,16 +3,16 @@
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.db.models import QuerySet
 
 from .models import ReviewChange, Submission
 
-REVIEW_FIELDS = [choice.value for choice in ReviewChange.Field]
+REVIEW_FIELDS = tuple(choice.value for choice in ReviewChange.Field)
 
 
-def person(user: AbstractBaseUser | None) -> str:
+def person(user: AbstractUser | None) -> str:
     """How a member of staff is named on review pages."""
     if user is None:
         return ""

@@ -3,6 +3,8 @@
 Settings choose the backend (STORAGES["attachments"]); nothing here knows which one it is.
 """
 
+from typing import cast
+
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -21,6 +23,8 @@ class PrivateFileSystemStorage(FileSystemStorage):
 
 class AttachmentStorage(LazyObject):
     # Resolved on use rather than at import, so that tests can switch STORAGES.
+    _wrapped: object  # the Storage, or `empty` until first used
+
     def _setup(self) -> None:
         self._wrapped = storages[ATTACHMENTS]
 
@@ -30,7 +34,8 @@ attachment_storage = AttachmentStorage()
 
 def get_attachment_storage() -> Storage:
     """For FileField(storage=...): a callable keeps the backend out of the migrations."""
-    return attachment_storage
+    # The LazyObject stands in for the Storage it wraps (attribute access and isinstance()).
+    return cast(Storage, attachment_storage)
 
 
 @receiver(setting_changed)

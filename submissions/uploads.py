@@ -220,12 +220,12 @@ def check_upload(upload: UploadedFile, max_size: int) -> CheckedFile:
     sent = getattr(upload, "sent_name", None) or upload.name or ""
     name = clean_file_name(sent)
     shown = display_name(name)
-    if upload.size == 0:
+    size = upload.size or 0  # set for every file a parser received; None only for a bare File
+    if size == 0:
         raise ValidationError(f"“{shown}” is empty; choose a file with something in it", "empty")
-    if upload.size > max_size:
+    if size > max_size:
         raise ValidationError(
-            f"“{shown}” is {human_size(upload.size)}; each file must be "
-            f"{human_size(max_size)} or smaller",
+            f"“{shown}” is {human_size(size)}; each file must be {human_size(max_size)} or smaller",
             code="too_large",
         )
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -269,7 +269,7 @@ def check_upload(upload: UploadedFile, max_size: int) -> CheckedFile:
     return CheckedFile(
         upload=upload,
         name=name,
-        size=upload.size,
+        size=size,
         content_type=allowed.content_type,
         sha256=sha256_of(upload),
     )
@@ -300,9 +300,11 @@ class StreamingUploadHandler(TemporaryFileUploadHandler):
         self.sent_name = file_name
         super().new_file(field_name, safe_base_name(file_name), *args, **kwargs)
 
-    def file_complete(self, file_size: int):
+    def file_complete(self, file_size: int) -> UploadedFile | None:
         upload = super().file_complete(file_size)
-        upload.sent_name = self.sent_name
+        if upload is not None:
+            # An attribute of our own, read back by check_upload(); UploadedFile has no such slot.
+            upload.sent_name = self.sent_name  # type: ignore[attr-defined]
         return upload
 
 

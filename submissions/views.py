@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -305,7 +306,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("submissions.view_submission", raise_exception=True)
 @require_safe
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A file, for staff who may view submissions: streamed from disk, or a presigned S3 URL.
 
     Anonymous visitors are sent to log in and others get a 403 before the id is looked up,
@@ -323,7 +324,7 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
                 "ResponseContentType": attachment.content_type,
             },
         )
-        response: HttpResponse = HttpResponseRedirect(url)
+        response: HttpResponseBase = HttpResponseRedirect(url)
     else:
         try:
             handle = storage.open(name, "rb")

@@ -1,5 +1,6 @@
 """The submissions list: columns, filters, ordering, bulk actions, and a flat query count."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -275,6 +276,16 @@ def test_a_bulk_action_moves_the_selected_to_a_status_and_records_it(client, rev
     assert {(c.old_value, c.new_value, c.changed_by_id) for c in changes} == {
         ("New", "Shortlisted", reviewer.pk)
     }
+
+
+def test_the_reviewer_choices_name_staff_as_the_review_pages_do(client, reviewer):
+    submission = make_submission(make_call())
+    make_call_manager(first_name="Bob", last_name="Jones")
+    page = reverse("admin:submissions_submission_change", args=[submission.pk])
+
+    for response in (client.get(LIST_URL), client.get(page)):
+        options = re.findall(r"<option value=\"\d+\">([^<]*)</option>", response.text)
+        assert options == ["Alice Reviewer", "Bob Jones"]
 
 
 def test_a_bulk_action_assigns_the_selected_to_the_reviewer_chosen(client, reviewer):

@@ -12,7 +12,7 @@ from django.utils.text import capfirst
 register = template.Library()
 
 
-def review_date_hierarchy(cl) -> dict:
+def review_date_hierarchy(cl) -> dict | None:
     """Django's date links, built from the first and last dates alone.
 
     The stock tag asks the database for the distinct years, months or days of the matching

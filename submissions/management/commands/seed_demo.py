@@ -228,7 +228,7 @@ class Command(BaseCommand):
             Through.objects.bulk_create(
                 Through(submission_id=sub.pk, theme_id=theme.pk)
                 for sub in batch
-                for theme in sub._demo_themes
+                for theme in sub._demo_themes  # type: ignore[attr-defined]  # see build()
             )
         # With DEBUG on, Django keeps every query's SQL: megabytes per batch here.
         if settings.DEBUG:
@@ -309,7 +309,8 @@ class Command(BaseCommand):
                 rng.choice(REVIEWER_NOTES) if review_status != Submission.ReviewStatus.NEW else ""
             ),
         )
-        submission._demo_themes = (
+        # The themes travel with the unsaved row to insert(); a Submission has no such field.
+        submission._demo_themes = (  # type: ignore[attr-defined]
             rng.sample(self.themes, rng.randint(1, 3)) if rng.random() < 0.4 else []
         )
         return submission
