@@ -2,6 +2,7 @@
 
 import contextlib
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TypedDict, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,18 @@ from .review import (
 from .review import set_review_status as apply_review_status
 from .search import search_submissions
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 LONDON = ZoneInfo("Europe/London")
+
+
+class FileCount(TypedDict):
+    file_count: int | None  # SubmissionAdmin.get_queryset(): None for no files
+
+
+class SubmissionCount(TypedDict):
+    submission_count: int  # ThemeAdmin.get_queryset()
 
 
 def uk_time(value: datetime | None) -> str:
@@ -197,15 +209,21 @@ def _as_list(value) -> list:
 # --- Actions ---------------------------------------------------------------------------------
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    """A choice of staff, each named as the review pages name them."""
+
+    def label_from_instance(self, obj) -> str:
+        return person(obj)
+
+
 class ReviewActionForm(helpers.ActionForm):
-    reviewer = forms.ModelChoiceField(
+    reviewer = StaffChoiceField(
         queryset=staff_users(), required=False, label="Reviewer:", empty_label="(choose)"
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = staff_users()
-        self.fields["reviewer"].label_from_instance = person
+        cast(StaffChoiceField, self.fields["reviewer"]).queryset = staff_users()
 
 
 def status_action(status: Submission.ReviewStatus):
@@ -227,7 +245,7 @@ def assign_to_me(modeladmin, request, queryset):
 @admin.action(description="Assign to the reviewer chosen", permissions=["change"])
 def assign_to_chosen(modeladmin, request, queryset):
     form = ReviewActionForm(request.POST)
-    form.fields["action"].choices = modeladmin.get_action_choices(request)
+    cast(forms.ChoiceField, form.fields["action"]).choices = modeladmin.get_action_choices(request)
     if not form.is_valid() or form.cleaned_data["reviewer"] is None:
         modeladmin.message_user(
             request, "Choose a reviewer beside the action, then press Go.", messages.ERROR
@@ -345,7 +363,7 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
         return uk_time(obj.submitted_at)
 
     @admin.display(description="Files")
-    def files(self, obj: Submission) -> int:
+    def files(self, obj: "WithAnnotations[Submission, FileCount]") -> int:
         return obj.file_count or 0
 
     @admin.display(description="Assigned reviewer", ordering="assigned_reviewer__username")
@@ -355,9 +373,7 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_reviewer":
             kwargs["queryset"] = staff_users()
-            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-            field.label_from_instance = person
-            return field
+            kwargs["form_class"] = StaffChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -454,5 +470,5 @@ class ThemeAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(submission_count=Count("submissions"))
 
     @admin.display(description="Submissions", ordering="submission_count")
-    def submission_count(self, obj: Theme) -> int:
+    def submission_count(self, obj: "WithAnnotations[Theme, SubmissionCount]") -> int:
         return obj.submission_count
