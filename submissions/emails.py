@@ -43,7 +43,7 @@ Kind = OutgoingEmail.Kind
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s after the first failure, doubling, at most an hour."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20), LONGEST_RETRY)
 
 
 def queue(
