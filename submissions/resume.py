@@ -50,6 +50,7 @@ def resume_request(request: HttpRequest, slug: str) -> HttpResponse:
     submission = _load_submission(request, call)
     if submission is None or submission.consent_given_at is None:
         return redirect("start", call.slug)
+    submission.call = call  # already loaded: the expiry reads it
     if submission.is_submitted:
         return redirect("confirmation", call.slug)
     form = ResumeRequestForm(_posted(request), initial={"email": submission.email})
@@ -78,6 +79,7 @@ def resume_sent(request: HttpRequest, slug: str) -> HttpResponse:
     submission = _load_submission(request, call)
     if not address or submission is None:
         return redirect("resume_request", call.slug)
+    submission.call = call
     context = {
         "call": call,
         "address": address,
@@ -107,7 +109,8 @@ def resume(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         context = {"call": call, "days": DAYS_AFTER_LAST_SAVE}
         page = render(request, "submissions/resume_expired.html", context, status=410)
         return _private(page)
-    # A new session key: whoever knew the old one does not get the restored draft with it.
-    request.session.cycle_key()
+    if request.session.session_key:
+        # A new key: whoever knew the old one does not get the restored draft with it.
+        request.session.cycle_key()
     _remember_draft(request, call, submission)
     return _private(redirect(first_unfinished(submission).url_name, call.slug))
