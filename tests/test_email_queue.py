@@ -15,7 +15,6 @@ from submissions.models import OutgoingEmail, Submission
 from .admin_factories import make_call_manager
 from .factories import make_call, make_submission
 from .journey import ABOUT, evidence_data, url, walk_to
-from .mailserver import mail_servers  # noqa: F401 - a fixture
 from .worker import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -71,9 +70,9 @@ def test_with_the_mail_server_hung_every_page_answers_in_under_a_second(
         response = getattr(client, method)(url(seeded_call, step), data or {})
         times[f"{method.upper()} {step}"] = time.perf_counter() - started
         assert response.status_code in (200, 302), step
-    print("\nWith SMTP hung, seconds per page:")  # noqa: T201
+    print("\nWith SMTP hung, seconds per page:")
     for page, seconds in times.items():
-        print(f"  {page:<20} {seconds:.3f}")  # noqa: T201
+        print(f"  {page:<20} {seconds:.3f}")
     assert max(times.values()) < 1.0, times
     assert Submission.objects.get().is_submitted
     assert OutgoingEmail.objects.filter(state="pending").count() == 2

@@ -16,7 +16,6 @@ from submissions.resume import link_expires_at
 
 from .factories import LONDON, make_call
 from .journey import ABOUT, evidence_data, url, walk_to
-from .mailserver import mail_servers  # noqa: F401 - a fixture
 from .worker import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +38,7 @@ def emailed_link(inbox, address=ABOUT["email"]) -> str:
 
 
 @pytest.fixture
-def working_smtp(settings, mail_servers):  # noqa: F811
+def working_smtp(settings, mail_servers):
     mail_servers.use(settings, "working")
     return mail_servers.inbox
 
