@@ -48,9 +48,6 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
     @admin.display(description="Submission")
     def submission_link(self, obj: OutgoingEmail) -> str:
         if obj.submission is None:

@@ -84,6 +84,10 @@ def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
         ContributorLink.objects.filter(
             submission=submission, purpose=ContributorLink.Purpose.RESUME
         ).delete()
+        # An older link still waiting to be sent would replace the new one when it goes.
+        OutgoingEmail.objects.filter(
+            submission=submission, kind=Kind.RESUME_LINK, state=OutgoingEmail.State.PENDING
+        ).delete()
         return queue(Kind.RESUME_LINK, [address], submission.call, submission)
 
 

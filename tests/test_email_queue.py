@@ -203,3 +203,14 @@ def test_a_digest_call_gets_one_daily_digest_instead_of_one_email_each(
     walk_to(client, call, "check")
     client.post(url(call, "check"))
     assert not OutgoingEmail.objects.filter(kind="notification").exists()
+
+
+def test_a_call_manager_erases_a_submission_with_its_emails(client, seeded_call):
+    submission = submit(client, seeded_call)
+    client.force_login(make_call_manager())
+    erase = f"/admin/submissions/submission/{submission.pk}/delete/"
+    assert "Outgoing email" in client.get(erase).content.decode()
+    response = client.post(erase, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Submission.objects.exists()
+    assert not OutgoingEmail.objects.exists()

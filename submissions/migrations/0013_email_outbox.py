@@ -8,8 +8,9 @@ from django.db import migrations, models
 import submissions.models
 
 SEEDED_CALL = "what-works-social-media"
-# Staff who manage a call see its outgoing emails and may retry a failed one.
-CALL_MANAGER_PERMISSIONS = ["view_outgoingemail", "change_outgoingemail"]
+# Staff who manage a call see its outgoing emails and may retry a failed one; erasing a
+# submission erases its emails, which the admin allows only with their delete permission.
+CALL_MANAGER_PERMISSIONS = ["view_outgoingemail", "change_outgoingemail", "delete_outgoingemail"]
 
 
 def notify_and_permit(apps, schema_editor):
