@@ -19,7 +19,7 @@ from .journey import ABOUT, url, walk_to
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_process_delivers_the_receipt_after_a_refused_try(
     client, seeded_call, mail_servers
 ):
