@@ -214,3 +214,20 @@ def test_a_call_manager_erases_a_submission_with_its_emails(client, seeded_call)
     assert response.status_code == 302
     assert not Submission.objects.exists()
     assert not OutgoingEmail.objects.exists()
+
+
+def test_the_outgoing_email_list_makes_the_same_queries_for_5_or_50_emails(client, seeded_call):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_call_manager())
+    counts = []
+    for total in (5, 50):
+        while OutgoingEmail.objects.count() < total:
+            submission = make_submission(seeded_call)
+            emails.queue(OutgoingEmail.Kind.RECEIPT, [JANE], seeded_call, submission)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/admin/submissions/outgoingemail/")
+        assert page.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 10, counts
