@@ -1,4 +1,5 @@
-# Quick start: `make run` serves the site on http://127.0.0.1:8000; `make test` runs every test.
+# Quick start: `make run` serves the site on http://127.0.0.1:8000 and runs the email worker;
+# `make test` runs every test.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -22,8 +23,10 @@ run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
 	@echo "To review submissions, make a staff user: DEBUG=1 $(PY) manage.py createsuperuser"
-	@echo "Serving on http://127.0.0.1:$(PORT)/"
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT)/, with the email worker beside it (Ctrl-C stops both)"
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
+		DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -64,8 +64,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 cores here)")
     # gthread over sync: on this shared 2-core machine their throughput is the same within the
     # noise (9.1 vs 9.3 submissions/s, 2000 journeys each), but a sync worker is blocked whole
-    # by anything slow in a request (the receipt email is sent after commit, inside the
-    # request, with retries; uploads from slow phones), and with 2 workers that is half the site.
+    # by anything slow in a request (uploads from slow phones; receipts are queued for the
+    # email worker, no longer sent in the request), and with 2 workers that is half the site.
     # 4 threads leave room for such waits; the pages themselves are CPU-bound Python.
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8600)
@@ -143,7 +143,7 @@ def server_env(url: str, secret_key: str) -> dict[str, str]:
         # Plain HTTP on loopback: Secure cookies would never come back from the load generator.
         SECURE_COOKIES="0",
         SECURE_SSL_REDIRECT="0",
-        # Receipts go to the server's log, never to a real mailbox.
+        # Receipts are only queued (no worker runs here); never sent to a real mailbox.
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         LOG_LEVEL="WARNING",
     )

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks",
+    "django_tasks_db",
     "submissions",
 ]
 
@@ -194,8 +196,22 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Only the task worker talks to SMTP, never a request; a short timeout keeps a hung server
+# from holding the worker, and the email is tried again later.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "callforevidence@localhost")
+# A failed email is tried again with backoff (30 s doubling to at most an hour) for this long
+# after it was queued, then marked failed for staff to retry from the admin.
+EMAIL_RETRY_HOURS = env_int("EMAIL_RETRY_HOURS", 48)
+
+# Emails are tasks in the database, written in the transaction that gives the reason for them,
+# and delivered by `manage.py db_worker` (django-tasks, the backport of Django 6's tasks).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # Upload and request size limits: form fields are small; files stream to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -212,6 +228,27 @@ LOGIN_URL = "admin:login"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Emailed links carry their token in the path: it must never reach a log (see README).
+    "filters": {"redact_link_tokens": {"()": "submissions.logs.RedactLinkTokens"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
+    "loggers": {
+        "django.request": {"filters": ["redact_link_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_link_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }

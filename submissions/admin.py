@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Su
 from django.http import HttpRequest
 from django.utils import formats, timezone
 
+from .admin_email import OutgoingEmailAdmin  # noqa: F401 - registers the outgoing emails
 from .admin_export import ExportAdminMixin
 from .models import Attachment, Call, Question, Submission, Theme
 from .review import (
@@ -456,7 +457,7 @@ class CallAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Contact", {"fields": ["contact_email", "notification_emails"]}),
+        ("Contact", {"fields": ["contact_email", "notification_emails", "notification_mode"]}),
         ("Files", {"fields": ["max_files", "max_file_size"]}),
     ]
 

@@ -348,3 +348,17 @@ class FilesForm(forms.Form):
                 )
             raise ValidationError(errors)
         return checked
+
+
+class ResumeRequestForm(CleanTextMixin, forms.Form):
+    """Where to send the link to come back to a draft."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="We will send a link that opens your saved answers in any browser.",
+        error_messages={
+            "required": "Enter the email address to send the link to",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+        },
+    )

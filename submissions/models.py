@@ -55,6 +55,10 @@ class Call(models.Model):
         REFUSE = "refuse", "Refuse: the form closes at the deadline"
         ACCEPT_LATE = "accept_late", "Accept and flag as late"
 
+    class NotificationMode(models.TextChoices):
+        EACH = "each", "An email for each submission"
+        DAILY_DIGEST = "daily_digest", "One daily digest"
+
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField(
@@ -88,6 +92,14 @@ class Call(models.Model):
     notification_emails = models.TextField(
         blank=True, help_text="Staff addresses told of each new submission, one per line."
     )
+    notification_mode = models.CharField(
+        max_length=20,
+        choices=NotificationMode.choices,
+        default=NotificationMode.EACH,
+        help_text="A daily digest is sent by `manage.py send_digests`, run once a day by cron.",
+    )
+    # The end of the period the last digest covered; the next one starts here.
+    last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
     max_files = models.PositiveSmallIntegerField(default=5)
     max_file_size = models.PositiveIntegerField(default=10 * 1024 * 1024, help_text="In bytes.")
     published = models.BooleanField(default=False)
@@ -305,7 +317,8 @@ class Submission(models.Model):
                     continue
             else:
                 raise IntegrityError("Could not find a free reference after 10 tries")
-            transaction.on_commit(lambda: emails.send_receipts(locked.pk))
+            # In this transaction: a submission that commits always has its emails queued.
+            emails.queue_submission_emails(locked)
         for field in [*SUBMIT_FIELDS, "reference"]:
             setattr(self, field, getattr(locked, field))
         return True
@@ -519,3 +532,61 @@ class ContributorLink(models.Model):
             return None
         links = cls.objects.select_related("submission__call")
         return links.filter(purpose=purpose, token_sha256=hash_link_token(raw)).first()
+
+
+def default_retry_until() -> datetime:
+    return timezone.now() + timedelta(hours=settings.EMAIL_RETRY_HOURS)
+
+
+class OutgoingEmail(models.Model):
+    """One email, queued in the transaction that gives the reason for it.
+
+    The task worker (`manage.py db_worker`) renders and sends it, and tries again with backoff
+    until `retry_until`; then it is marked failed, for staff to retry from the admin.
+    See submissions/emails.py.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt to the contributor"
+        NOTIFICATION = "notification", "New submission, to staff"
+        DIGEST = "digest", "Daily digest, to staff"
+        RESUME_LINK = "resume_link", "Link to come back to a draft"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="outgoing_emails")
+    # Erasing a submission erases its emails too.
+    submission = models.ForeignKey(
+        Submission,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outgoing_emails",
+    )
+    to = models.TextField(help_text="One address per line.")
+    # What the email needs besides its submission or call, e.g. the period of a digest.
+    params = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_try_at = models.DateTimeField(default=timezone.now)
+    retry_until = models.DateTimeField(default=default_retry_until)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_tried_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_try_at"], name="outgoingemail_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_state_display().lower()})"
+
+    @property
+    def recipients(self) -> list[str]:
+        return [line.strip() for line in self.to.splitlines() if line.strip()]

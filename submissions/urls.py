@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import resume, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,7 @@ urlpatterns = [
     path("<slug:slug>/check-your-answers/", views.check, name="check"),
     path("<slug:slug>/submitted/", views.confirmation, name="confirmation"),
     path("<slug:slug>/closed/", views.closed, name="closed"),
+    path("<slug:slug>/save/", resume.resume_request, name="resume_request"),
+    path("<slug:slug>/save/sent/", resume.resume_sent, name="resume_sent"),
+    path("<slug:slug>/return/<str:token>/", resume.resume, name="resume"),
 ]

@@ -115,7 +115,10 @@ def _posted(request: HttpRequest):
 
 
 def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResponse:
-    """After saving a step: back to check-your-answers when the contributor came from there."""
+    """After saving a step: back to check-your-answers when the contributor came from there,
+    or on to ask for a link by email after "Save and come back later"."""
+    if "save_for_later" in request.POST:
+        return redirect("resume_request", call.slug)
     if request.POST.get("return_to") == "check":
         return redirect("check", call.slug)
     return redirect(next_step, call.slug)

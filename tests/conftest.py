@@ -2,6 +2,9 @@ import pytest
 
 from submissions.models import Call
 
+# The loopback mail servers (working, refusing, hung) for the email tests.
+pytest_plugins = ["tests.mailserver"]
+
 
 @pytest.fixture
 def seeded_call(db) -> Call:

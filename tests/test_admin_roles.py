@@ -51,6 +51,10 @@ def test_the_migration_creates_call_managers_who_may_also_run_calls_export_and_e
         "delete_question",
         "change_theme",
         "delete_theme",
+        # Outgoing emails: see them, retry a failed one, and erase them with a submission.
+        "view_outgoingemail",
+        "change_outgoingemail",
+        "delete_outgoingemail",
     }
 
 

@@ -7,7 +7,8 @@ from .journey import ABOUT, evidence_data, url
 pytestmark = pytest.mark.django_db
 
 # (method, step, data, most queries): each step loads the session, the call and the draft,
-# then saves once; the submit adds the row lock and its savepoints.
+# then saves once; the submit adds the row lock and its savepoints, and queues the receipt and
+# the staff notification (an email row and its task each).
 STEPS = [
     ("get", "start", None, 2),
     ("get", "consent", None, 1),
@@ -19,7 +20,7 @@ STEPS = [
     ("get", "files", None, 4),
     ("post", "files", {"action": "continue"}, 4),
     ("get", "check", None, 5),  # and the list of files
-    ("post", "check", {}, 9),
+    ("post", "check", {}, 13),
     ("get", "confirmation", None, 3),
 ]
 
