@@ -23,6 +23,10 @@ def _send_with_retries(message: EmailMessage) -> bool:
             logger.warning("Email attempt %s of %s failed", attempt, ATTEMPTS, exc_info=True)
             if attempt < ATTEMPTS:
                 time.sleep(0.5 * attempt)
+        except Exception:
+            # Not worth retrying (a bad header, a broken backend); never the contributor's error.
+            logger.exception("Email could not be sent")
+            return False
     return False
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from .models import Call, Question, Submission
+from .text import reject_line_breaks_and_invisible
 from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name, human_size
 
 # Control characters other than tab, line feed and carriage return: never typed by a person,
@@ -55,13 +56,18 @@ def normalise_orcid(raw: str) -> str:
 
 
 class CleanTextMixin:
-    """Reject control characters in every text field, naming the field."""
+    """Reject control characters in every text field, and line breaks and invisible characters
+    in every one-line field, naming the field."""
 
     def clean(self):
         cleaned = super().clean()
         for name, value in list(cleaned.items()):
+            field = self.fields[name]
+            label = (field.label or name).replace(" (optional)", "")
             try:
-                reject_control_characters(value, self.fields[name].label or name)
+                reject_control_characters(value, label)
+                if not isinstance(field.widget, forms.Textarea | forms.RadioSelect):
+                    reject_line_breaks_and_invisible(value, label)
             except ValidationError as error:
                 self.add_error(name, error)
         return cleaned
@@ -148,6 +154,10 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                     f"{field.label.replace(' (optional)', '')} must be "
                     f"{field.max_length} characters or fewer"
                 )
+
+    def columns(self) -> dict:
+        """This step's columns as validated, for Submission.update_draft()."""
+        return {name: getattr(self.instance, name) for name in self._meta.fields}
 
     def clean_orcid(self) -> str:
         raw = self.cleaned_data["orcid"]
