@@ -38,6 +38,11 @@ def validate_single_line(value: str) -> None:
     reject_line_breaks_and_invisible(value, "This field")
 
 
-def printable_for_html(value: str) -> str:
-    """What was typed, for showing back in a page: code points HTML forbids become U+FFFD."""
+def printable_for_html(value: str, one_line: bool = False) -> str:
+    """What was typed, for showing back in a page: code points HTML forbids become U+FFFD,
+    and in a one-line box, line breaks become spaces."""
+    if not isinstance(value, str):
+        return value
+    if one_line:
+        value = LINE_BREAKS.sub(" ", value)
     return NOT_IN_HTML.sub("\ufffd", value)
