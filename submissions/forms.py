@@ -68,9 +68,9 @@ class CleanTextMixin:
             value = self[name].data if refused else cleaned.get(name)
             label = (field.label or name).replace(" (optional)", "")
             try:
-                reject_control_characters(value, label)
                 if not isinstance(field.widget, forms.Textarea | forms.RadioSelect):
                     reject_line_breaks_and_invisible(value, label)
+                reject_control_characters(value, label)
             except ValidationError as error:
                 if not refused:
                     self.add_error(name, error)
