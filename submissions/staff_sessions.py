@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 STAFF_SEEN_AT = "staff_seen_at"  # when the staff member last made a request (Unix time)
 # Refreshing the time at most once a minute spares a session write on every admin request.
 REFRESH_EVERY = 60
+# Where staff sessions are used: the admin, and the file downloads it links to.
+STAFF_PATHS = ("/admin/", "/staff/")
 
 
 def start_staff_session(session, now: float) -> None:
@@ -36,6 +38,10 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Staff pages only: contributors' pages (and /healthz) stay as they were, and a
+        # database outage there is still the view's to report (DatabaseUnavailableMiddleware).
+        if not request.path.startswith(STAFF_PATHS):
+            return self.get_response(request)
         now = time.time()
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
             seen = request.session.get(STAFF_SEEN_AT)
