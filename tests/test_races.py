@@ -14,10 +14,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 
 from submissions.models import Attachment, Submission
 
 from . import samples
+from .admin_factories import make_reviewer
 from .factories import make_call
 from .files import BOUNDARY, multipart
 from .journey import ABOUT, evidence_data, url, walk_to
@@ -224,3 +226,41 @@ def test_a_step_posted_while_the_submit_holds_its_lock_changes_nothing(draft_at_
     assert submission.attachments.count() == 1
     assert not submission.attachments.filter(uploaded_at__gt=submission.submitted_at).exists()
     assert results["step"].url == url(call, "confirmation")
+
+
+def test_a_review_saved_in_the_admin_as_the_submit_commits_keeps_the_submission(draft_at_check):
+    call, cookie = draft_at_check
+    draft = Submission.objects.get()
+    reviewer = Client()
+    reviewer.force_login(make_reviewer())
+    change_url = reverse("admin:submissions_submission_change", args=[draft.pk])
+    review = {"review_status": "in_review", "reviewer_notes": "Looks promising.", "themes": []}
+    review["assigned_reviewer"] = ""
+    barrier, submitted = threading.Barrier(2), threading.Event()
+    results: dict = {}
+
+    def the_review():
+        with connection.execute_wrapper(PauseBeforeFirstWrite(barrier, submitted)):
+            return reviewer.post(change_url, review)
+
+    def the_submit():
+        barrier.wait(timeout=WAIT)
+        response = twin(cookie).post(url(call, "check"))
+        submission = Submission.objects.get()
+        results["snapshot"] = {field: getattr(submission, field) for field in KEPT}
+        submitted.set()
+        return response
+
+    threads = [in_thread(results, "review", the_review), in_thread(results, "submit", the_submit)]
+    for thread in threads:
+        thread.join(timeout=3 * WAIT)
+
+    assert results["review"].status_code == 302, results["review"]
+    assert results["submit"].status_code == 302, results["submit"]
+    submission = Submission.objects.get()
+    assert {field: getattr(submission, field) for field in KEPT} == results["snapshot"]
+    assert submission.state == Submission.State.SUBMITTED
+    assert (submission.review_status, submission.reviewer_notes) == (
+        "in_review",
+        review["reviewer_notes"],
+    )
