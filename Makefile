@@ -28,7 +28,20 @@ run: $(STAMP)
 		DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
 		DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP)
+# The W3C Nu HTML checker for tests/test_html_valid.py: the npm package vnu-jar, run with
+# the machine's Java (Debian's default-jre-headless when missing, as root).
+VNU_VERSION := 26.9.27
+VNU := node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU):
+	@command -v java >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -q && apt-get install -y -q default-jre-headless)
+	@command -v npm >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -q && apt-get install -y -q npm)
+	npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
+		vnu-jar@$(VNU_VERSION)
+	@test -f $@
+
+test: $(STAMP) $(VNU)
 	$(PY) -m pytest -q
 
 check: $(STAMP)
@@ -59,4 +72,4 @@ bench-export: $(STAMP)
 	$(PY) bench/bench_export.py --rounds 5
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles node_modules

@@ -9,12 +9,15 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import SEARCH_VAR, IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import formats, timezone
+from django.utils.functional import cached_property
 
 from .admin_email import OutgoingEmailAdmin  # noqa: F401 - registers the outgoing emails
 from .admin_export import ExportAdminMixin
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 LONDON = ZoneInfo("Europe/London")
+# The review fields kept in the submission's own row; themes are a many-to-many of their own.
+REVIEW_COLUMNS = [name for name in REVIEW_FIELDS if name != "themes"]
 
 
 class FileCount(TypedDict):
@@ -349,6 +354,40 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
                 response.render()
         return response
 
+    @cached_property
+    def allowed_lookups(self) -> frozenset[str]:
+        """The query-string parameters the list's filters and date links use, and no others."""
+        allowed = {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        for list_filter in self.list_filter:
+            if isinstance(list_filter, str):
+                # The stock filters of a field: `field__exact` (`field__id__exact` for a
+                # foreign key) and `field__isnull`.
+                field = get_fields_from_path(self.model, list_filter)[-1]
+                target = f"__{field.target_field.name}" if field.is_relation else ""
+                allowed |= {f"{list_filter}{target}__exact", f"{list_filter}__isnull"}
+            elif issubclass(list_filter, admin.SimpleListFilter):
+                allowed.add(list_filter.parameter_name)
+            else:
+                allowed.update(list_filter.params)
+        return frozenset(allowed)
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # Django allows any lookup on the model's own columns (?token__startswith=, or
+        # ?name__regex=); a reviewer could then probe what the list never shows.
+        return lookup in self.allowed_lookups
+
+    def get_changelist_instance(self, request):
+        # As the admin treats a filter on no field: the list drops the filters ("?e=1"), the
+        # export says so and exports nothing. A NUL would reach PostgreSQL only when the query
+        # runs, as a server error in the page or in the middle of an export.
+        for _key, values in request.GET.lists():
+            if any("\x00" in value for value in values):
+                raise IncorrectLookupParameters("A filter or search holds a null character")
+        try:
+            return super().get_changelist_instance(request)
+        except DisallowedModelAdminLookup as error:
+            raise IncorrectLookupParameters(error) from error
+
     def get_search_results(self, request, queryset, search_term):
         return search_submissions(queryset, search_term), False
 
@@ -412,7 +451,9 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
         # Kept on the form, not on self: one ModelAdmin serves every request.
         saved = Submission.objects.select_related("assigned_reviewer").get(pk=obj.pk)
         form.review_before = review_snapshot(saved)
-        super().save_model(request, obj, form, change)
+        # Only the review columns: `obj` was loaded before the form was posted, and writing
+        # the rest would put back a state or answers that changed meanwhile (a submit).
+        obj.save(update_fields=REVIEW_COLUMNS)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

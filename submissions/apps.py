@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class SubmissionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "submissions"
+
+    def ready(self) -> None:
+        # Connects the sign-in signal that starts a short staff session, before any request.
+        from . import staff_sessions  # noqa: F401

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from .models import Call, Question, Submission
+from .text import printable_for_html, reject_line_breaks_and_invisible
 from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name, human_size
 
 # Control characters other than tab, line feed and carriage return: never typed by a person,
@@ -62,16 +63,39 @@ else:
 
 
 class CleanTextMixin(_Form):
-    """Reject control characters in every text field, naming the field."""
+    """Reject control characters in every text field, and line breaks and invisible characters
+    in every one-line field, naming the field."""
 
     def clean(self):
-        cleaned = super().clean() or self.cleaned_data
-        for name, value in list(cleaned.items()):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            # A value the field refused already ("not an email address") is checked as typed
+            # too: the characters, if they are what is wrong, are worth explaining.
+            refused = name in self._errors
+            value = self[name].data if refused else cleaned.get(name)
+            label = (field.label or name).replace(" (optional)", "")
             try:
-                reject_control_characters(value, str(self.fields[name].label or name))
+                if not isinstance(field.widget, forms.Textarea | forms.RadioSelect):
+                    reject_line_breaks_and_invisible(value, label)
+                reject_control_characters(value, label)
             except ValidationError as error:
-                self.add_error(name, error)
+                if not refused:
+                    self.add_error(name, error)
+                elif "null_characters" not in {e.code for e in self._errors[name].as_data()}:
+                    self._errors[name].extend(error.error_list)
         return cleaned
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self._errors and hasattr(self.data, "lists"):
+            # The page shows back what was typed, minus what HTML cannot hold (a NUL, an ESC)
+            # and, in one-line boxes, line breaks; the field's error says what was wrong.
+            shown = self.data.copy()
+            for name, values in self.data.lists():
+                field = self.fields.get(name.removeprefix(self.add_prefix("")))
+                one_line = field is not None and not isinstance(field.widget, forms.Textarea)
+                shown.setlist(name, [printable_for_html(v, one_line=one_line) for v in values])
+            self.data = shown
 
 
 class ConsentForm(forms.Form):
@@ -137,7 +161,11 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
             },
             "role": {"required": "Enter your role or job title"},
             "organisation": {"required": "Enter your organisation"},
-            "credit_preference": {"required": "Select how you would like to be credited"},
+            # Not Django's "… is not one of the available choices": it would echo a forged value.
+            "credit_preference": {
+                "required": "Select how you would like to be credited",
+                "invalid_choice": "Select how you would like to be credited",
+            },
         }
 
     def __init__(self, *args, **kwargs):
@@ -156,6 +184,10 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                     f"{str(field.label).replace(' (optional)', '')} must be "
                     f"{field.max_length} characters or fewer"
                 )
+
+    def columns(self) -> dict:
+        """This step's columns as validated, for Submission.update_draft()."""
+        return {name: getattr(self.instance, name) for name in self._meta.fields}
 
     def clean_orcid(self) -> str:
         raw = self.cleaned_data["orcid"]

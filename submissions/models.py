@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .storage import get_attachment_storage
+from .text import validate_single_line
 from .uploads import CheckedFile
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,13 @@ REFERENCE_LENGTH = 8
 
 
 SUBMIT_FIELDS = ["state", "submitted_at", "is_late", "updated_at"]
+CONSENT_FIELDS = [
+    "consent_licence_id",
+    "consent_licence_version",
+    "consent_wording_version",
+    "consent_wording_sha256",
+    "consent_given_at",
+]
 
 
 def new_reference() -> str:
@@ -60,7 +68,8 @@ class Call(models.Model):
         DAILY_DIGEST = "daily_digest", "One daily digest"
 
     slug = models.SlugField(unique=True)
-    title = models.CharField(max_length=200)
+    # It goes into email subjects: one line only.
+    title = models.CharField(max_length=200, validators=[validate_single_line])
     summary = models.TextField(
         help_text="Shown on the start page. Blank lines separate paragraphs."
     )
@@ -281,21 +290,52 @@ class Submission(models.Model):
         self.consent_wording_sha256 = call.consent_hash
         self.consent_given_at = at
 
+    def consent_columns(self) -> dict:
+        """The consent record's columns, as record_consent() set them, for update_draft()."""
+        return {name: getattr(self, name) for name in CONSENT_FIELDS}
+
+    def delete_draft(self) -> bool:
+        """Delete the row and its files, only while it is a draft; False when it was submitted."""
+        with transaction.atomic():
+            # Locked first: a delete collects the row's files before it deletes the row itself.
+            drafts = Submission.objects.select_for_update().filter(state=self.State.DRAFT)
+            locked = drafts.filter(pk=self.pk).first()
+            if locked is None:
+                return False
+            locked.delete()
+        return True
+
     def answered_questions(self, questions) -> list[tuple["Question", str]]:
         return [(q, self.answers.get(str(q.pk), "")) for q in questions]
+
+    def update_draft(self, **columns) -> bool:
+        """Write these columns (and updated_at), only while the row is still a draft.
+
+        One conditional UPDATE, so the check and the write cannot be separated: a submit that
+        got there first keeps every column it confirmed. Returns False when nothing was written.
+        """
+        columns["updated_at"] = timezone.now()
+        drafts = Submission.objects.filter(pk=self.pk, state=self.State.DRAFT)
+        if not drafts.update(**columns):
+            return False
+        for name, value in columns.items():
+            setattr(self, name, value)
+        return True
 
     def submit(self, at: datetime | None = None) -> bool:
         """Turn the draft into a submission, once. Returns False when it was already submitted.
 
         The row lock makes a double click or a replayed POST wait, then find it submitted.
+        Without `at`, the time is taken under the lock, so that every write the draft received
+        (a file uploaded in another tab) happened before its submitted time.
         """
         from . import emails
 
-        at = at or timezone.now()
         with transaction.atomic():
             locked = Submission.objects.select_for_update().select_related("call").get(pk=self.pk)
             if locked.is_submitted:
                 return False
+            at = at or timezone.now()
             locked.state = self.State.SUBMITTED
             locked.submitted_at = at
             locked.is_late = not locked.call.is_on_time(at)
@@ -326,7 +366,8 @@ class Submission(models.Model):
     def add_files(self, files: list[CheckedFile]) -> list["Attachment"]:
         """Store files and record them, all or none; a file never outlives a failed record.
 
-        Raises AttachmentLimitReached past the call's max_files, IntegrityError on a duplicate.
+        Raises AttachmentLimitReached past the call's max_files, IntegrityError on a duplicate,
+        NotADraft once it has been submitted (checked under the same lock as the count).
         """
         storage = get_attachment_storage()
         stored: list[str] = []
@@ -334,8 +375,10 @@ class Submission(models.Model):
         try:
             with transaction.atomic():
                 # The lock makes the count below hold against a second tab uploading too.
-                rows = Submission.objects.select_for_update().select_related("call")
-                locked = rows.get(pk=self.pk)
+                locked = Submission.objects.select_for_update().select_related("call")
+                locked = locked.get(pk=self.pk)
+                if locked.is_submitted:
+                    raise NotADraft
                 if locked.attachments.count() + len(files) > locked.call.max_files:
                     raise AttachmentLimitReached
                 for checked in files:
@@ -357,6 +400,18 @@ class Submission(models.Model):
             raise
         return added
 
+    def remove_attachment(self, attachment_pk: int) -> bool:
+        """Remove one of this draft's files (another draft's id removes nothing).
+
+        Returns False, removing nothing, when the submission is no longer a draft.
+        """
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().filter(pk=self.pk).first()
+            if locked is None or locked.is_submitted:
+                return False
+            locked.attachments.filter(pk=attachment_pk).delete()
+        return True
+
 
 def attachment_key(instance: "Attachment", filename: str) -> str:
     """A random object key: the contributor's file name never reaches the storage."""
@@ -365,6 +420,10 @@ def attachment_key(instance: "Attachment", filename: str) -> str:
 
 class AttachmentLimitReached(Exception):
     """The submission already holds as many files as its call allows."""
+
+
+class NotADraft(Exception):
+    """The submission was submitted meanwhile: nothing more may be written to it."""
 
 
 class Attachment(models.Model):

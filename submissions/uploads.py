@@ -8,8 +8,10 @@ Content-Type is never trusted.
 import hashlib
 import html
 import re
+import struct
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import quote
@@ -30,8 +32,13 @@ CHUNK = 64 * 1024
 MAX_PACKAGE_EXPANDED = 300 * 1024 * 1024
 MAX_PACKAGE_MEMBERS = 10_000
 
-# Cc and the bidirectional overrides that can make "evil‮fdp.exe" read as "evilexe.pdf".
-NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Cc, the bidirectional overrides that can make "evil‮fdp.exe" read as "evilexe.pdf", and the
+# invisible characters (zero-width, line separators, byte-order mark, Hangul filler) that can
+# make two names look alike or a name look empty.
+NAME_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff"
+    r"\u2028\u2029\u3164]"
+)
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Text that a browser, shell or interpreter would run: never evidence in a .txt or .csv.
 SCRIPT_MARKERS = (b"#!", b"<?php", b"<script", b"<html", b"<!doctype html", b"<svg", b"@echo off")
@@ -114,7 +121,8 @@ def clean_file_name(sent: str) -> str:
         )
     if NAME_CONTROL.search(sent):
         raise ValidationError(
-            f"The name of “{shown}” contains control characters; rename the file and try again",
+            f"The name of “{shown}” contains control characters or invisible ones; rename the "
+            "file and try again",
             code="name_control",
         )
     name = unicodedata.normalize("NFC", sent).strip()
@@ -137,6 +145,48 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
+def _inflates_within(stream: IO[bytes], package: zipfile.ZipFile, limit: int) -> bool:
+    """Decompress every member, counting the bytes it really gives, up to `limit` in all.
+
+    The sizes in an archive's directory are the sender's word: a member declared as 1,000 bytes
+    can inflate to gigabytes when Word opens it (zipfile itself stops at the declared size).
+    False for a bomb, a member whose real size is not the declared one, or an unknown method.
+    """
+    total = 0
+    for member in package.infolist():
+        encrypted = member.flag_bits & 0x1
+        if encrypted or member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return False
+        stream.seek(member.header_offset)
+        header = stream.read(30)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            return False
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        stream.seek(member.header_offset + 30 + name_length + extra_length)
+        inflater = zlib.decompressobj(-15) if member.compress_type == zipfile.ZIP_DEFLATED else None
+        left, produced = member.compress_size, 0
+        while left > 0 and not (inflater and inflater.eof):
+            chunk = stream.read(min(CHUNK, left))
+            if not chunk:
+                return False
+            left -= len(chunk)
+            if inflater is None:
+                produced += len(chunk)
+            else:
+                out = inflater.decompress(chunk, CHUNK)
+                produced += len(out)
+                # Output is taken a chunk at a time, so a bomb never fills the memory.
+                while (inflater.unconsumed_tail or len(out) == CHUNK) and total + produced <= limit:
+                    out = inflater.decompress(inflater.unconsumed_tail, CHUNK)
+                    produced += len(out)
+            if total + produced > limit:
+                return False
+        if (inflater is not None and not inflater.eof) or produced != member.file_size:
+            return False
+        total += produced
+    return True
+
+
 def _is_valid_ooxml(stream: IO[bytes], extension: str) -> bool:
     try:
         with zipfile.ZipFile(stream) as package:
@@ -146,6 +196,8 @@ def _is_valid_ooxml(stream: IO[bytes], extension: str) -> bool:
                 return False
             if sum(member.file_size for member in members) > MAX_PACKAGE_EXPANDED:
                 return False
+            if not _inflates_within(stream, package, MAX_PACKAGE_EXPANDED):
+                return False
             if "[Content_Types].xml" not in names or OOXML_MAIN_PART[extension] not in names:
                 return False
             # A macro project has no place in a .docx/.pptx/.xlsx; its presence means disguise.
@@ -154,7 +206,15 @@ def _is_valid_ooxml(stream: IO[bytes], extension: str) -> bool:
             # Reading the start of the main part catches a corrupt or truncated package.
             with package.open(OOXML_MAIN_PART[extension]) as part:
                 return bool(part.read(512))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, ValueError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        KeyError,
+        ValueError,
+        zlib.error,
+    ):
         return False
 
 
@@ -166,9 +226,19 @@ def _is_valid_odt(stream: IO[bytes]) -> bool:
                 return False
             if sum(member.file_size for member in package.infolist()) > MAX_PACKAGE_EXPANDED:
                 return False
+            if not _inflates_within(stream, package, MAX_PACKAGE_EXPANDED):
+                return False
             mimetype = package.read("mimetype").strip()
             return mimetype == b"application/vnd.oasis.opendocument.text"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, ValueError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        KeyError,
+        ValueError,
+        zlib.error,
+    ):
         return False
 
 

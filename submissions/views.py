@@ -4,8 +4,8 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
-from .models import Attachment, AttachmentLimitReached, Call, Submission
+from .models import Attachment, AttachmentLimitReached, Call, NotADraft, Submission
 from .storage import is_s3
 from .uploads import content_disposition
 
@@ -150,15 +150,20 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
     form = ConsentForm(_posted(request), call=call, initial=initial)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["consent"] == "no":
-            # Nothing the person typed is kept once they decline.
-            if submission is not None:
-                submission.delete()
+            # Nothing the person typed is kept once they decline; a submission already sent
+            # (in another tab, a moment ago) is not a draft to throw away.
+            if submission is not None and not submission.delete_draft():
+                return redirect("confirmation", call.slug)
             _forget_draft(request, call)
             return redirect("declined", call.slug)
         if submission is None:
             submission = Submission(call=call)
-        submission.record_consent(call, at=now)
-        submission.save()
+            submission.record_consent(call, at=now)
+            submission.save()
+        else:
+            submission.record_consent(call, at=now)
+            if not submission.update_draft(**submission.consent_columns()):
+                return redirect("confirmation", call.slug)
         _remember_draft(request, call, submission)
         return _next_or_check(request, call, "about")
     context = _step_context(call, "consent", now, form=form)
@@ -174,7 +179,9 @@ def declined(request: HttpRequest, slug: str) -> HttpResponse:
 def about(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
     form = AboutYouForm(_posted(request), instance=submission)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        # Only this step's columns, and only while it is a draft (never `form.save()`).
+        if not submission.update_draft(**form.columns()):
+            return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "evidence")
     # The instance holds what was typed, valid or not: preview that.
     context = _step_context(call, "about", now, form=form, credit_previews=_previews(submission))
@@ -201,9 +208,8 @@ def evidence(
     initial = EvidenceForm.initial_for(submission, questions)
     form = EvidenceForm(_posted(request), questions=questions, initial=initial)
     if request.method == "POST" and form.is_valid():
-        submission.answers = form.answers()
-        submission.links = form.cleaned_data["links"]
-        submission.save(update_fields=["answers", "links", "updated_at"])
+        if not submission.update_draft(answers=form.answers(), links=form.cleaned_data["links"]):
+            return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "files")
     context = _step_context(call, "evidence", now, form=form)
     return render(request, "submissions/evidence.html", context)
@@ -220,15 +226,16 @@ def files(request: HttpRequest, call: Call, submission: Submission, now: datetim
     return_to = request.POST.get("return_to") or request.GET.get("return_to")
     if request.method == "POST" and "remove" in request.POST:
         remove = request.POST["remove"]
-        if remove.isdigit():
-            # Scoped to this draft: another draft's file id removes nothing.
-            submission.attachments.filter(pk=int(remove)).delete()
+        if remove.isdigit() and not submission.remove_attachment(int(remove)):
+            return redirect("confirmation", call.slug)
         return redirect(_files_url(call, return_to))
     form = FilesForm(_posted(request), request.FILES or None, call=call, existing=existing)
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["files"]:
                 submission.add_files(form.cleaned_data["files"])
+        except NotADraft:
+            return redirect("confirmation", call.slug)
         except AttachmentLimitReached:
             form.add_error(
                 "files",
@@ -257,7 +264,8 @@ def files(request: HttpRequest, call: Call, submission: Submission, now: datetim
 @journey_step("check")
 def check(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
     if request.method == "POST":
-        submission.submit(at=now)
+        # Timed under its row lock, not at `now`: see Submission.submit().
+        submission.submit()
         return redirect("confirmation", call.slug)
     questions = list(call.questions.all())
     context = _step_context(
@@ -306,16 +314,22 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
 
 
+def _may_download_files(user) -> bool:
+    # As the admin itself decides: active staff only, whatever their groups' permissions say.
+    return user.is_active and user.is_staff and user.has_perm("submissions.view_submission")
+
+
 @login_required
-@permission_required("submissions.view_submission", raise_exception=True)
 @require_safe
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """A file, for staff who may view submissions: streamed from disk, or a presigned S3 URL.
+    """A submitted file, for active staff who may view submissions: from disk, or presigned S3.
 
     Anonymous visitors are sent to log in and others get a 403 before the id is looked up,
-    so a guessed id tells them nothing.
+    so a guessed id tells them nothing. A draft's files are nobody's to read yet: 404.
     """
-    attachment = get_object_or_404(Attachment, pk=pk)
+    if not _may_download_files(request.user):
+        raise PermissionDenied
+    attachment = get_object_or_404(Attachment, pk=pk, submission__state=Submission.State.SUBMITTED)
     storage, name = attachment.file.storage, attachment.file.name
     disposition = content_disposition(attachment.original_name)
     if is_s3(storage):

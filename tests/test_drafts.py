@@ -12,12 +12,19 @@ from submissions.models import Submission
 
 from .factories import make_call
 from .journey import url, walk_to
+from .worker import run_worker
 
 pytestmark = pytest.mark.django_db
 
 
+def receipts(submission: Submission) -> list[str]:
+    """The subjects of the emails the worker sent to the contributor."""
+    run_worker()
+    return [m.subject for m in mail.outbox if m.to == [submission.email]]
+
+
 def receipt_subject(submission: Submission) -> str:
-    return f"Your evidence was received: reference {submission.reference}"
+    return f"Your evidence to {submission.call.title}: reference {submission.reference}"
 
 
 def test_the_draft_token_is_long_random_and_never_in_a_page(client, seeded_call):
@@ -41,7 +48,7 @@ def test_a_double_submit_makes_one_submission_and_the_same_confirmation(
     submission = Submission.objects.get()
     again = client.get(url(seeded_call, "confirmation")).content.decode()
     assert submission.reference in again
-    assert [m.subject for m in mail.outbox] == [receipt_subject(submission)]
+    assert receipts(submission) == [receipt_subject(submission)]
 
 
 def test_a_submit_that_finds_the_draft_already_submitted_changes_nothing(
@@ -59,7 +66,7 @@ def test_a_submit_that_finds_the_draft_already_submitted_changes_nothing(
     after = Submission.objects.get()
     assert after.reference == submitted.reference
     assert after.submitted_at == submitted.submitted_at
-    assert [m.subject for m in mail.outbox] == [receipt_subject(submitted)]
+    assert receipts(submitted) == [receipt_subject(submitted)]
 
 
 def test_a_refreshed_confirmation_keeps_the_reference(client, seeded_call):
@@ -145,4 +152,4 @@ def test_two_simultaneous_submits_make_exactly_one_submission():
     assert submission.is_submitted and submission.reference
     # Without the lock each submit that read the draft before the first committed would
     # submit it again, with a new reference and a receipt of its own.
-    assert [m.subject for m in mail.outbox] == [receipt_subject(submission)]
+    assert receipts(submission) == [receipt_subject(submission)]

@@ -12,8 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from submissions import emails
 from submissions.models import OutgoingEmail, Submission
 
-from .admin_factories import make_call_manager
-from .factories import make_call, make_submission
+from .factories import make_call, make_call_manager, make_submission
 from .journey import ABOUT, evidence_data, url, walk_to
 from .worker import run_worker
 

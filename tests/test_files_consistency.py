@@ -142,9 +142,10 @@ def test_sweep_removes_the_files_of_abandoned_drafts_only(
     call = make_call()
     abandoned = make_submission(call, state=Submission.State.DRAFT)
     recent = make_submission(call, state=Submission.State.DRAFT)
-    submitted = make_submission(call)
+    submitted = make_submission(call, state=Submission.State.DRAFT)
     for submission in (abandoned, recent, submitted):
         submission.add_files([checked("a.pdf", samples.PDF)])
+    submitted.submit()  # files are added to drafts only
     long_ago = timezone.now() - timedelta(days=31)
     Submission.objects.filter(pk__in=[abandoned.pk, submitted.pk]).update(updated_at=long_ago)
 

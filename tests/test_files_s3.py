@@ -112,6 +112,7 @@ def test_staff_download_through_a_short_lived_presigned_url(client, seeded_call,
     draft_at_files_step(client, seeded_call)
     upload(client, seeded_call, [("Évaluation.pdf", samples.PDF)])
     attachment = Attachment.objects.get()
+    attachment.submission.submit()  # a draft's files are nobody's to download
 
     staff = client.__class__()
     staff.force_login(make_reviewer())

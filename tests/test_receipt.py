@@ -6,8 +6,7 @@ from django.core import mail
 from submissions import emails
 from submissions.models import OutgoingEmail, Submission
 
-from .admin_factories import make_attachment
-from .factories import make_call, make_submission
+from .factories import make_attachment, make_call, make_submission
 from .worker import run_worker
 
 pytestmark = pytest.mark.django_db

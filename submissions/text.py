@@ -1,0 +1,48 @@
+"""Characters a one-line value must not hold: line breaks, and the invisible or
+direction-changing ones that make text read differently from what it is.
+
+A name or an organisation ends up in an email's body and a CSV cell; with a line break in it, a
+contributor could write a paragraph that reads as the service's own words.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+
+LINE_BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]")
+# Zero-width spaces and joiners, direction marks, embeddings, overrides and isolates, the Arabic
+# letter mark and the byte-order mark.
+INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]")
+# The page shows back what was typed; these code points are not allowed in HTML at all.
+NOT_IN_HTML = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def reject_line_breaks_and_invisible(value: str, label: str) -> None:
+    """Refuse what a one-line value must not hold, naming the field."""
+    if not isinstance(value, str):
+        return
+    if LINE_BREAKS.search(value):
+        raise ValidationError(
+            f"{label} must be on one line; remove the line breaks", code="line_breaks"
+        )
+    if INVISIBLE.search(value):
+        raise ValidationError(
+            f"{label} must not contain invisible or direction-changing characters; "
+            "retype it rather than pasting it",
+            code="invisible_characters",
+        )
+
+
+def validate_single_line(value: str) -> None:
+    """A model field validator: the admin refuses a line break in, say, a call's title."""
+    reject_line_breaks_and_invisible(value, "This field")
+
+
+def printable_for_html(value: str, one_line: bool = False) -> str:
+    """What was typed, for showing back in a page: code points HTML forbids become U+FFFD,
+    and in a one-line box, line breaks become spaces."""
+    if not isinstance(value, str):
+        return value
+    if one_line:
+        value = LINE_BREAKS.sub(" ", value)
+    return NOT_IN_HTML.sub("\ufffd", value)
