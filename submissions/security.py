@@ -1,0 +1,41 @@
+"""Response headers Django does not set itself, and the staff sign-in lockout page."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response: turn off what the site never uses."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+def lockout_response(request: HttpRequest, original_response, credentials) -> HttpResponse:
+    """The sign-in page again, saying the account is locked for this address and until when.
+
+    The right password is refused too until then (django-axes checks before authenticating).
+    """
+    cool_off = settings.AXES_COOLOFF_TIME
+    retry_at = timezone.localtime() + cool_off
+    context = dict(getattr(original_response, "context_data", None) or {})
+    form = context.get("form")
+    if form is not None:
+        # "Enter a correct username and password" would be misleading: the lock is the reason.
+        context["form"] = type(form)(request, initial={"username": form.data.get("username")})
+    context.update(
+        locked_out=True,
+        retry_at=retry_at,
+        failure_limit=settings.AXES_FAILURE_LIMIT,
+        lockout_minutes=int(cool_off.total_seconds() // 60),
+    )
+    response = TemplateResponse(request, "admin/login.html", context, status=429)
+    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response.render()
