@@ -29,5 +29,3 @@ def empty_cache():
     from django.core.cache import cache
 
     cache.clear()
-    yield
-    cache.clear()

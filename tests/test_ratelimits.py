@@ -2,6 +2,7 @@
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -149,4 +150,21 @@ def test_people_do_not_see_the_honeypot_and_leaving_it_empty_starts_a_draft(clie
     assert "#div_id_homepage { display: none; }" in (ROOT / "static" / "site.css").read_text()
     response = client.post(url(seeded_call, "consent"), {"consent": "yes", "homepage": ""})
     assert response["Location"] == url(seeded_call, "about")
+    assert Submission.objects.count() == 1
+
+
+def test_with_redis_unreachable_contributors_are_let_through(client, seeded_call, settings):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    lower(settings, draft="0/h")
+    response = client.post(url(seeded_call, "consent"), {"consent": "yes"})
+    assert response.status_code == 302
     assert Submission.objects.count() == 1
