@@ -116,7 +116,7 @@ def test_the_watcher_sees_a_violation_when_there_is_one(live_server, browser_pag
 
 
 def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
-    live_server, browser_page, seeded_call
+    live_server, browser_page, seeded_call, settings
 ):
     watcher = Watcher(browser_page)
     base, page = live_server.url, browser_page
@@ -157,6 +157,13 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     found += watcher.violations()
     page.get_by_role("button", name="Accept and send").click()
     expect(page).to_have_title(re.compile("^Evidence sent"))
+    found += watcher.violations()
+    # The 429 page: a new draft over the limit.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "draft": "0/h"}
+    watcher.visit(f"{base}/{seeded_call.slug}/licence/")
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_title(re.compile("^Too many attempts"))
     found += watcher.violations()
 
     # Staff: sign in through the form, then every admin page they use.
