@@ -2,7 +2,7 @@
 
 import os
 
-os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 # Rate limits and the two-server test share counts through Redis, as production does.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
 

@@ -180,7 +180,7 @@ def test_sweep_finds_and_deletes_objects_no_record_points_to(client, seeded_call
 def test_s3_is_chosen_from_the_environment(s3_endpoint):
     env = {
         **os.environ,
-        "SECRET_KEY": "x" * 50,
+        "SECRET_KEY": "x",
         "AWS_STORAGE_BUCKET_NAME": "evidence-files",
         "AWS_S3_ENDPOINT_URL": s3_endpoint,
         "AWS_S3_REGION_NAME": REGION,

@@ -136,7 +136,22 @@ def test_check_deploy_warns_when_rate_limits_are_not_shared():
 
 def test_production_refuses_to_start_with_a_short_secret_key():
     env = {**production_env(), "SECRET_KEY": "s" * 49}
-    result = manage("check", **env)
-    assert result.returncode != 0
-    assert "SECRET_KEY must be at least 50 characters when DEBUG is off" in result.stderr
-    assert manage("check", **{**env, "SECRET_KEY": secrets.token_urlsafe(50)}).returncode == 0
+    # What gunicorn does first: import the WSGI application.
+    started = manage_python("import callforevidence.wsgi", **env)
+    assert started.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters when DEBUG is off" in started.stderr
+    assert "security.W009" in manage("check", "--deploy", **env).stdout
+    good = {**env, "SECRET_KEY": secrets.token_urlsafe(50)}
+    assert manage_python("import callforevidence.wsgi", **good).returncode == 0
+
+
+def manage_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
+    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
