@@ -140,7 +140,8 @@ def test_production_refuses_to_start_with_a_short_secret_key():
     started = manage_python("import callforevidence.wsgi", **env)
     assert started.returncode != 0
     assert "SECRET_KEY must be at least 50 characters when DEBUG is off" in started.stderr
-    assert "security.W009" in manage("check", "--deploy", **env).stdout
+    deploy = manage("check", "--deploy", **env)
+    assert "security.W009" in deploy.stdout + deploy.stderr
     good = {**env, "SECRET_KEY": secrets.token_urlsafe(50)}
     assert manage_python("import callforevidence.wsgi", **good).returncode == 0
 
