@@ -11,6 +11,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from submissions.security import require_strong_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callforevidence.settings")
 
 application = get_asgi_application()
+require_strong_secret_key()  # the site itself refuses to start with a short key

@@ -4,6 +4,8 @@ Development defaults are safe; production values must be given (see .env.example
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,11 +67,15 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "submissions",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "submissions.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "submissions.middleware.UploadLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "submissions.middleware.DatabaseUnavailableMiddleware",
+    # Last, so that it sees the login view's response and can turn it into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "callforevidence.urls"
@@ -187,6 +195,8 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -229,6 +239,82 @@ FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 # sweep_files removes the files of drafts untouched for this many days.
 DRAFT_FILES_MAX_AGE_DAYS = env_int("DRAFT_FILES_MAX_AGE_DAYS", 30)
 LOGIN_URL = "admin:login"
+
+# A shared cache for rate limits: Redis in production and the tests, so that every app server
+# counts the same requests; without REDIS_URL (the quick start) each process counts its own.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cfe",
+            # An unreachable Redis must cost a request a second at most, not hang it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    # `check --deploy` warns about this (submissions.W001).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATELIMIT_FAIL_OPEN = True  # a Redis outage must not lock contributors out
+
+
+def env_rate(name: str, default: str) -> str:
+    rate = env_str(name, default).strip()
+    if not re.fullmatch(r"\d+/\d*[smhd]", rate):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 100/h or 10/15m, not {rate!r}")
+    return rate
+
+
+# Requests allowed per client address (or email address) and period; see README "Rate limits".
+RATE_LIMITS = {
+    "draft": env_rate("RATE_LIMIT_DRAFT", "100/h"),
+    "upload": env_rate("RATE_LIMIT_UPLOAD", "300/h"),
+    "submit": env_rate("RATE_LIMIT_SUBMIT", "100/h"),
+    "resume_address": env_rate("RATE_LIMIT_RESUME_ADDRESS", "30/h"),
+    "resume_email": env_rate("RATE_LIMIT_RESUME_EMAIL", "5/h"),
+}
+# How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
+# a client can write anything into.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Staff sign-in lockout (django-axes): per username and address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "submissions.ratelimits.client_address"
+AXES_LOCKOUT_CALLABLE = "submissions.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+
+# Headers. Scripts and styles come only from this site's static files: no inline code at all.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), "
+    "serial=(), usb=(), xr-spatial-tracking=()"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws radio buttons, checkboxes and select arrows as data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

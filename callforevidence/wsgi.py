@@ -11,6 +11,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from submissions.security import require_strong_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callforevidence.settings")
 
 application = get_wsgi_application()
+require_strong_secret_key()  # the site itself refuses to start with a short key

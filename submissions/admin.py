@@ -481,7 +481,7 @@ class CallAdmin(admin.ModelAdmin):
     inlines = [QuestionInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "published", "summary", "asks"]}),
-        ("Dates", {"fields": ["opens_at", "closes_at", "late_policy"]}),
+        ("Dates", {"fields": ["opens_at", "closes_at", "late_policy", "draft_retention_days"]}),
         (
             "Licence and consent",
             {

@@ -7,4 +7,7 @@ class SubmissionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the sign-in signal that starts a short staff session, before any request.
-        from . import staff_sessions  # noqa: F401
+        from . import (
+            ratelimits,  # noqa: F401  (registers its deploy check)
+            staff_sessions,  # noqa: F401
+        )

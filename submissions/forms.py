@@ -109,6 +109,13 @@ class ConsentForm(forms.Form):
         },
     )
 
+    # A honeypot: hidden by site.css (#div_id_homepage), so only a bot fills it in.
+    homepage = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
     def __init__(self, *args, call: Call, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["consent"].label = call.consent_wording

@@ -112,6 +112,13 @@ class Call(models.Model):
     max_files = models.PositiveSmallIntegerField(default=5)
     max_file_size = models.PositiveIntegerField(default=10 * 1024 * 1024, help_text="In bytes.")
     published = models.BooleanField(default=False)
+    draft_retention_days = models.PositiveSmallIntegerField(
+        "keep unfinished drafts for (days)",
+        default=30,
+        help_text="Drafts never sent are deleted, with their files, this many days after the "
+        "deadline (or after they were last saved, if later). Drafts without contributor "
+        "details go after a day.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CallQuerySet.as_manager()

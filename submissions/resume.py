@@ -16,6 +16,7 @@ from . import emails
 from .forms import ResumeRequestForm
 from .journey import first_unfinished
 from .models import Call, ContributorLink, Submission
+from .ratelimits import rate_limited
 from .views import _load_submission, _posted, _published_call, _remember_draft
 
 # For a call that accepts late evidence (and so never closes), a link lasts this long after
@@ -41,8 +42,9 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("resume_address", "resume_email")
 def resume_request(request: HttpRequest, slug: str) -> HttpResponse:
-    """Ask for a link by email. Left undecorated by design: a rate limit wraps it."""
+    """Ask for a link by email; limited per client address and per email address."""
     call = _published_call(slug)
     now = timezone.now()
     if not call.accepts_submissions(now):

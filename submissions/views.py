@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from . import ratelimits
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
 from .models import Attachment, AttachmentLimitReached, Call, NotADraft, Submission
@@ -156,6 +157,11 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("confirmation", call.slug)
             _forget_draft(request, call)
             return redirect("declined", call.slug)
+        if submission is None and (refused := ratelimits.refuse(request, "draft")):
+            return refused
+        if form.cleaned_data["homepage"]:
+            # Only a bot fills the hidden field: it sees the usual next page, nothing is kept.
+            return redirect("about", call.slug)
         if submission is None:
             submission = Submission(call=call)
             submission.record_consent(call, at=now)
@@ -229,6 +235,9 @@ def files(request: HttpRequest, call: Call, submission: Submission, now: datetim
         if remove.isdigit() and not submission.remove_attachment(int(remove)):
             return redirect("confirmation", call.slug)
         return redirect(_files_url(call, return_to))
+    uploading = request.method == "POST" and bool(request.FILES)
+    if uploading and (refused := ratelimits.refuse(request, "upload")):
+        return refused
     form = FilesForm(_posted(request), request.FILES or None, call=call, existing=existing)
     if request.method == "POST" and form.is_valid():
         try:
@@ -264,6 +273,8 @@ def files(request: HttpRequest, call: Call, submission: Submission, now: datetim
 @journey_step("check")
 def check(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
     if request.method == "POST":
+        if refused := ratelimits.refuse(request, "submit"):
+            return refused
         # Timed under its row lock, not at `now`: see Submission.submit().
         submission.submit()
         return redirect("confirmation", call.slug)

@@ -24,3 +24,11 @@ def attachments_root(settings, tmp_path):
         },
     }
     return root
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counts start from nothing in every test (the tests' own Redis database)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Rate limits and the two-server test share counts through Redis, as production does.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
 
 from callforevidence.settings import *  # noqa: F403
 

@@ -243,3 +243,18 @@ def test_the_save_pages_make_a_fixed_small_number_of_queries(
     token = ContributorLink.issue(Submission.objects.get(), ContributorLink.Purpose.RESUME)
     with django_assert_max_num_queries(6):  # the call, the link, a new session
         assert Client().get(f"/{seeded_call.slug}/return/{token}/").status_code == 302
+
+
+def test_asking_for_links_is_limited_per_email_address_and_keeps_the_draft(client, seeded_call):
+    walk_to(client, seeded_call, "evidence")
+    for _ in range(5):
+        ask_for_link(client, seeded_call)
+    queued = OutgoingEmail.objects.count()
+    refused = client.post(f"/{seeded_call.slug}/save/", {"email": ABOUT["email"]})
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "ask for a link by email" in refused.content.decode()
+    assert OutgoingEmail.objects.count() == queued  # nothing more was queued
+    # The draft is still there, at the step it had reached.
+    assert client.get(url(seeded_call, "evidence")).status_code == 200
+    assert Submission.objects.get().state == Submission.State.DRAFT

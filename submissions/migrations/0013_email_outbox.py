@@ -36,7 +36,7 @@ def notify_and_permit(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0011_call_title_one_line"),
+        ("submissions", "0012_draft_retention"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

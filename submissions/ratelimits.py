@@ -1,0 +1,160 @@
+"""Rate limits per client address (and per email address), counted on the shared cache.
+
+Each limit has a name; its rate comes from settings.RATE_LIMITS (env RATE_LIMIT_<NAME>).
+Counts live in the default cache: Redis in production, so every app server shares them.
+"""
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.core import checks
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+
+logger = logging.getLogger(__name__)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The visitor's address: from X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies.
+
+    Each trusted proxy appends the address it received from, so the client is the entry that
+    many places from the right; anything further left was written by the client and may be forged.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            address = forwarded[-proxies]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        # One household or laptop gets a whole /64; counting per address would be no limit.
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)
+
+
+def _address_key(request: HttpRequest) -> str:
+    return client_address(request)
+
+
+def _email_key(request: HttpRequest) -> str:
+    return request.POST.get("email", "").strip().lower()
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    key: Callable[[HttpRequest], str]
+    doing: str  # finishes "You have tried to ... too many times"
+    per: str  # "from this address" / "with this email address"
+
+
+LIMITS = {
+    limit.name: limit
+    for limit in (
+        Limit("draft", _address_key, "start a new submission", "from your address"),
+        Limit("upload", _address_key, "upload files", "from your address"),
+        Limit("submit", _address_key, "send a submission", "from your address"),
+        # For the save-and-return link: both apply to the same request.
+        Limit("resume_address", _address_key, "ask for a link by email", "from your address"),
+        Limit("resume_email", _email_key, "ask for a link by email", "for this email address"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    limit: Limit
+    retry_after: int  # seconds
+
+
+def count(request: HttpRequest, *names: str) -> Refusal | None:
+    """Count this request against each named limit; the longest wait if any is exceeded."""
+    refusals = []
+    for name in names:
+        limit = LIMITS[name]
+        value = limit.key(request)
+        if not value:
+            continue
+        try:
+            usage = get_usage(
+                request,
+                group=f"cfe:{name}",
+                key=lambda group, request, value=value: value,
+                rate=settings.RATE_LIMITS[name],
+                increment=True,
+            )
+        except Exception:
+            # A cache outage must not stop a contributor; the limit is back with the cache.
+            logger.exception("Could not count the %s rate limit", name)
+            continue
+        if usage and usage["should_limit"]:
+            refusals.append(Refusal(limit, max(usage["time_left"], 1)))
+    return max(refusals, key=lambda r: r.retry_after, default=None)
+
+
+def too_many_requests(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    """The 429 page: what was refused, that the draft is kept, and when to try again."""
+    retry_at = timezone.localtime() + timedelta(seconds=refusal.retry_after)
+    context = {
+        "limit": refusal.limit,
+        "retry_at": retry_at,
+        "minutes": max(1, -(-refusal.retry_after // 60)),
+        "back_url": request.get_full_path(),
+    }
+    response = render(request, "429.html", context, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def refuse(request: HttpRequest, *names: str) -> HttpResponse | None:
+    """The 429 page if this request goes over any of the named limits, else None."""
+    refusal = count(request, *names)
+    return too_many_requests(request, refusal) if refusal else None
+
+
+def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)):
+    """Count requests of these methods against the named limits; over a limit, the 429 page.
+
+    For the save-and-return link's view: @rate_limited("resume_address", "resume_email").
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method in methods:
+                refused = refuse(request, *names)
+                if refused is not None:
+                    return refused
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_shared_cache(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return [
+            checks.Warning(
+                "REDIS_URL is not set: rate limits are counted by each app server process "
+                "on its own, so each one allows the full limit.",
+                hint="Set REDIS_URL, e.g. redis://127.0.0.1:6379/0.",
+                id="submissions.W001",
+            )
+        ]
+    return []
