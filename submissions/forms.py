@@ -265,9 +265,11 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                 try:
                     person["orcid"] = normalise_orcid(person["orcid"])
                 except ValidationError as error:
-                    message = error.messages[0].replace(
-                        "your ORCID iD", f"the ORCID iD of co-contributor {number}"
-                    ).replace("your ORCID record", "their ORCID record")
+                    message = (
+                        error.messages[0]
+                        .replace("your ORCID iD", f"the ORCID iD of co-contributor {number}")
+                        .replace("your ORCID record", "their ORCID record")
+                    )
                     self.add_error(f"co_{number}_orcid", ValidationError(message, code=error.code))
             people.append(person)
         self.cleaned_co_contributors = people

@@ -186,7 +186,7 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def delete_answers(request: HttpRequest, slug: str) -> HttpResponse:
-    """"This will delete your answers": a draft is deleted only once the person confirms."""
+    """ "This will delete your answers": a draft is deleted only once the person confirms."""
     call = _published_call(slug)
     submission = _load_submission(request, call)
     if submission is None or submission.is_submitted:

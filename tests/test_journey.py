@@ -21,7 +21,7 @@ def test_it_shows_the_open_call_at_the_root(client, seeded_call):
 def test_the_start_page_describes_the_call(client, seeded_call):
     response = client.get(url(seeded_call, "start"))
     page = response.content.decode()
-    assert "<title>What Works: Social Media – NCCPE</title>" in page
+    assert "<title>What Works: Social Media \N{EN DASH} NCCPE</title>" in page
     assert "Call for evidence</p>\n<h1" in page
     assert "peer-to-peer networking" in page
     assert "Tuesday 6 March 2018, 11:59pm UK time" in page

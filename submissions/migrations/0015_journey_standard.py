@@ -3,7 +3,7 @@
 The seeded call's timeline comes from the call's own text: "we plan to synthesise the learning
 from contributions during the 'What Works' event and will credit contributors when their work is
 included in the toolkit". Its title loses " - call for evidence": the pages say what the service
-is, and the title now reads "About you – What Works: Social Media – NCCPE".
+is, and a step's title reads "About you, What Works: Social Media, NCCPE" (en dashes).
 """
 
 from django.db import migrations, models
