@@ -212,6 +212,8 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                     f"must be {limit} characters or fewer"
                 )
                 field.initial = person.get(key, "")
+                # Read by screen readers after the visible label (templates/bootstrap5/field.html).
+                field.hidden_label_suffix = f" of co-contributor {number}"
                 fields[f"co_{number}_{key}"] = field
             fields[f"co_{number}_name"].widget.attrs.update(autocomplete="off")
         names = list(self.fields)
