@@ -28,6 +28,13 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SLUG = "what-works-social-media"
 YELLOW = "rgb(255, 221, 0)"
+# The README's pictures (docs/*.png are copies of these): the first screen only, to stay small.
+README_SHOTS = {
+    (390, "start"),
+    (1280, "evidence-too-long-and-bad-link"),
+    (1280, "check-your-answers"),
+    (1280, "confirmation"),
+}
 
 
 @pytest.fixture
@@ -202,6 +209,8 @@ def test_every_page_and_error_state_passes_axe_and_is_photographed(
         assert_no_sideways_scrolling(page, name)
         path = SCREENSHOTS / f"{width}-{len(names):02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        if (width, name) in README_SHOTS:
+            page.screenshot(path=str(SCREENSHOTS / f"readme-{width}-{name}.png"))
 
     walk(page, live_server.url, seen)
     assert len(names) == len(set(names)) == 23

@@ -13,7 +13,7 @@ OLD_TITLE = "What Works: Social Media - call for evidence"
 NEW_TITLE = "What Works: Social Media"
 
 NEXT_STEPS = """\
-- The call closes on Tuesday 6 March 2018. We read every contribution and will email you if we \
+- After the deadline (Tuesday 6 March 2018) we read every contribution, and email you if we \
 have a question.
 - We synthesise the learning from the contributions during the 'What Works' event.
 - That learning becomes a toolkit for academics who want to engage the public through social \
