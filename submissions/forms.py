@@ -339,7 +339,8 @@ class EvidenceForm(CleanTextMixin, forms.Form):
         answer_fields = {}
         for question in questions:
             answer_fields[answer_field_name(question)] = TextAnswerField(
-                label=question.text,
+                # Numbered as on the start page, so that "Answer 2 must be..." points here.
+                label=f"{question.position}. {question.text}",
                 required=False,
                 max_length=question.max_length,
                 # The live count (static/charcount.js) reads the limit from here.
