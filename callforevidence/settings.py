@@ -54,6 +54,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Who runs the service: shown in the header, page titles and footer.
+ORGANISATION_NAME = env_str("ORGANISATION_NAME", "NCCPE")
+# The footer's contact on pages that belong to no call; unset, the open call's address.
+CONTACT_EMAIL = env_str("CONTACT_EMAIL")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -102,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "submissions.context_processors.site",
             ],
         },
     },

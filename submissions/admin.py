@@ -494,6 +494,7 @@ class CallAdmin(admin.ModelAdmin):
                     "consent_wording",
                     "consent_version",
                     "credit_promise",
+                    "next_steps",
                     "privacy_notice",
                 ]
             },

@@ -36,6 +36,7 @@ COLUMNS_BEFORE_QUESTIONS = [
     "Website",
     "Credit preference",
     "Credit line",
+    "Co-contributors",
     "Licence",
     "Consent given at",
 ]
@@ -144,6 +145,7 @@ class SubmissionCsv:
                     neutralise(s.website),
                     s.get_credit_preference_display(),
                     neutralise(s.credit_line()),
+                    neutralise("\n".join(s.co_contributor_lines())),
                     neutralise(s.consent_licence_id),
                     local_iso(s.consent_given_at),
                     *(neutralise(s.answers.get(str(q.pk), "")) for q in questions),
@@ -232,11 +234,14 @@ def copy_statement(
     ids_sql, ids_params = submissions.order_by().values("pk").query.sql_with_params()
     before, after = attachment_url_parts()
     credit = Submission.Credit
+    # Submission.credit_line(): the contributor as chosen, then the co-contributors (co.credit).
     credit_line = (
         f"CASE s.credit_preference "
         f"WHEN {sql_literal(credit.NAME_AND_ORGANISATION)} "
-        f"THEN concat_ws(', ', nullif(s.name, ''), nullif(s.organisation, '')) "
-        f"WHEN {sql_literal(credit.ORGANISATION_ONLY)} THEN s.organisation END"
+        f"THEN concat_ws('; ', nullif(concat_ws(', ', nullif(s.name, ''), "
+        f"nullif(s.organisation, '')), ''), co.credit) "
+        f"WHEN {sql_literal(credit.ORGANISATION_ONLY)} "
+        f"THEN concat_ws('; ', nullif(s.organisation, ''), co.credit) END"
     )
     columns = [
         "s.reference",
@@ -252,6 +257,7 @@ def copy_statement(
         sql_cell("s.website"),
         sql_choice_label("s.credit_preference", Submission.Credit.choices),
         sql_cell(credit_line),
+        sql_cell("co.cell"),
         sql_cell("s.consent_licence_id"),
         sql_local_iso("s.consent_given_at"),
         *(sql_cell(f'answer."{q.pk:d}"') for q in questions),
@@ -274,6 +280,21 @@ def copy_statement(
             FROM submissions_submission s
             JOIN submissions_call c ON c.id = s.call_id
             {answers_join}
+            LEFT JOIN LATERAL (
+                -- co_contributor_lines(), and the co-contributors' part of credit_line().
+                SELECT string_agg(
+                    (p.value ->> 'name') || coalesce(' (' || nullif(concat_ws(', ',
+                        nullif(p.value ->> 'organisation', ''),
+                        'ORCID iD ' || nullif(p.value ->> 'orcid', '')), '') || ')', ''),
+                    E'\\n' ORDER BY p.position
+                ) AS cell,
+                string_agg(
+                    nullif(concat_ws(', ', nullif(p.value ->> 'name', ''),
+                        nullif(p.value ->> 'organisation', '')), ''),
+                    '; ' ORDER BY p.position
+                ) AS credit
+                FROM jsonb_array_elements(s.co_contributors) WITH ORDINALITY AS p(value, position)
+            ) co ON true
             LEFT JOIN LATERAL (
                 SELECT string_agg(link.value, E'\\n' ORDER BY link.position) AS cell
                 FROM jsonb_array_elements_text(s.links) WITH ORDINALITY AS link(value, position)

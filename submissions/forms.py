@@ -2,12 +2,13 @@
 
 import re
 from typing import TYPE_CHECKING, cast
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from .models import Call, Question, Submission
+from .models import MAX_CO_CONTRIBUTORS, Call, Question, Submission
 from .text import printable_for_html, reject_line_breaks_and_invisible
 from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name, human_size
 
@@ -17,6 +18,42 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u
 ORCID_PATTERN = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
 MAX_LINKS = 20
 http_url = URLValidator(schemes=["http", "https"])
+# "mailto:x@example.org", "javascript:..." : a scheme other than a web address's.
+OTHER_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!//|\d)", re.IGNORECASE)
+
+
+def normalise_web_address(raw: str) -> str:
+    """A web address as typed, with https:// added when it has no scheme; ValueError if not one.
+
+    "twitter.com/x" and "www.example.org/toolkit" become https:// addresses; anything but
+    http(s), or with a user name before the host, is refused.
+    """
+    value = raw.strip()
+    if OTHER_SCHEME.match(value):
+        raise ValueError(value)
+    if "://" not in value:
+        value = "https://" + value
+    try:
+        http_url(value)
+    except ValidationError:
+        raise ValueError(value) from None
+    if "@" in urlsplit(value).netloc:
+        raise ValueError(value)
+    return value
+
+
+def quoted(line: str, limit: int = 60) -> str:
+    """A line of the person's own input, quoted in an error message (long ones shortened)."""
+    return f"“{line if len(line) <= limit else line[: limit - 1] + '…'}”"
+
+
+def drop_browser_maxlength(form: forms.BaseForm) -> None:
+    """No maxlength attribute: the browser would cut typing and pasting silently.
+
+    The server refuses an over-long value with a message instead, and keeps the text.
+    """
+    for field in form.fields.values():
+        field.widget.attrs.pop("maxlength", None)
 
 
 def reject_control_characters(value: object, label: str) -> None:
@@ -118,7 +155,17 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args, call: Call, **kwargs):
         super().__init__(*args, **kwargs)
+        # The question is the legend; the licence is described once, in its hint.
         self.fields["consent"].label = call.consent_wording
+        self.call = call
+
+
+# (key in Submission.co_contributors, label, most characters) for each co-contributor.
+CO_CONTRIBUTOR_PARTS = [
+    ("name", "Full name", 200),
+    ("organisation", "Organisation (optional)", 200),
+    ("orcid", "ORCID iD (optional)", 60),
+]
 
 
 class AboutYouForm(CleanTextMixin, forms.ModelForm):
@@ -151,12 +198,13 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
             "name": "Full name",
             "email": "Email address",
             "role": "Role or job title",
-            "organisation": "Organisation",
+            "organisation": "Organisation (optional)",
             "orcid": "ORCID iD (optional)",
             "credit_preference": "How should we credit you in the toolkit?",
         }
         help_texts = {
             "email": "We will send your receipt here. It is never published.",
+            "organisation": "Leave this blank if you are an independent researcher.",
             "orcid": "For example, 0000-0002-1825-0097",
         }
         widgets = {"credit_preference": forms.RadioSelect}
@@ -167,7 +215,6 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                 "invalid": "Enter an email address in the correct format, like name@example.org",
             },
             "role": {"required": "Enter your role or job title"},
-            "organisation": {"required": "Enter your organisation"},
             # Not Django's "… is not one of the available choices": it would echo a forged value.
             "credit_preference": {
                 "required": "Select how you would like to be credited",
@@ -177,7 +224,7 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("name", "email", "role", "organisation", "credit_preference"):
+        for name in ("name", "email", "role", "credit_preference"):
             self.fields[name].required = True
         credit = cast(forms.ChoiceField, self.fields["credit_preference"])
         credit.choices = Submission.Credit.choices
@@ -191,10 +238,109 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                     f"{str(field.label).replace(' (optional)', '')} must be "
                     f"{field.max_length} characters or fewer"
                 )
+        self._add_co_contributor_fields()
+        drop_browser_maxlength(self)
+
+    def _add_co_contributor_fields(self) -> None:
+        """Name, organisation and ORCID iD of each co-contributor, before the credit choice."""
+        people = self.instance.co_contributors if self.instance else []
+        fields = {}
+        for number in range(1, MAX_CO_CONTRIBUTORS + 1):
+            person = people[number - 1] if number <= len(people) else {}
+            for key, label, limit in CO_CONTRIBUTOR_PARTS:
+                field = forms.CharField(label=label, required=False, max_length=limit)
+                field.error_messages["max_length"] = (
+                    f"The {label.replace(' (optional)', '').lower()} of co-contributor {number} "
+                    f"must be {limit} characters or fewer"
+                )
+                field.initial = person.get(key, "")
+                # Read by screen readers after the visible label (templates/bootstrap5/field.html).
+                field.hidden_label_suffix = f" of co-contributor {number}"
+                fields[f"co_{number}_{key}"] = field
+            fields[f"co_{number}_name"].widget.attrs.update(autocomplete="off")
+        names = list(self.fields)
+        at = names.index("credit_preference")
+        self.fields = {
+            **{name: self.fields[name] for name in names[:at]},
+            **fields,
+            **{name: self.fields[name] for name in names[at:]},
+        }
+
+    def co_contributor_fieldsets(self) -> list[tuple[int, list[forms.BoundField]]]:
+        return [
+            (n, [self[f"co_{n}_{key}"] for key, _label, _limit in CO_CONTRIBUTOR_PARTS])
+            for n in range(1, MAX_CO_CONTRIBUTORS + 1)
+        ]
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith("co_")]
+
+    def shows_co_contributors(self) -> bool:
+        """Open the co-contributors section when it holds anything or has an error."""
+        names = [name for name in self.fields if name.startswith("co_")]
+        if any(name in self.errors for name in names):
+            return True
+        if self.is_bound:
+            return any(self.data.get(name, "").strip() for name in names)
+        return bool(self.instance.co_contributors)
+
+    def clean_organisation(self) -> str:
+        return self.cleaned_data["organisation"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        people = []
+        for number in range(1, MAX_CO_CONTRIBUTORS + 1):
+            person = {
+                key: cleaned.get(f"co_{number}_{key}", "").strip()
+                for key, *_ in CO_CONTRIBUTOR_PARTS
+            }
+            if not any(person.values()):
+                continue
+            if not person["name"]:
+                self.add_error(
+                    f"co_{number}_name",
+                    ValidationError(
+                        f"Enter the full name of co-contributor {number}, or clear their details",
+                        code="co_contributor_name",
+                    ),
+                )
+            if person["orcid"]:
+                try:
+                    person["orcid"] = normalise_orcid(person["orcid"])
+                except ValidationError as error:
+                    message = (
+                        error.messages[0]
+                        .replace("your ORCID iD", f"the ORCID iD of co-contributor {number}")
+                        .replace("your ORCID record", "their ORCID record")
+                    )
+                    self.add_error(f"co_{number}_orcid", ValidationError(message, code=error.code))
+            people.append(person)
+        self.cleaned_co_contributors = people
+        if (
+            cleaned.get("credit_preference") == Submission.Credit.ORGANISATION_ONLY
+            and not cleaned.get("organisation")
+            and "organisation" not in self.errors
+        ):
+            self.add_error(
+                "organisation",
+                ValidationError(
+                    "Enter your organisation, or choose another way to be credited",
+                    code="organisation_for_credit",
+                ),
+            )
+        return cleaned
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # The instance holds what was typed, valid or not, for the credit line preview.
+        if hasattr(self, "cleaned_co_contributors"):
+            self.instance.co_contributors = self.cleaned_co_contributors
 
     def columns(self) -> dict:
         """This step's columns as validated, for Submission.update_draft()."""
-        return {name: getattr(self.instance, name) for name in self._meta.fields}
+        columns = {name: getattr(self.instance, name) for name in self._meta.fields or ()}
+        return {**columns, "co_contributors": self.instance.co_contributors}
 
     def clean_orcid(self) -> str:
         raw = self.cleaned_data["orcid"]
@@ -204,20 +350,17 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
         value = self.cleaned_data["website"].strip()
         if not value:
             return ""
-        if "://" not in value:
-            value = "https://" + value
         try:
-            http_url(value)
-        except ValidationError:
+            return normalise_web_address(value)
+        except ValueError:
             raise ValidationError(
                 "Enter a web address in the correct format, like https://www.example.org",
                 code="invalid_url",
             ) from None
-        return value
 
 
 class TextAnswerField(forms.CharField):
-    """Line ends as one character, as the browser counted them against maxlength."""
+    """Line ends as one character, as the browser and the live character count count them."""
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -234,7 +377,7 @@ class EvidenceForm(CleanTextMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text=f"One web address per line, up to {MAX_LINKS}. "
-        "For example, https://www.example.org/report",
+        "For example, www.example.org/report",
     )
 
     def __init__(self, *args, questions: list[Question], **kwargs):
@@ -243,39 +386,41 @@ class EvidenceForm(CleanTextMixin, forms.Form):
         answer_fields = {}
         for question in questions:
             answer_fields[answer_field_name(question)] = TextAnswerField(
-                label=question.text,
+                # Numbered as on the start page, so that "Answer 2 must be..." points here.
+                label=f"{question.position}. {question.text}",
                 required=False,
                 max_length=question.max_length,
-                widget=forms.Textarea(attrs={"rows": 6}),
+                # The live count (static/charcount.js) reads the limit from here.
+                widget=forms.Textarea(attrs={"rows": 6, "data-maxlength": question.max_length}),
                 help_text=f"{question.help_text} You can enter up to "
                 f"{question.max_length:,} characters.".strip(),
                 error_messages={
-                    "max_length": f"Your answer to “{question.short_title}” must be "
+                    "max_length": f"Answer {question.position} must be "
                     f"{question.max_length:,} characters or fewer"
                 },
             )
         # Answers first, in the call's order; links last.
         self.fields = {**answer_fields, "links": self.fields["links"]}
+        drop_browser_maxlength(self)
 
     def clean_links(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["links"].splitlines()]
         links = [line for line in lines if line]
         if len(links) > MAX_LINKS:
             raise ValidationError(f"Enter {MAX_LINKS} links or fewer", code="too_many_links")
-        bad = []
-        for number, link in enumerate(links, start=1):
+        cleaned, bad = [], []
+        for link in links:
             try:
-                http_url(link)
-            except ValidationError:
-                bad.append(str(number))
+                cleaned.append(normalise_web_address(link))
+            except ValueError:
+                bad.append(quoted(link))
         if bad:
-            which = "link" if len(bad) == 1 else "links"
             raise ValidationError(
-                f"Enter each link as a full web address starting with http:// or https:// "
-                f"(check {which} {', '.join(bad)})",
+                "Enter each link as a web address, like www.example.org/report "
+                f"(check {', '.join(bad)})",
                 code="invalid_links",
             )
-        return links
+        return cleaned
 
     def clean(self):
         cleaned = super().clean()

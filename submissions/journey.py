@@ -14,7 +14,8 @@ class Step:
 
 
 def _about_done(s: Submission) -> bool:
-    return bool(s.name and s.email and s.role and s.organisation and s.credit_preference)
+    # Organisation is optional: independent researchers have none.
+    return bool(s.name and s.email and s.role and s.credit_preference)
 
 
 STEPS: tuple[Step, ...] = (

@@ -33,6 +33,7 @@ CONSENT_FIELDS = [
     "consent_wording_sha256",
     "consent_given_at",
 ]
+MAX_CO_CONTRIBUTORS = 5
 
 
 def new_reference() -> str:
@@ -96,6 +97,12 @@ class Call(models.Model):
     )
     consent_version = models.CharField(max_length=20, default="1")
     credit_promise = models.TextField(blank=True, help_text="How contributors are credited.")
+    next_steps = models.TextField(
+        "what happens next",
+        blank=True,
+        help_text="Shown on the confirmation page: the call's own timeline after the deadline. "
+        "Blank lines separate paragraphs; lines starting '- ' make a list.",
+    )
     privacy_notice = models.TextField(blank=True)
     contact_email = models.EmailField()
     notification_emails = models.TextField(
@@ -235,6 +242,9 @@ class Submission(models.Model):
     orcid = models.CharField("ORCID iD", max_length=19, blank=True)
     website = models.URLField("website or social media profile", max_length=500, blank=True)
     credit_preference = models.CharField(max_length=30, choices=Credit.choices, blank=True)
+    # Up to MAX_CO_CONTRIBUTORS people credited with the contributor, in the order given:
+    # [{"name": ..., "organisation": ..., "orcid": ...}], every key present, "" when not given.
+    co_contributors = models.JSONField(default=list, blank=True)
 
     # Your evidence: {str(question.id): answer}, and a list of http(s) URLs.
     answers = models.JSONField(default=dict, blank=True)
@@ -283,12 +293,40 @@ class Submission(models.Model):
         return self.state == self.State.SUBMITTED
 
     def credit_line(self) -> str:
-        """The exact line that would appear in the toolkit's credits."""
+        """The exact line that would appear in the toolkit's credits.
+
+        The contributor as they chose, then each co-contributor as "Name, Organisation", all
+        separated by "; ". Nobody from this submission is credited when the contributor chose
+        not to be. submissions/exports.py repeats this in SQL for the COPY path.
+        """
         if self.credit_preference == self.Credit.NAME_AND_ORGANISATION:
-            return ", ".join(part for part in (self.name, self.organisation) if part)
-        if self.credit_preference == self.Credit.ORGANISATION_ONLY:
-            return self.organisation
-        return ""
+            own = ", ".join(part for part in (self.name, self.organisation) if part)
+        elif self.credit_preference == self.Credit.ORGANISATION_ONLY:
+            own = self.organisation
+        else:
+            return ""
+        others = [
+            ", ".join(part for part in (person["name"], person["organisation"]) if part)
+            for person in self.co_contributors
+        ]
+        return "; ".join(part for part in (own, *others) if part)
+
+    def co_contributor_lines(self) -> list[str]:
+        """Each co-contributor on one line: "Name (Organisation, ORCID iD 0000-...)"."""
+        lines = []
+        for person in self.co_contributors:
+            details = [person["organisation"]] if person["organisation"] else []
+            if person["orcid"]:
+                details.append(f"ORCID iD {person['orcid']}")
+            lines.append(f"{person['name']} ({', '.join(details)})" if details else person["name"])
+        return lines
+
+    def has_entries(self) -> bool:
+        """Whether the draft holds anything the person typed or uploaded, beyond the consent."""
+        typed = (self.name, self.email, self.role, self.organisation, self.orcid, self.website)
+        if any(typed) or self.answers or self.links or self.co_contributors:
+            return True
+        return self.pk is not None and self.attachments.exists()
 
     def record_consent(self, call: Call, at: datetime) -> None:
         self.consent_licence_id = call.licence_id

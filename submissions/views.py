@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
@@ -71,12 +72,23 @@ def _published_call(slug: str) -> Call:
     return call
 
 
-def _step_context(call: Call, step: str, now: datetime, **extra) -> dict:
+def _changing(request: HttpRequest) -> bool:
+    """Whether the contributor came from check-your-answers to change an answer.
+
+    The only place that reads `return_to`: the Change links carry it in the query string and
+    the step's form sends it back as a hidden field.
+    """
+    return (request.POST.get("return_to") or request.GET.get("return_to")) == "check"
+
+
+def _step_context(call: Call, step: str, now: datetime, *, changing: bool = False, **extra) -> dict:
+    """While changing an answer, Back and the button lead back to check-your-answers."""
     return {
         "call": call,
         "step_number": STEP_NUMBERS[step],
         "step_count": len(STEPS),
-        "back_url_name": previous_step(step) or "start",
+        "back_url_name": "check" if changing else previous_step(step) or "start",
+        "changing": changing,
         "is_late": not call.is_on_time(now),
         **extra,
     }
@@ -120,7 +132,7 @@ def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResp
     or on to ask for a link by email after "Save and come back later"."""
     if "save_for_later" in request.POST:
         return redirect("resume_request", call.slug)
-    if request.POST.get("return_to") == "check":
+    if _changing(request):
         return redirect("check", call.slug)
     return redirect(next_step, call.slug)
 
@@ -128,11 +140,17 @@ def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResp
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     call = _published_call(slug)
     now = timezone.now()
+    # A browser holding a draft is offered to continue it, at the first unfinished step.
+    draft = _load_submission(request, call) if request.session.session_key else None
+    if draft is not None and draft.is_submitted:
+        draft = None
     context = {
         "call": call,
         "questions": list(call.questions.all()),
         "accepts": call.accepts_submissions(now),
         "is_late": not call.is_on_time(now),
+        "draft": draft,
+        "continue_url_name": first_unfinished(draft).url_name if draft else None,
     }
     return render(request, "submissions/start.html", context)
 
@@ -149,8 +167,13 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
         submission = None
     initial = {"consent": "yes"} if submission and submission.consent_given_at else {}
     form = ConsentForm(_posted(request), call=call, initial=initial)
+    changing = _changing(request)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["consent"] == "no":
+            if submission is not None and submission.has_entries():
+                # One click must not delete a whole draft: ask first, keep it until then.
+                url = reverse("delete_answers", args=[call.slug])
+                return redirect(f"{url}?return_to=check" if changing else url)
             # Nothing the person typed is kept once they decline; a submission already sent
             # (in another tab, a moment ago) is not a draft to throw away.
             if submission is not None and not submission.delete_draft():
@@ -172,8 +195,29 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("confirmation", call.slug)
         _remember_draft(request, call, submission)
         return _next_or_check(request, call, "about")
-    context = _step_context(call, "consent", now, form=form)
+    context = _step_context(call, "consent", now, changing=changing, form=form)
     return render(request, "submissions/consent.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def delete_answers(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "This will delete your answers": a draft is deleted only once the person confirms."""
+    call = _published_call(slug)
+    submission = _load_submission(request, call)
+    if submission is None or submission.is_submitted:
+        return redirect("start", call.slug)
+    if request.method == "POST":
+        # Under the row lock: a submission sent from another tab a moment ago is not deleted.
+        if not submission.delete_draft():
+            return redirect("confirmation", call.slug)
+        _forget_draft(request, call)
+        return redirect("declined", call.slug)
+    changing = _changing(request)
+    keep_url = reverse("check" if changing else "consent", args=[call.slug])
+    if changing:
+        keep_url += "?return_to=check"
+    context = {"call": call, "keep_url": keep_url, "changing": changing}
+    return render(request, "submissions/delete_answers.html", context)
 
 
 def declined(request: HttpRequest, slug: str) -> HttpResponse:
@@ -190,15 +234,25 @@ def about(request: HttpRequest, call: Call, submission: Submission, now: datetim
             return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "evidence")
     # The instance holds what was typed, valid or not: preview that.
-    context = _step_context(call, "about", now, form=form, credit_previews=_previews(submission))
+    context = _step_context(
+        call,
+        "about",
+        now,
+        changing=_changing(request),
+        form=form,
+        credit_previews=_previews(submission),
+    )
     return render(request, "submissions/about.html", context)
 
 
 def _previews(submission: Submission) -> dict[str, str]:
     """The credit line each choice would give, from the details entered so far."""
+    # Placeholders until a name is given; after that, no organisation means none (independent).
     name = submission.name or "Your Name"
-    organisation = submission.organisation or "Your Organisation"
-    probe = Submission(name=name, organisation=organisation)
+    organisation = submission.organisation if submission.name else "Your Organisation"
+    probe = Submission(
+        name=name, organisation=organisation, co_contributors=submission.co_contributors
+    )
     previews = {}
     for value, _label in Submission.Credit.choices:
         probe.credit_preference = value
@@ -217,24 +271,24 @@ def evidence(
         if not submission.update_draft(answers=form.answers(), links=form.cleaned_data["links"]):
             return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "files")
-    context = _step_context(call, "evidence", now, form=form)
+    context = _step_context(call, "evidence", now, changing=_changing(request), form=form)
     return render(request, "submissions/evidence.html", context)
 
 
-def _files_url(call: Call, return_to: str | None) -> str:
+def _files_url(call: Call, changing: bool) -> str:
     url = reverse("files", args=[call.slug])
-    return f"{url}?return_to=check" if return_to == "check" else url
+    return f"{url}?return_to=check" if changing else url
 
 
 @journey_step("files")
 def files(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
     existing = list(submission.attachments.all())
-    return_to = request.POST.get("return_to") or request.GET.get("return_to")
+    changing = _changing(request)
     if request.method == "POST" and "remove" in request.POST:
         remove = request.POST["remove"]
         if remove.isdigit() and not submission.remove_attachment(int(remove)):
             return redirect("confirmation", call.slug)
-        return redirect(_files_url(call, return_to))
+        return redirect(_files_url(call, changing))
     uploading = request.method == "POST" and bool(request.FILES)
     if uploading and (refused := ratelimits.refuse(request, "upload")):
         return refused
@@ -261,12 +315,10 @@ def files(request: HttpRequest, call: Call, submission: Submission, now: datetim
             )
         else:
             if request.POST.get("action") == "add":
-                return redirect(_files_url(call, return_to))
+                return redirect(_files_url(call, changing))
             return _next_or_check(request, call, "check")
         existing = list(submission.attachments.all())
-    context = _step_context(
-        call, "files", now, form=form, attachments=existing, return_to=return_to
-    )
+    context = _step_context(call, "files", now, changing=changing, form=form, attachments=existing)
     return render(request, "submissions/files.html", context)
 
 
@@ -300,6 +352,24 @@ def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "submissions/confirmation.html", {"call": call, "submission": submission}
     )
+
+
+@require_safe
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "submissions/accessibility.html")
+
+
+@require_safe
+def cookies(request: HttpRequest) -> HttpResponse:
+    context = {"session_days": settings.SESSION_COOKIE_AGE // (60 * 60 * 24)}
+    return render(request, "submissions/cookies.html", context)
+
+
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice of each call open now (usually one)."""
+    calls = [c for c in Call.objects.open_at(timezone.now()) if c.privacy_notice]
+    return render(request, "submissions/privacy.html", {"calls": calls})
 
 
 def closed(request: HttpRequest, slug: str) -> HttpResponse:

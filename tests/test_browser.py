@@ -49,11 +49,11 @@ def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_serve
         ("name", "Full name"),
         ("email", "Email address"),
         ("role", "Role or job title"),
-        ("organisation", "Organisation"),
+        ("organisation", "Organisation (optional)"),
         ("orcid", "ORCID iD (optional)"),
     ]:
-        # Labels of required fields end in a visually hidden asterisk from crispy-forms.
-        page.get_by_label(re.compile(re.escape(label))).fill(ABOUT[field])
+        # Exact: the co-contributors' fields are "Full name of co-contributor 1" and so on.
+        page.get_by_label(label, exact=True).fill(ABOUT[field])
     page.get_by_label("My name and organisation").check()
     page.get_by_role("button", name="Continue").click()
 

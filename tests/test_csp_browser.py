@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from submissions.models import Submission
 
 from . import samples
-from .admin_factories import make_call_manager
+from .factories import make_call_manager
 from .journey import ABOUT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

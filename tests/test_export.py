@@ -35,6 +35,7 @@ HEADER_BEFORE_QUESTIONS = [
     "Website",
     "Credit preference",
     "Credit line",
+    "Co-contributors",
     "Licence",
     "Consent given at",
 ]
@@ -159,6 +160,7 @@ def test_a_row_carries_every_detail_of_the_submission(db, use_copy, settings):
         "Website": "https://example.ac.uk/sian",
         "Credit preference": "My name and organisation",
         "Credit line": "Siân Lloyd-Jones, Prifysgol Bangor University",
+        "Co-contributors": "",
         "Licence": "CC-BY-NC-4.0",
         # British Summer Time, to the second.
         "Consent given at": "2018-06-01T09:15:30+01:00",

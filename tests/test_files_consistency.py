@@ -91,8 +91,10 @@ def test_declining_the_licence_deletes_the_draft_and_its_files(
     draft_at_files_step(client, seeded_call)
     upload(client, seeded_call, [("a.pdf", samples.PDF), ("b.png", samples.png())])
     assert len(stored_files(attachments_root)) == 2
+    client.post(url(seeded_call, "consent"), {"consent": "no"})
+    assert len(stored_files(attachments_root)) == 2  # kept until the person confirms
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url(seeded_call, "consent"), {"consent": "no"})
+        client.post(url(seeded_call, "consent") + "delete-answers/")
     assert not Submission.objects.exists()
     assert stored_files(attachments_root) == []
 

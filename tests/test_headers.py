@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from .admin_factories import make_call_manager
-from .factories import make_submission
+from .factories import make_call_manager, make_submission
 from .journey import ABOUT, evidence_data, url
 
 pytestmark = pytest.mark.django_db

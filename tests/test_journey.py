@@ -23,7 +23,8 @@ def test_it_shows_the_open_call_at_the_root(client, seeded_call):
 def test_the_start_page_describes_the_call(client, seeded_call):
     response = client.get(url(seeded_call, "start"))
     page = response.content.decode()
-    assert "What Works: Social Media - call for evidence" in page
+    assert "<title>What Works: Social Media \N{EN DASH} NCCPE</title>" in page
+    assert "Call for evidence</p>\n<h1" in page
     assert "peer-to-peer networking" in page
     assert "Tuesday 6 March 2018, 11:59pm UK time" in page
     assert "CC-BY-NC-4.0" in page
@@ -104,10 +105,13 @@ def test_refusing_consent_stores_nothing_and_offers_the_contact_address(client, 
     assert "stephanie.todd@uwe.ac.uk" in page
 
 
-def test_withdrawing_consent_later_deletes_what_was_typed(client, seeded_call):
+def test_withdrawing_consent_later_deletes_what_was_typed_once_confirmed(client, seeded_call):
     walk_to(client, seeded_call, "evidence")
     assert Submission.objects.count() == 1
-    client.post(url(seeded_call, "consent"), {"consent": "no"})
+    response = client.post(url(seeded_call, "consent"), {"consent": "no"})
+    assert response.url == url(seeded_call, "consent") + "delete-answers/"
+    assert Submission.objects.count() == 1  # kept until the person confirms
+    client.post(url(seeded_call, "consent") + "delete-answers/")
     assert Submission.objects.count() == 0
     assert client.get(url(seeded_call, "about")).url == url(seeded_call, "start")
 
@@ -190,7 +194,9 @@ def test_the_evidence_step_shows_each_questions_maximum_length(client, seeded_ca
     walk_to(client, seeded_call, "evidence")
     page = client.get(url(seeded_call, "evidence")).content.decode()
     assert page.count("You can enter up to 5,000 characters.") == 4
-    assert 'maxlength="5000"' in page
+    # No browser limit that cuts typing silently; the live count reads data-maxlength.
+    assert "maxlength=" not in page.replace("data-maxlength=", "")
+    assert page.count('data-maxlength="5000"') == 4
 
 
 def test_the_health_check_answers_without_a_session(client, db):
@@ -204,5 +210,5 @@ def test_the_root_lists_the_calls_when_several_are_open(client, seeded_call):
 
     other = make_call(title="What Works: Podcasts")
     page = client.get("/").content.decode()
-    assert "What Works: Social Media - call for evidence" in page
+    assert "What Works: Social Media</a>" in page
     assert f'href="/{other.slug}/"' in page

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 
-from .admin_factories import make_reviewer
+from .factories import make_reviewer
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/admin/login/?next=/admin/"

@@ -46,7 +46,7 @@ def test_the_429_page_says_when_to_try_again_and_keeps_the_draft(client, seeded_
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 3600
     page = response.content.decode()
-    assert "<title>Too many attempts: try again later - Call for evidence</title>" in page
+    assert "<title>Too many attempts: try again later \N{EN DASH} NCCPE</title>" in page
     assert "You have tried to send a submission too many times from your address" in page
     assert "Anything you had already saved has been kept." in page
     assert re.search(r"Try again after \w+day \d+ \w+ \d{4}, \d+:\d\d[ap]m UK time", page)

@@ -76,11 +76,13 @@ def test_a_swept_draft_takes_its_files_with_it(
 ):
     call = make_call(closes_at=timezone.now() - timedelta(days=31))
     draft = make_submission(call, state=DRAFT)
-    kept = make_submission(call)
+    kept = make_submission(call, state=DRAFT)
     for submission in (draft, kept):
         submission.add_files(
             [check_upload(SimpleUploadedFile("a.pdf", samples.PDF), max_size=10**7)]
         )
+    kept.submit()  # files are added only to drafts; this one is then sent
+    for submission in (draft, kept):
         saved_ago(submission, days=40)
     names = {s.pk: s.attachments.get().file.name for s in (draft, kept)}
 

@@ -24,7 +24,7 @@ from django.db import connection
 from submissions.models import Attachment, Submission
 
 from . import samples
-from .files import make_user
+from .factories import PASSWORD, make_reviewer
 from .journey import ABOUT, evidence_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,10 +191,10 @@ def test_a_journey_alternating_between_two_servers_works_as_on_one(servers, s3_b
     ]
 
     # Staff sign in on A and download through B the file that B stored.
-    make_user("alice", staff=True, perms=("view_submission",))
+    make_reviewer()  # alice
     staff = requests.Session()
     signed_in = post(
-        staff, a, "/admin/login/?next=/admin/", {"username": "alice", "password": "password"}
+        staff, a, "/admin/login/?next=/admin/", {"username": "alice", "password": PASSWORD}
     )
     assert signed_in.status_code == 302
     report = Attachment.objects.get(original_name="Report.pdf")

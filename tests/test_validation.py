@@ -47,13 +47,12 @@ def test_a_forged_consent_value_is_refused(client, seeded_call):
         ("name", "Enter your full name"),
         ("email", "Enter your email address"),
         ("role", "Enter your role or job title"),
-        ("organisation", "Enter your organisation"),
     ],
 )
 def test_empty_required_fields_are_named_and_other_values_kept(client, seeded_call, field, message):
     response = post_about(client, seeded_call, **{field: ""})
     page = assert_error(response, message, f"id_{field}")
-    kept = next(name for name in ("name", "organisation") if name != field)
+    kept = next(name for name in ("name", "role") if name != field)
     assert f'value="{ABOUT[kept]}"' in page
 
 
@@ -137,11 +136,10 @@ def test_an_answer_over_its_maximum_length_is_refused(client, seeded_call):
     data = evidence_data(seeded_call, **{f"answer_{question.pk}": "a" * 5001})
     response = client.post(url(seeded_call, "evidence"), data)
     page = assert_error(
-        response,
-        "Your answer to “Excellent practice” must be 5,000 characters or fewer",
-        f"id_answer_{question.pk}",
+        response, "Answer 1 must be 5,000 characters or fewer", f"id_answer_{question.pk}"
     )
     assert "https://example.org/report" in page
+    assert "a" * 5001 in page  # the text is kept, not cut
 
 
 def test_line_ends_count_once_towards_the_maximum_length(client, seeded_call):
@@ -170,12 +168,12 @@ def test_any_single_answer_is_enough(client, seeded_call):
 
 def test_invalid_links_are_named_by_line(client, seeded_call):
     walk_to(client, seeded_call, "evidence")
-    links = "https://example.org\njavascript:alert(1)\nexample.org/x"
+    links = "https://example.org\njavascript:alert(1)\nexample.org/x\nmailto:a@example.org"
     response = client.post(url(seeded_call, "evidence"), evidence_data(seeded_call, links=links))
     page = assert_error(
         response,
-        "Enter each link as a full web address starting with http:// or https:// "
-        "(check links 2, 3)",
+        "Enter each link as a web address, like www.example.org/report "
+        "(check “javascript:alert(1)”, “mailto:a@example.org”)",
         "id_links",
     )
     assert "We ran a Twitter chat with patients." in page

@@ -45,3 +45,12 @@ def filesize(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+@register.filter
+def described_by(field) -> str:
+    """The ids of a field's hint and error message, for its aria-describedby."""
+    ids = [f"{field.auto_id}_helptext"] if field.help_text else []
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+    return " ".join(ids)
