@@ -107,9 +107,8 @@ def test_an_unknown_call_is_refused_with_a_clear_message(db):
 
 def test_queries_grow_with_batches_not_with_submissions(seeded_call, django_assert_num_queries):
     # 5 to set up, a savepoint around all, per batch the submissions and their themes; on
-    # PostgreSQL also the search trigger off and on again (with the foreign key checks made
-    # immediate, then deferred again), and one UPDATE filling the column.
-    search = 5 if connection.vendor == "postgresql" else 0
+    # PostgreSQL also the search trigger off and on again, and one UPDATE filling the column.
+    search = 3 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(5 + 2 + 2 * 2 + search):
         seed(submissions=40, batch_size=20, seed=6)
     assert Submission.objects.count() == 40
