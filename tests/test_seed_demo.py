@@ -3,13 +3,12 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.postgres.search import SearchQuery
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 
 from submissions.models import REFERENCE_ALPHABET, Call, Submission
-from tests.factories import make_call, make_submission
+from tests.factories import make_call
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -106,48 +105,18 @@ def test_an_unknown_call_is_refused_with_a_clear_message(db):
 
 
 def test_queries_grow_with_batches_not_with_submissions(seeded_call, django_assert_num_queries):
-    # 5 to set up, a savepoint around all, per batch the submissions and their themes; on
-    # PostgreSQL also the search trigger off and on again, and one UPDATE filling the column.
-    search = 3 if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(5 + 2 + 2 * 2 + search):
+    # 5 to set up, then per batch: savepoint, submissions, their themes, release.
+    with django_assert_num_queries(5 + 2 * 4):
         seed(submissions=40, batch_size=20, seed=6)
     assert Submission.objects.count() == 40
 
 
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the search column is PostgreSQL's"
-)
-
-
-def search_document(pk: int) -> str | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT search_document::text FROM submissions_submission WHERE id = %s", [pk]
-        )
-        return cursor.fetchone()[0]
-
-
-@on_postgresql
-def test_every_seeded_submission_is_found_by_search_and_the_trigger_is_on_again(seeded_call):
-    seed(submissions=30, batch_size=7, seed=3)
-
-    submissions = Submission.objects.filter(call=seeded_call)
-    assert not submissions.filter(search_document=None).exists()
-    someone = submissions.order_by("pk").last()
-    surname = someone.name.split()[-1]
-    assert someone in submissions.filter(search_document=SearchQuery(surname, config="english"))
-    # The words are the trigger's own: it makes the same from the row again.
-    seeded = search_document(someone.pk)
-    Submission.objects.filter(pk=someone.pk).update(search_document=None)
-    assert search_document(someone.pk) == seeded
-    # And it is on for what comes next.
-    later = make_submission(seeded_call, name="Zebedee Quux")
-    assert "quux" in search_document(later.pk)
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@on_postgresql
-def test_outside_a_transaction_every_batch_is_inserted_with_its_themes_and_search():
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the inserting threads are used on PostgreSQL only",
+)
+def test_outside_a_transaction_threads_insert_every_batch_with_its_themes():
     call = make_call()
     seed(submissions=45, batch_size=7, seed=3, call=call.slug)
 
@@ -156,6 +125,3 @@ def test_outside_a_transaction_every_batch_is_inserted_with_its_themes_and_searc
     assert len(set(submissions.values_list("reference", flat=True))) == 45
     themed = Submission.themes.through.objects.filter(submission__call=call)
     assert themed.exists()
-    assert not submissions.filter(search_document=None).exists()
-    later = make_submission(call, name="Zebedee Quux")
-    assert "quux" in search_document(later.pk)
