@@ -8,12 +8,15 @@ PORT ?= 8000
 .PHONY: run test check bench-journey bench-upload bench-admin bench-export clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
-# and Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing).
+# Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing), and
+# LibreOffice Calc, which the CSV export test opens the export in.
 $(STAMP): pyproject.toml
 	@python3 -c "import venv, ensurepip" 2>/dev/null || \
 		(apt-get update -q && apt-get install -y -q python3-venv python3-pip)
 	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -q && apt-get install -y -q chromium)
+	@command -v soffice >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -q && apt-get install -y -q --no-install-recommends libreoffice-calc)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -32,24 +33,12 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from journey import CALL, PAGES  # noqa: E402
+
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cfe_bench"
-CALL = "what-works-social-media"
-PAGE_ORDER = [
-    "GET start",
-    "GET licence",
-    "POST licence",
-    "GET about-you",
-    "POST about-you",
-    "GET evidence",
-    "POST evidence",
-    "GET files",
-    "POST files",
-    "GET check-your-answers",
-    "POST check-your-answers",
-    "GET submitted",
-]
 
 
 def parse_args() -> argparse.Namespace:
@@ -291,21 +280,16 @@ def run_locust(
     machine_before = psutil.cpu_times()
     server_before = cpu_seconds(server.pids())
     postgres_before = cpu_seconds(postgres_backend_pids(database_url))
+    # Locust is a child this process waits for: the kernel counts its CPU exactly.
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with (workdir / f"{tag}.log").open("wb") as log:
-        locust = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        locust_cpu = 0.0
         try:
-            while locust.poll() is None:
-                locust_cpu = cpu_seconds([locust.pid]).get(locust.pid, locust_cpu)
-                if time.monotonic() - started > seconds + 60:
-                    locust.kill()
-                    raise RuntimeError(f"locust overran its time bound; see {workdir}/{tag}.log")
-                time.sleep(0.25)
-        finally:
-            if locust.poll() is None:
-                locust.kill()
-                locust.wait()
+            subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                           timeout=seconds + 60)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"locust overran its time bound; see {workdir}/{tag}.log") from None
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - started
     machine_after = psutil.cpu_times()
     busy = sum(machine_after) - sum(machine_before)
@@ -316,8 +300,8 @@ def run_locust(
     phase.cpu = {
         "gunicorn": used_since(server_before, cpu_seconds(server.pids())),
         "postgres": used_since(postgres_before, cpu_seconds(postgres_backend_pids(database_url))),
-        # Sampled while it ran; the last quarter second before it exited is missed.
-        "locust": locust_cpu,
+        "locust": (children.ru_utime - children_before.ru_utime)
+        + (children.ru_stime - children_before.ru_stime),
         "machine_busy": busy - idle,
         "machine_total": busy,
     }
@@ -380,7 +364,7 @@ def report(result: Result, args: argparse.Namespace) -> dict:
         f" -> {per_second:.1f} submissions/s"
     )
     print(f"{'page':<26}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'failures':>9}")
-    for name in [*PAGE_ORDER, *sorted(set(pages) - set(PAGE_ORDER))]:
+    for name in [*PAGES, *sorted(set(pages) - set(PAGES))]:
         if name in pages:
             page = pages[name]
             print(

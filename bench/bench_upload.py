@@ -24,10 +24,12 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from journey import CALL, Step, csrf_token, found, walk  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 MB = 1024 * 1024
 LIMIT_GROWTH = 50 * MB
-CALL = "what-works-social-media"
 
 
 def free_port(preferred: int) -> int:
@@ -55,30 +57,20 @@ def worker_pid(master: int) -> int:
     raise SystemExit("gunicorn started no worker")
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-
 def draft_at_files_step(base: str) -> requests.Session:
+    """A new contributor's session, with every step before the files step done."""
     session = requests.Session()
-    page = session.get(f"{base}/{CALL}/licence/").text
-    session.post(f"{base}/{CALL}/licence/", {"consent": "yes", "csrfmiddlewaretoken": csrf(page)})
-    about = {
-        "name": "Bench Mark",
-        "email": "bench@example.org",
-        "role": "Tester",
-        "organisation": "Bench",
-        "credit_preference": "none",
-    }
-    page = session.get(f"{base}/{CALL}/about-you/").text
-    session.post(f"{base}/{CALL}/about-you/", {**about, "csrfmiddlewaretoken": csrf(page)})
-    page = session.get(f"{base}/{CALL}/evidence/").text
-    first = re.search(r'name="(answer_\d+)"', page).group(1)
-    response = session.post(
-        f"{base}/{CALL}/evidence/",
-        {first: "Benchmark evidence.", "links": "", "csrfmiddlewaretoken": csrf(page)},
-    )
-    assert response.url.endswith("/files/"), response.url
+
+    def get(path: str, step: Step) -> str:
+        response = session.get(base + path)
+        assert response.status_code == 200 and found(step.expect, response.text), path
+        return response.text
+
+    def post(path: str, step: Step, data: dict) -> None:
+        response = session.post(base + path, data, allow_redirects=False)
+        assert response.status_code == 302 and step.then in response.headers["Location"], path
+
+    walk(get, post, until="files")
     return session
 
 
@@ -87,7 +79,7 @@ def post_files(session: requests.Session, base: str, files: list[tuple[str, byte
     started = time.perf_counter()
     response = session.post(
         f"{base}/{CALL}/files/",
-        data={"action": "add", "csrfmiddlewaretoken": csrf(page)},
+        data={"action": "add", "csrfmiddlewaretoken": csrf_token(page)},
         files=[("files", (name, content, "application/pdf")) for name, content in files],
         allow_redirects=False,
     )
@@ -153,7 +145,7 @@ def main() -> None:
                 try:
                     requests.get(f"{base}/healthz", timeout=1)
                     break
-                except requests.ConnectionError:
+                except requests.RequestException:  # not up yet, or slow on a busy machine
                     time.sleep(0.1)
             worker = worker_pid(server.pid)
 

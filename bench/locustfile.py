@@ -8,36 +8,16 @@ writes. By hand, against a running server:
 """
 
 import json
-import re
+import sys
 import time
+from pathlib import Path
 
 import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
-CALL = "what-works-social-media"
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-ANSWER_FIELD = re.compile(r'name="(answer_\d+)"')
-REFERENCE = re.compile(r'<p class="reference[^"]*">([A-Z0-9]{8})</p>')
-
-ABOUT = {
-    "name": "Jane Smith",
-    "email": "jane.smith@example.ac.uk",
-    "role": "Senior Lecturer",
-    "organisation": "University of Bristol",
-    "orcid": "0000-0002-1825-0097",
-    "website": "https://www.example.ac.uk/people/jane-smith",
-    "credit_preference": "name_and_organisation",
-}
-ANSWER = (
-    "We ran a monthly Twitter chat with patients and clinicians.\r\n"
-    "Reach grew steadily and two projects started from it."
-)
-LINKS = "https://example.org/report\nhttps://example.org/slides"
-
-
-class JourneyFailed(Exception):
-    """A step answered with something a contributor would not expect; the journey stops."""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from journey import JourneyFailed, Step, found, walk
 
 
 @events.init_command_line_parser.add_listener
@@ -84,7 +64,7 @@ class JourneyUser(FastHttpUser):
         self.client.cookiejar.clear()
         completed = False
         try:
-            self._walk()
+            walk(self._get, self._post)
             completed = True
         except JourneyFailed:
             pass  # already recorded as a failed request
@@ -92,62 +72,25 @@ class JourneyUser(FastHttpUser):
             # Also after a bug in this file: locust records the exception, the count stays right.
             _journey_ended(self.environment, completed)
 
-    def _walk(self) -> None:
-        base = f"/{CALL}/"
-        self._get(base, "start", expect="Start now")
-        token = self._csrf(self._get(f"{base}licence/", "licence"))
-        self._post(f"{base}licence/", "licence", {"consent": "yes"}, token, then="about-you/")
-        token = self._csrf(self._get(f"{base}about-you/", "about-you"))
-        self._post(f"{base}about-you/", "about-you", ABOUT, token, then="evidence/")
-        page = self._get(f"{base}evidence/", "evidence")
-        fields = ANSWER_FIELD.findall(page)
-        if not fields:
-            raise JourneyFailed("no answer fields on the evidence page")
-        answers = dict.fromkeys(fields, "")
-        answers[fields[0]] = ANSWER
-        evidence = {**answers, "links": LINKS}
-        self._post(f"{base}evidence/", "evidence", evidence, self._csrf(page), then="files/")
-        # The optional files step: continue without adding any.
-        token = self._csrf(self._get(f"{base}files/", "files"))
-        self._post(f"{base}files/", "files", {"action": "continue"}, token, then="check-")
-        token = self._csrf(self._get(f"{base}check-your-answers/", "check-your-answers"))
-        self._post(f"{base}check-your-answers/", "check-your-answers", {}, token, then="submitted/")
-        self._get(f"{base}submitted/", "submitted", expect=REFERENCE)
-
-    def _get(self, path: str, name: str, expect: str | re.Pattern | None = None) -> str:
-        with self.client.get(path, name=f"GET {name}", catch_response=True) as response:
+    def _get(self, path: str, step: Step) -> str:
+        with self.client.get(path, name=f"GET {step.name}", catch_response=True) as response:
             text = response.text or ""
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
-                raise JourneyFailed(name)
-            if expect is None:
-                return text
-            found = expect.search(text) if isinstance(expect, re.Pattern) else expect in text
-            if not found:
-                response.failure(f"page lacks {expect!r}")
-                raise JourneyFailed(name)
+                raise JourneyFailed(step.name)
+            if not found(step.expect, text):
+                response.failure(f"page lacks {step.expect!r}")
+                raise JourneyFailed(step.name)
             return text
 
-    def _post(self, path: str, name: str, data: dict, token: str, then: str) -> None:
-        """POST a step; success is the redirect to the next step (POST/redirect/GET)."""
+    def _post(self, path: str, step: Step, data: dict) -> None:
         with self.client.post(
-            path,
-            name=f"POST {name}",
-            data={**data, "csrfmiddlewaretoken": token},
-            allow_redirects=False,
-            catch_response=True,
+            path, name=f"POST {step.name}", data=data, allow_redirects=False, catch_response=True
         ) as response:
             location = response.headers.get("Location", "") if response.headers else ""
-            if response.status_code != 302 or then not in location:
+            if response.status_code != 302 or step.then not in location:
                 response.failure(f"status {response.status_code}, location {location!r}")
-                raise JourneyFailed(name)
-
-    @staticmethod
-    def _csrf(page: str) -> str:
-        match = CSRF_INPUT.search(page)
-        if not match:
-            raise JourneyFailed("no CSRF token in the form")
-        return match.group(1)
+                raise JourneyFailed(step.name)
 
 
 class HealthzUser(FastHttpUser):

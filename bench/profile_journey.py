@@ -1,16 +1,16 @@
-"""Where a journey's CPU goes: every page in-process, through Django's test client, DEBUG off.
+"""Where a journey's time goes: every page in-process, through Django's test client, DEBUG off.
 
-    .venv/bin/python bench/profile_journey.py --journeys 200 [--pyinstrument]
+    .venv/bin/python bench/profile_journey.py --journeys 200 [--tree]
 
-Uses the benchmark's database (create it with bench_journey.py first). Prints the CPU time of
-each page, split into template rendering, database work (ORM and driver), form validation and
-the rest, plus the PostgreSQL backend's own CPU. No HTTP server and no load generator: this is
-the application's cost alone, to set against gunicorn's CPU per submission in bench_journey.py.
+Uses the benchmark's database (create it with bench_journey.py first). Prints the CPU time and
+queries of each page, the split of the Python side into template rendering, database work (ORM,
+driver and the wait for PostgreSQL), form validation and the rest, from pyinstrument's samples,
+and the PostgreSQL backend's own CPU. No HTTP server and no load generator: this is the
+application's cost alone, to set against gunicorn's CPU per submission in bench_journey.py.
 """
 
 import argparse
 import os
-import re
 import sys
 import time
 from collections import defaultdict
@@ -21,7 +21,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_journey import DEFAULT_DATABASE_URL  # noqa: E402
-from locustfile import ABOUT, ANSWER, CALL, CSRF_INPUT, LINKS  # noqa: E402
+from journey import Step, walk  # noqa: E402
+
+# The innermost of these frames on the stack names the category of a sample.
+CATEGORIES = {
+    ("django/template/backends/django.py", "render"): "templates (crispy forms included)",
+    ("django/db/models/sql/compiler.py", "execute_sql"): "database: ORM, driver, PostgreSQL",
+    ("django/forms/forms.py", "full_clean"): "form validation",
+}
+OTHER = "request handling, middleware, views"
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,40 +38,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     )
-    parser.add_argument("--pyinstrument", action="store_true", help="also print the call tree")
+    parser.add_argument("--tree", action="store_true", help="also print pyinstrument's call tree")
     return parser.parse_args()
 
 
-class Categories:
-    """Exclusive CPU time per category: time inside nested calls goes to the innermost one."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.stack = ["request handling, middleware, views"]
-        self.mark = time.process_time()
-
-    def tick(self) -> None:
-        now = time.process_time()
-        self.seconds[self.stack[-1]] += now - self.mark
-        self.mark = now
-
-    def wrap(self, owner, name: str, category: str) -> None:
-        original = owner.__dict__[name]
-
-        def wrapper(*args, **kwargs):
-            self.tick()
-            self.stack.append(category)
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.tick()
-                self.stack.pop()
-
-        setattr(owner, name, wrapper)
-
-    def reset(self) -> None:
-        self.tick()
-        self.seconds.clear()
+def split_by_category(frame, category: str = OTHER, seconds=None) -> dict[str, float]:
+    """Seconds of samples per category: each frame's own time goes to its innermost category."""
+    seconds = defaultdict(float) if seconds is None else seconds
+    path = (frame.file_path or "").replace(os.sep, "/")
+    for (suffix, function), name in CATEGORIES.items():
+        if frame.function == function and path.endswith(suffix):
+            category = name
+    seconds[category] += frame.time - sum(child.time for child in frame.children)
+    for child in frame.children:
+        split_by_category(child, category, seconds)
+    return seconds
 
 
 def main() -> int:
@@ -83,84 +72,51 @@ def main() -> int:
 
     import psutil
     from django.db import connection
-    from django.db.models.sql import compiler
-    from django.forms.forms import BaseForm
-    from django.template.backends.django import Template
     from django.test import Client
-
-    categories = Categories()
-    categories.wrap(Template, "render", "templates (crispy forms included)")
-    for klass in (
-        compiler.SQLCompiler,
-        compiler.SQLInsertCompiler,
-        compiler.SQLUpdateCompiler,
-        compiler.SQLDeleteCompiler,
-    ):
-        if "execute_sql" in klass.__dict__:
-            categories.wrap(klass, "execute_sql", "database: ORM and driver")
-    categories.wrap(BaseForm, "full_clean", "form validation")
+    from pyinstrument import Profiler
 
     client = Client(enforce_csrf_checks=True)
     page_cpu: dict[str, float] = defaultdict(float)
     page_queries: dict[str, int] = defaultdict(int)
-    base = f"/{CALL}/"
 
-    def visit(name: str, method: str, path: str, data: dict | None = None):
+    def visit(method: str, path: str, step: Step, data: dict | None = None):
+        name = f"{method} {step.name}"
+
         def count(execute, sql, params, many, context):
-            page_queries[f"{method} {name}"] += 1
+            page_queries[name] += 1
             return execute(sql, params, many, context)
 
         started = time.process_time()
         # execute_wrapper, not CaptureQueriesContext: the debug cursor would add its own cost.
         with connection.execute_wrapper(count):
             response = client.get(path) if method == "GET" else client.post(path, data)
-        page_cpu[f"{method} {name}"] += time.process_time() - started
+        page_cpu[name] += time.process_time() - started
         expected = 200 if method == "GET" else 302
         if response.status_code != expected:
             raise SystemExit(f"{method} {path} answered {response.status_code}")
         return response.content.decode()
 
-    def token(page: str) -> dict[str, str]:
-        return {"csrfmiddlewaretoken": CSRF_INPUT.search(page).group(1)}
-
     def journey() -> None:
         client.cookies.clear()
-        visit("start", "GET", base)
-        page = visit("licence", "GET", f"{base}licence/")
-        visit("licence", "POST", f"{base}licence/", {"consent": "yes", **token(page)})
-        page = visit("about-you", "GET", f"{base}about-you/")
-        visit("about-you", "POST", f"{base}about-you/", {**ABOUT, **token(page)})
-        page = visit("evidence", "GET", f"{base}evidence/")
-        fields = re.findall(r'name="(answer_\d+)"', page)
-        answers = {**dict.fromkeys(fields, ""), fields[0]: ANSWER, "links": LINKS}
-        visit("evidence", "POST", f"{base}evidence/", {**answers, **token(page)})
-        page = visit("files", "GET", f"{base}files/")
-        visit("files", "POST", f"{base}files/", {"action": "continue", **token(page)})
-        page = visit("check-your-answers", "GET", f"{base}check-your-answers/")
-        visit("check-your-answers", "POST", f"{base}check-your-answers/", token(page))
-        visit("submitted", "GET", f"{base}submitted/")
+        walk(
+            lambda path, step: visit("GET", path, step),
+            lambda path, step, data: visit("POST", path, step, data),
+        )
 
     for _ in range(20):  # template caches, connection, imports
         journey()
     page_cpu.clear()
     page_queries.clear()
-    categories.reset()
     backend = psutil.Process(connection.connection.info.backend_pid)
     postgres_before = sum(backend.cpu_times()[:2])
 
-    profiler = None
-    if args.pyinstrument:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.001)
-        profiler.start()
+    profiler = Profiler(interval=0.001)
+    profiler.start()
     started = time.process_time()
     for _ in range(args.journeys):
         journey()
     total = time.process_time() - started
-    if profiler is not None:
-        profiler.stop()
-    categories.tick()  # charges the last interval
+    session = profiler.stop()
     postgres = sum(backend.cpu_times()[:2]) - postgres_before
 
     n = args.journeys
@@ -169,12 +125,13 @@ def main() -> int:
     for name, seconds in page_cpu.items():
         print(f"{name:<26}{1000 * seconds / n:>8.1f}{page_queries[name] / n:>9.0f}")
     print(f"{'journey':<26}{1000 * total / n:>8.1f}{sum(page_queries.values()) / n:>9.0f}")
-    print("split of the Python side:")
-    measured = sum(categories.seconds.values())
-    for name, seconds in sorted(categories.seconds.items(), key=lambda item: -item[1]):
+    print("split of the Python side (pyinstrument samples, wall time):")
+    split = split_by_category(session.root_frame())
+    measured = sum(split.values())
+    for name, seconds in sorted(split.items(), key=lambda item: -item[1]):
         print(f"  {name:<40}{1000 * seconds / n:>6.1f} ms {100 * seconds / measured:>4.0f}%")
     print(f"PostgreSQL backend: {1000 * postgres / n:.1f} ms per journey")
-    if profiler is not None:
+    if args.tree:
         print(profiler.output_text(unicode=False, color=False))
     return 0
 

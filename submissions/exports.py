@@ -1,14 +1,18 @@
 """The CSV export of submissions: one format, made by COPY on PostgreSQL and by Python elsewhere.
 
 The file is UTF-8 with a byte-order mark (so Excel reads it as UTF-8), RFC 4180 quoting and CRLF
-line ends, one row per submitted submission, oldest first. Both paths give byte-identical files;
-tests/test_export.py holds them to that.
+line ends, one row per submitted submission, oldest first. Every column is one entry in
+`export_columns()`: its header, its cell in Python and the same cell in SQL. Both paths read that
+table and give byte-identical files; tests/test_export.py holds them to that.
 """
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
+from dataclasses import dataclass
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,29 +22,16 @@ from django.urls import reverse
 
 from .models import Attachment, Question, Submission, Theme
 
-# OWASP's list for CSV injection: a cell starting with one of these is a formula to Excel or
-# LibreOffice (or becomes one after a paste), so it gets a leading apostrophe.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-COLUMNS_BEFORE_QUESTIONS = [
-    "Reference",
-    "Call",
-    "Submitted at",
-    "Late",
-    "Review status",
-    "Name",
-    "Email",
-    "Role",
-    "Organisation",
-    "ORCID iD",
-    "Website",
-    "Credit preference",
-    "Credit line",
-    "Co-contributors",
-    "Licence",
-    "Consent given at",
-]
-COLUMNS_AFTER_QUESTIONS = ["Links", "Files", "Themes", "Reviewer notes"]
+# OWASP's list for CSV injection, and the full-width forms that some spreadsheets also read as
+# the start of a formula: a cell starting with one of these gets a leading apostrophe.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")  # noqa: RUF001
+# A spreadsheet told to split at `;` (Excel's default in much of Europe) or tab starts a new cell
+# there, and a new row at a line break, since quoting no longer lines up: a formula sign right
+# after one of these gets an apostrophe too.
+CELL_BREAKS = ";\t\r\n"
+FORMULA_SIGNS = "=+@＝＋－＠-"  # noqa: RUF001  ('-' last: literal in a [class] in Python and SQL)
+INNER_FORMULA = f"([{CELL_BREAKS}])([{FORMULA_SIGNS}])"
+INNER_FORMULA_RE = re.compile(INNER_FORMULA)
 
 BOM = "\ufeff".encode()
 CHUNK_BYTES = 64 * 1024
@@ -48,10 +39,14 @@ PYTHON_CHUNK_ROWS = 2000
 
 
 def neutralise(value: str) -> str:
-    """The cell as text a spreadsheet shows, never runs: OWASP's leading apostrophe."""
-    if value and value[0] in FORMULA_TRIGGERS:
-        return "'" + value
-    return value
+    """The cell as text a spreadsheet shows, never runs: OWASP's apostrophe before a formula.
+
+    At the start of the cell, and right after a `;`, tab or line break inside it.
+    """
+    if not value:
+        return value
+    inner = INNER_FORMULA_RE.sub(r"\1'\2", value)
+    return "'" + inner if value[0] in FORMULA_TRIGGERS else inner
 
 
 def local_iso(moment) -> str:
@@ -60,6 +55,134 @@ def local_iso(moment) -> str:
         return ""
     # settings.TIME_ZONE, not the active time zone: the COPY path cannot know about the latter.
     return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file: its header, its cell in Python, and the same cell in SQL.
+
+    `value` reads a Submission (call, themes and attachments prefetched). `sql` is an expression
+    over `s` (the submission), `c` (its call) and what `join` adds; joins repeated by several
+    columns are made once. Free text (`text`) is neutralised on both paths. An empty cell must
+    be NULL in SQL: COPY writes '' as "", where Python's csv writes nothing.
+    """
+
+    header: str
+    value: Callable[[Submission], str]
+    sql: str
+    text: bool = True
+    join: str = ""
+
+    def python_cell(self, submission: Submission) -> str:
+        value = self.value(submission)
+        return neutralise(value) if self.text else value
+
+    def sql_cell(self) -> str:
+        return sql_neutralise(self.sql) if self.text else self.sql
+
+
+def export_columns(questions: list[tuple[Question, str]]) -> list[Column]:
+    """Every column of the file, in order, with the questions (and their headers) in the middle."""
+    before, after = attachment_url_parts()
+    file_url = f"{sql_literal(before)} || a.id || {sql_literal(after)}"
+    answers = ", ".join(f'"{q.pk:d}" text' for q, _ in questions)
+    return [
+        Column("Reference", attrgetter("reference"), "s.reference", text=False),
+        Column("Call", lambda s: s.call.title, "c.title"),
+        Column(
+            "Submitted at",
+            lambda s: local_iso(s.submitted_at),
+            sql_local_iso("s.submitted_at"),
+            text=False,
+        ),
+        Column(
+            "Late",
+            lambda s: "yes" if s.is_late else "no",
+            "CASE WHEN s.is_late THEN 'yes' ELSE 'no' END",
+            text=False,
+        ),
+        Column(
+            "Review status",
+            lambda s: s.get_review_status_display(),
+            sql_choice_label("s.review_status", Submission.ReviewStatus.choices),
+            text=False,
+        ),
+        Column("Name", attrgetter("name"), "s.name"),
+        Column("Email", attrgetter("email"), "s.email"),
+        Column("Role", attrgetter("role"), "s.role"),
+        Column("Organisation", attrgetter("organisation"), "s.organisation"),
+        Column("ORCID iD", attrgetter("orcid"), "s.orcid"),
+        Column("Website", attrgetter("website"), "s.website"),
+        Column(
+            "Credit preference",
+            lambda s: s.get_credit_preference_display(),
+            sql_choice_label("s.credit_preference", Submission.Credit.choices),
+            text=False,
+        ),
+        Column("Credit line", Submission.credit_line, sql_credit_line(), join=CO_CONTRIBUTORS),
+        Column(
+            "Co-contributors",
+            lambda s: "\n".join(s.co_contributor_lines()),
+            "co.cell",
+            join=CO_CONTRIBUTORS,
+        ),
+        Column("Licence", attrgetter("consent_licence_id"), "s.consent_licence_id"),
+        Column(
+            "Consent given at",
+            lambda s: local_iso(s.consent_given_at),
+            sql_local_iso("s.consent_given_at"),
+            text=False,
+        ),
+        # Short titles are typed by staff: a header cell can be a formula too.
+        *(
+            Column(
+                neutralise(title),
+                lambda s, key=str(q.pk): s.answers.get(key, ""),
+                f'answer."{q.pk:d}"',
+                # jsonb_to_record reads the answers once per row, where ->> would decompress
+                # them once per question.
+                join=f"LEFT JOIN LATERAL jsonb_to_record(s.answers) AS answer({answers}) ON true",
+            )
+            for q, title in questions
+        ),
+        Column(
+            "Links",
+            lambda s: "\n".join(s.links),
+            "links.cell",
+            join="""LEFT JOIN LATERAL (
+                SELECT string_agg(link.value, E'\\n' ORDER BY link.position) AS cell
+                FROM jsonb_array_elements_text(s.links) WITH ORDINALITY AS link(value, position)
+            ) links ON true""",
+        ),
+        Column(
+            "Files",
+            lambda s: "\n".join(
+                f"{a.original_name} ({a.size} bytes) {before}{a.pk}{after}"
+                for a in s.attachments.all()
+            ),
+            "files.cell",
+            join=f"""LEFT JOIN LATERAL (
+                SELECT string_agg(
+                    a.original_name || ' (' || a.size || ' bytes) ' || {file_url},
+                    E'\\n' ORDER BY a.uploaded_at, a.id
+                ) AS cell
+                FROM submissions_attachment a
+                WHERE a.submission_id = s.id
+            ) files ON true""",  # noqa: S608 (literals from sql_literal(), and integers)
+        ),
+        Column(
+            "Themes",
+            lambda s: "; ".join(theme.name for theme in s.themes.all()),
+            "themes.cell",
+            join="""LEFT JOIN LATERAL (
+                SELECT string_agg(t.name, '; ' ORDER BY t.name) AS cell
+                FROM submissions_submission_themes st
+                JOIN submissions_theme t ON t.id = st.theme_id
+                WHERE st.submission_id = s.id
+            ) themes ON true""",
+        ),
+        Column("Reviewer notes", attrgetter("reviewer_notes"), "s.reviewer_notes"),
+    ]
 
 
 def exportable(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
@@ -109,16 +232,12 @@ class SubmissionCsv:
         self.row_count = 0
 
     def __iter__(self) -> Iterator[bytes]:
-        questions = question_columns(self.submissions)
-        # Short titles are typed by staff: a header cell can be a formula too.
-        header = COLUMNS_BEFORE_QUESTIONS + [neutralise(title) for _, title in questions]
-        header += COLUMNS_AFTER_QUESTIONS
-        yield BOM + csv_line(header)
+        columns = export_columns(question_columns(self.submissions))
+        yield BOM + csv_line([column.header for column in columns])
         rows = self.copy_rows if self.use_copy else self.python_rows
-        yield from rows([q for q, _ in questions])
+        yield from rows(columns)
 
-    def python_rows(self, questions: list[Question]) -> Iterator[bytes]:
-        before, after = attachment_url_parts()
+    def python_rows(self, columns: list[Column]) -> Iterator[bytes]:
         submissions = self.submissions.select_related("call").prefetch_related(
             Prefetch("themes", queryset=Theme.objects.order_by("name")),
             Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "pk")),
@@ -126,35 +245,7 @@ class SubmissionCsv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         for s in submissions.iterator(chunk_size=PYTHON_CHUNK_ROWS):
-            files = "\n".join(
-                f"{a.original_name} ({a.size} bytes) {before}{a.pk}{after}"
-                for a in s.attachments.all()
-            )
-            writer.writerow(
-                [
-                    s.reference,
-                    neutralise(s.call.title),
-                    local_iso(s.submitted_at),
-                    "yes" if s.is_late else "no",
-                    s.get_review_status_display(),
-                    neutralise(s.name),
-                    neutralise(s.email),
-                    neutralise(s.role),
-                    neutralise(s.organisation),
-                    neutralise(s.orcid),
-                    neutralise(s.website),
-                    s.get_credit_preference_display(),
-                    neutralise(s.credit_line()),
-                    neutralise("\n".join(s.co_contributor_lines())),
-                    neutralise(s.consent_licence_id),
-                    local_iso(s.consent_given_at),
-                    *(neutralise(s.answers.get(str(q.pk), "")) for q in questions),
-                    neutralise("\n".join(s.links)),
-                    neutralise(files),
-                    neutralise("; ".join(theme.name for theme in s.themes.all())),
-                    neutralise(s.reviewer_notes),
-                ]
-            )
+            writer.writerow([column.python_cell(s) for column in columns])
             self.row_count += 1
             if buffer.tell() >= CHUNK_BYTES:
                 yield buffer.getvalue().encode()
@@ -163,8 +254,8 @@ class SubmissionCsv:
         if buffer.tell():
             yield buffer.getvalue().encode()
 
-    def copy_rows(self, questions: list[Question]) -> Iterator[bytes]:
-        sql, params = copy_statement(self.submissions, questions)
+    def copy_rows(self, columns: list[Column]) -> Iterator[bytes]:
+        sql, params = copy_statement(self.submissions, columns)
         chunk = bytearray()
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             # PostgreSQL's JIT compiles this wide statement for seconds (about 5 s of CPU at
@@ -199,12 +290,19 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''").replace("%", "%%") + "'"
 
 
-def sql_cell(expression: str) -> str:
-    """SQL for neutralise(): the apostrophe, and NULL for empty text (COPY writes '' as "")."""
+def sql_neutralise(expression: str) -> str:
+    """SQL for neutralise(), and NULL for empty text (COPY writes '' as "")."""
     triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
+    # strpos is a fast scan; the regular expression runs only on text that has a break in it.
+    has_break = " OR ".join(f"strpos({expression}, chr({ord(c)})) > 0" for c in CELL_BREAKS)
+    inner = (
+        f"CASE WHEN {has_break} "
+        f"THEN regexp_replace({expression}, {sql_literal(INNER_FORMULA)}, '\\1''\\2', 'g') "
+        f"ELSE {expression} END"
+    )
     return (
-        f"CASE WHEN left({expression}, 1) IN ({triggers}) THEN '''' || {expression} "
-        f"ELSE nullif({expression}, '') END"
+        f"nullif(CASE WHEN left({expression}, 1) IN ({triggers}) THEN '''' ELSE '' END "
+        f"|| {inner}, '')"
     )
 
 
@@ -227,15 +325,28 @@ def sql_choice_label(column: str, choices) -> str:
     return f"CASE {column} {whens} ELSE nullif({column}, '') END"
 
 
-def copy_statement(
-    submissions: QuerySet[Submission], questions: list[Question]
-) -> tuple[str, list]:
-    """COPY (SELECT ...) TO STDOUT giving exactly the rows python_rows() writes."""
-    ids_sql, ids_params = submissions.order_by().values("pk").query.sql_with_params()
-    before, after = attachment_url_parts()
+# co.cell is Submission.co_contributor_lines(), co.credit the co-contributors' part of
+# Submission.credit_line().
+CO_CONTRIBUTORS = """LEFT JOIN LATERAL (
+    SELECT string_agg(
+        (p.value ->> 'name') || coalesce(' (' || nullif(concat_ws(', ',
+            nullif(p.value ->> 'organisation', ''),
+            'ORCID iD ' || nullif(p.value ->> 'orcid', '')), '') || ')', ''),
+        E'\\n' ORDER BY p.position
+    ) AS cell,
+    string_agg(
+        nullif(concat_ws(', ', nullif(p.value ->> 'name', ''),
+            nullif(p.value ->> 'organisation', '')), ''),
+        '; ' ORDER BY p.position
+    ) AS credit
+    FROM jsonb_array_elements(s.co_contributors) WITH ORDINALITY AS p(value, position)
+) co ON true"""
+
+
+def sql_credit_line() -> str:
+    """SQL for Submission.credit_line(): the contributor as chosen, then the co-contributors."""
     credit = Submission.Credit
-    # Submission.credit_line(): the contributor as chosen, then the co-contributors (co.credit).
-    credit_line = (
+    return (
         f"CASE s.credit_preference "
         f"WHEN {sql_literal(credit.NAME_AND_ORGANISATION)} "
         f"THEN concat_ws('; ', nullif(concat_ws(', ', nullif(s.name, ''), "
@@ -243,77 +354,19 @@ def copy_statement(
         f"WHEN {sql_literal(credit.ORGANISATION_ONLY)} "
         f"THEN concat_ws('; ', nullif(s.organisation, ''), co.credit) END"
     )
-    columns = [
-        "s.reference",
-        sql_cell("c.title"),
-        sql_local_iso("s.submitted_at"),
-        "CASE WHEN s.is_late THEN 'yes' ELSE 'no' END",
-        sql_choice_label("s.review_status", Submission.ReviewStatus.choices),
-        sql_cell("s.name"),
-        sql_cell("s.email"),
-        sql_cell("s.role"),
-        sql_cell("s.organisation"),
-        sql_cell("s.orcid"),
-        sql_cell("s.website"),
-        sql_choice_label("s.credit_preference", Submission.Credit.choices),
-        sql_cell(credit_line),
-        sql_cell("co.cell"),
-        sql_cell("s.consent_licence_id"),
-        sql_local_iso("s.consent_given_at"),
-        *(sql_cell(f'answer."{q.pk:d}"') for q in questions),
-        sql_cell("links.cell"),
-        sql_cell("files.cell"),
-        sql_cell("themes.cell"),
-        sql_cell("s.reviewer_notes"),
-    ]
-    # jsonb_to_record reads the answers once per row, where ->> would decompress them per question.
-    answers_join = ""
-    if questions:
-        record_columns = ", ".join(f'"{q.pk:d}" text' for q in questions)
-        answers_join = (
-            f"LEFT JOIN LATERAL jsonb_to_record(s.answers) AS answer({record_columns}) ON true"
-        )
+
+
+def copy_statement(submissions: QuerySet[Submission], columns: list[Column]) -> tuple[str, list]:
+    """COPY (SELECT ...) TO STDOUT giving exactly the rows python_rows() writes."""
+    ids_sql, ids_params = submissions.order_by().values("pk").query.sql_with_params()
+    joins = "\n".join(dict.fromkeys(column.join for column in columns if column.join))
     # Only literals from sql_literal(), integers and Django's own SQL (its params kept apart).
     sql = f"""
         COPY (
-            SELECT {", ".join(columns)}
+            SELECT {", ".join(column.sql_cell() for column in columns)}
             FROM submissions_submission s
             JOIN submissions_call c ON c.id = s.call_id
-            {answers_join}
-            LEFT JOIN LATERAL (
-                -- co_contributor_lines(), and the co-contributors' part of credit_line().
-                SELECT string_agg(
-                    (p.value ->> 'name') || coalesce(' (' || nullif(concat_ws(', ',
-                        nullif(p.value ->> 'organisation', ''),
-                        'ORCID iD ' || nullif(p.value ->> 'orcid', '')), '') || ')', ''),
-                    E'\\n' ORDER BY p.position
-                ) AS cell,
-                string_agg(
-                    nullif(concat_ws(', ', nullif(p.value ->> 'name', ''),
-                        nullif(p.value ->> 'organisation', '')), ''),
-                    '; ' ORDER BY p.position
-                ) AS credit
-                FROM jsonb_array_elements(s.co_contributors) WITH ORDINALITY AS p(value, position)
-            ) co ON true
-            LEFT JOIN LATERAL (
-                SELECT string_agg(link.value, E'\\n' ORDER BY link.position) AS cell
-                FROM jsonb_array_elements_text(s.links) WITH ORDINALITY AS link(value, position)
-            ) links ON true
-            LEFT JOIN LATERAL (
-                SELECT string_agg(
-                    a.original_name || ' (' || a.size || ' bytes) '
-                        || {sql_literal(before)} || a.id || {sql_literal(after)},
-                    E'\\n' ORDER BY a.uploaded_at, a.id
-                ) AS cell
-                FROM submissions_attachment a
-                WHERE a.submission_id = s.id
-            ) files ON true
-            LEFT JOIN LATERAL (
-                SELECT string_agg(t.name, '; ' ORDER BY t.name) AS cell
-                FROM submissions_submission_themes st
-                JOIN submissions_theme t ON t.id = st.theme_id
-                WHERE st.submission_id = s.id
-            ) themes ON true
+            {joins}
             WHERE s.id IN ({ids_sql})
             ORDER BY s.submitted_at, s.id
         ) TO STDOUT (FORMAT csv)

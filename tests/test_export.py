@@ -2,6 +2,10 @@
 
 import csv
 import io
+import re
+import shutil
+import subprocess
+import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +25,9 @@ on_postgresql = pytest.mark.skipif(
 
 # OWASP's list, as the issue gives it; written out here so the test does not trust the code.
 FORMULA_TRIGGERS = ["=", "+", "-", "@", "\t", "\r", "\n"]
+# The full-width forms some spreadsheets also read as formula signs.
+FULL_WIDTH_TRIGGERS = ["\uff1d", "\uff0b", "\uff0d", "\uff20"]
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 HEADER_BEFORE_QUESTIONS = [
     "Reference",
     "Call",
@@ -223,6 +230,112 @@ def test_a_question_title_starting_with_a_formula_character_is_neutralised_too(d
     assert "'=Score (1-5)" in row
 
 
+@pytest.mark.parametrize("trigger", FULL_WIDTH_TRIGGERS)
+def test_a_cell_starting_with_a_full_width_formula_sign_gets_a_leading_apostrophe(
+    db, use_copy, trigger
+):
+    call = make_call(questions=1)
+    question = call.questions.get()
+    payload = f"{trigger}1+cmd|' /C calc'!A0"
+    make_submission(call, name=payload, answers={str(question.pk): payload})
+
+    [row] = export_rows(use_copy=use_copy)
+
+    assert row["Name"] == "'" + payload
+    assert row["Question 1"] == "'" + payload
+
+
+@pytest.mark.parametrize("split", [";", "\t", "\n", "\r\n"])
+@pytest.mark.parametrize("sign", ["=", "+", "-", "@", "\uff1d"])
+def test_a_formula_sign_after_a_semicolon_tab_or_line_break_gets_an_apostrophe(
+    db, use_copy, split, sign
+):
+    # A spreadsheet splitting at ";" or tab makes the rest a cell of its own, and a line break
+    # then starts a new row: "Bob;=1+cmd|' /C calc'!A0" would run.
+    call = make_call(questions=1)
+    question = call.questions.get()
+    payload = f"Bob{split}{sign}1+cmd|' /C calc'!A0"
+    make_submission(
+        call,
+        name=payload,
+        answers={str(question.pk): f"First{split}{sign}one{split}{sign}two"},
+        links=[f"https://example.org/a{split}{sign}b"],
+    )
+
+    [row] = export_rows(use_copy=use_copy)
+
+    assert row["Name"] == f"Bob{split}'{sign}1+cmd|' /C calc'!A0"
+    assert row["Question 1"] == f"First{split}'{sign}one{split}'{sign}two"
+    assert row["Links"] == f"https://example.org/a{split}'{sign}b"
+
+
+def libreoffice_formulas(tmp_path, files: dict[str, bytes]) -> dict[str, list[str]]:
+    """Open each CSV in LibreOffice Calc, split at ";" and tab, and list the formulas it made."""
+    for name, data in files.items():
+        (tmp_path / f"{name}.csv").write_bytes(data)
+    # 59/9: ";" and tab as separators; 34: double quotes; 76: UTF-8; 1: from the first line.
+    subprocess.run(  # noqa: S603 (LibreOffice, with file names made here)
+        [
+            SOFFICE,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--infilter=Text - txt - csv (StarCalc):59/9,34,76,1",
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(tmp_path / "ods"),
+            *(str(tmp_path / f"{name}.csv") for name in files),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    formulas = {}
+    for name in files:
+        with zipfile.ZipFile(tmp_path / "ods" / f"{name}.ods") as ods:
+            content = ods.read("content.xml").decode()
+        formulas[name] = re.findall(r'table:formula="([^"]*)"', content)
+    return formulas
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="no LibreOffice (make test installs it)")
+def test_libreoffice_splitting_at_semicolons_finds_no_formula_in_the_export(db, use_copy, tmp_path):
+    call = make_call(questions=2)
+    q1, q2 = call.questions.all()
+    payloads = [
+        "Bob;=1+cmd|' /C calc'!A0",
+        "Ann\t=1+2",
+        "Several lines\n=1+3",
+        "A list:\r\n- first\r\n=1+4",
+        "=1+5",
+        "\uff1d1+6",
+        "x;@SUM(1+7)",
+        "y;+1+8;-1+9",
+    ]
+    for n, payload in enumerate(payloads):
+        submission = make_submission(
+            call,
+            name=payload,
+            role=payload,
+            organisation=payload,
+            answers={str(q1.pk): payload, str(q2.pk): f"Fine;{payload}"},
+            links=[payload],
+            reviewer_notes=payload,
+        )
+        make_attachment(submission, original_name=f"{payload}.pdf", size=n)
+    data = export_bytes(use_copy=use_copy)
+    # The same cell written without neutralising, so this test sees it when LibreOffice does
+    # make a formula from it.
+    control = "\ufeffName\r\nBob;=1+cmd|' /C calc'!A0\r\n".encode()
+
+    formulas = libreoffice_formulas(tmp_path, {"export": data, "control": control})
+
+    [formula] = formulas["control"]
+    assert formula.startswith("of:=1+cmd|")
+    assert formulas["export"] == []
+
+
 def test_formula_characters_after_the_first_are_left_alone(db, use_copy):
     call = make_call(questions=1)
     question = call.questions.get()
@@ -317,6 +430,8 @@ def test_the_copy_path_and_the_python_path_give_byte_identical_files(db, setting
         "crlf\r\nend\r\n",
         "tab\tinside",
         "🧪 社交媒体 שלום مرحبا",
+        *(f"{t}full-width" for t in FULL_WIDTH_TRIGGERS),
+        "Bob;=1+cmd|' /C calc'!A0;+2\t-3\n@4\r\n\uff1d5;;=6\n\n-7",
     ]
     for n, text in enumerate(awkward):
         call = alpha if n % 2 else beta
