@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public, status, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,15 @@ urlpatterns = [
     path("<slug:slug>/check-your-answers/", views.check, name="check"),
     path("<slug:slug>/submitted/", views.confirmation, name="confirmation"),
     path("<slug:slug>/closed/", views.closed, name="closed"),
+    path("<slug:slug>/credits/", public.credits, name="credits"),
+    path("<slug:slug>/open-data/", public.open_data, name="open_data"),
+    path(
+        "<slug:slug>/open-data/datapackage.json",
+        public.open_data_package,
+        name="open_data_package",
+    ),
+    path("<slug:slug>/open-data/contributions.csv", public.open_data_csv, name="open_data_csv"),
+    path("<slug:slug>/open-data/contributions.json", public.open_data_json, name="open_data_json"),
+    path("<slug:slug>/status/", status.status_page, name="status_page"),
+    path("<slug:slug>/status/<str:token>/", status.open_link, name="status"),
 ]

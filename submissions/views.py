@@ -7,12 +7,14 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from .credits import with_credits_shown
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
 from .models import Attachment, AttachmentLimitReached, Call, Submission
@@ -62,8 +64,9 @@ def _load_submission(request: HttpRequest, call: Call) -> Submission | None:
         return None
 
 
-def _published_call(slug: str) -> Call:
-    call = get_object_or_404(Call.objects.published(), slug=slug)
+def _published_call(slug: str, calls: QuerySet[Call] | None = None) -> Call:
+    calls = Call.objects.published() if calls is None else calls
+    call = get_object_or_404(calls, slug=slug)
     if timezone.now() < call.opens_at:
         raise Http404("This call is not open yet")
     return call
@@ -121,7 +124,7 @@ def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResp
 
 
 def start(request: HttpRequest, slug: str) -> HttpResponse:
-    call = _published_call(slug)
+    call = _published_call(slug, with_credits_shown(Call.objects.published()))
     now = timezone.now()
     context = {
         "call": call,
@@ -280,7 +283,7 @@ def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def closed(request: HttpRequest, slug: str) -> HttpResponse:
-    call = _published_call(slug)
+    call = _published_call(slug, with_credits_shown(Call.objects.published()))
     if call.accepts_submissions(timezone.now()):
         return redirect("start", call.slug)
     return render(request, "submissions/closed.html", {"call": call})
