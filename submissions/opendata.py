@@ -84,7 +84,7 @@ def csv_chunks(call: Call) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([field["name"] for field in fields(questions, links_type="string")])
-    yield buffer.getvalue().encode()
+    yield _drain(buffer)
     for n, row in enumerate(rows(call, questions), start=1):
         row["links"] = "\n".join(row["links"])
         writer.writerow([neutralise(value) for value in row.values()])
