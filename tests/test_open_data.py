@@ -10,6 +10,7 @@ from django.utils import timezone
 from frictionless import Package, system
 
 from submissions.models import Submission
+from tests.admin_factories import make_call_manager, make_reviewer
 from tests.factories import make_call, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +222,44 @@ def test_the_files_make_a_fixed_number_of_queries(client, django_assert_num_quer
     ]:
         with django_assert_num_queries(queries):
             get_bytes(client, call, name)
+
+
+def review_form(**changes) -> dict:
+    values = {"review_status": "included", "reviewer_notes": "", "assigned_reviewer": ""}
+    values.update(changes)
+    return values
+
+
+def test_a_call_manager_withholds_a_contribution_in_the_admin_and_it_is_in_the_history(client):
+    call = make_call(questions=1)
+    submission = make_submission(call, review_status=INCLUDED, name="Kept Credit")
+    client.force_login(make_call_manager(first_name="Bob", last_name="Manager"))
+    change_url = reverse("admin:submissions_submission_change", args=[submission.pk])
+
+    response = client.post(change_url, review_form(withheld_from_open_data="on"))
+
+    assert response.status_code == 302
+    submission.refresh_from_db()
+    assert submission.withheld_from_open_data
+    change = submission.review_changes.get()
+    assert (change.field, change.old_value, change.new_value, change.changed_by_name) == (
+        "withheld_from_open_data",
+        "No",
+        "Yes",
+        "Bob Manager",
+    )
+    assert json_rows(client, call) == []
+    assert "Kept Credit" in client.get(url(call, "credits")).text
+
+
+def test_a_reviewer_cannot_withhold_a_contribution(client):
+    call = make_call(questions=1)
+    submission = make_submission(call, review_status=INCLUDED)
+    client.force_login(make_reviewer())
+    change_url = reverse("admin:submissions_submission_change", args=[submission.pk])
+
+    assert 'name="withheld_from_open_data"' not in client.get(change_url).text
+    client.post(change_url, review_form(withheld_from_open_data="on"))
+
+    submission.refresh_from_db()
+    assert not submission.withheld_from_open_data

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from submissions.models import ContributorLink, ReviewChange, Submission
-from submissions.status import status_link_url
+from submissions.status import correct_credit, status_link_url
 from tests.admin_factories import make_call_manager, make_reviewer
 from tests.factories import make_call, make_submission
 
@@ -253,8 +253,6 @@ def test_frozen_credits_cannot_be_corrected(client, submission):
 
 
 def test_credits_frozen_after_the_page_was_shown_still_refuse_the_change(client, submission):
-    from submissions.status import correct_credit
-
     submission.call.credits_frozen = True
     submission.call.save()
     details = {
