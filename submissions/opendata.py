@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .credits import absolute, attribution, credit_list, credited, included
+from .credits import CREDIT_COLUMNS, absolute, attribution, credit_list, credited, included
 from .exports import neutralise
 from .models import Call, Question, Submission
 
@@ -35,7 +35,7 @@ def published(call: Call) -> QuerySet[Submission]:
     return (
         included(call)
         .filter(withheld_from_open_data=False)
-        .defer("reviewer_notes")
+        .only(*CREDIT_COLUMNS, "answers", "links")
         .order_by("submitted_at", "pk")
     )
 

@@ -124,3 +124,13 @@ def test_it_makes_a_fixed_number_of_queries(client, django_assert_num_queries, c
         response = client.get(page_url(call))
 
     assert len(response.context["groups"][0][1]) == count
+
+
+def test_each_reference_links_to_its_submission(client, call):
+    client.force_login(make_reviewer())
+    submission = Submission.objects.get(name="Ada Lovelace")
+
+    page = client.get(page_url(call)).text
+
+    change_url = reverse("admin:submissions_submission_change", args=[submission.pk])
+    assert page.count(f'<a href="{change_url}">{submission.reference}</a>') == 2  # two themes
