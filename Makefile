@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run test check bench-journey bench-upload bench-admin bench-export clean
+.PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing), and
@@ -79,6 +79,12 @@ bench-admin: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_admin_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_admin_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_admin_bench $(PY) bench/bench_admin.py
+
+# Credits page, open data and status page with 100,000 submissions (database cfe_public_bench).
+bench-public: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_public_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_public_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_public_bench $(PY) bench/bench_public.py
 
 # export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench).
 bench-export: $(STAMP)

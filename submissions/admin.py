@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
 
+from .admin_credits import AcknowledgementsAdminMixin
 from .admin_email import OutgoingEmailAdmin  # noqa: F401 - registers the outgoing emails
 from .admin_export import ExportAdminMixin
 from .models import Attachment, Call, Question, Submission, Theme
@@ -208,6 +209,23 @@ class SubmittedBetweenFilter(admin.ListFilter):
         }
 
 
+class WithdrawalRequestedFilter(admin.SimpleListFilter):
+    """Submissions whose contributor asked, on their status page, for them to be withdrawn."""
+
+    title = "withdrawal requested"
+    parameter_name = "withdrawal"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(withdrawal_requested_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(withdrawal_requested_at__isnull=True)
+        return queryset
+
+
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -304,6 +322,7 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
         ThemeFilter,
         AssignedReviewerFilter,
         SubmittedBetweenFilter,
+        WithdrawalRequestedFilter,
     ]
     list_per_page = 50
     date_hierarchy = "submitted_at"
@@ -319,7 +338,10 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
     action_form = ReviewActionForm
 
     # Contributors' words are shown by the change form template, never as form fields.
-    fieldsets = [("Review", {"fields": REVIEW_FIELDS})]
+    fieldsets = [
+        ("Review", {"fields": REVIEW_FIELDS}),
+        ("Contributor's requests", {"fields": ["withdrawal_request"]}),
+    ]
     save_on_top = True
 
     class Media:
@@ -393,6 +415,22 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # submissions come from contributors, through the journey
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        readonly = ["withdrawal_request"]
+        # Publishing is the call managers' decision (they may change calls), not a reviewer's.
+        if not request.user.has_perm("submissions.change_call"):
+            readonly.append("withheld_from_open_data")
+        return readonly
+
+    @admin.display(description="Withdrawal requested")
+    def withdrawal_request(self, obj: Submission) -> str:
+        if obj.withdrawal_requested_at is None:
+            return "No"
+        return (
+            f"Yes, on {uk_time(obj.withdrawal_requested_at)} (UK time). It is no longer "
+            "credited or published; a call manager erases it with “Delete”."
+        )
 
     @admin.display(description="Reference", ordering="reference")
     def reference_or_draft(self, obj: Submission) -> str:
@@ -472,8 +510,15 @@ class QuestionInline(admin.StackedInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
-    list_display = ["title", "opens_at", "closes_at", "late_policy", "published"]
+class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "title",
+        "opens_at",
+        "closes_at",
+        "late_policy",
+        "published",
+        "acknowledgements_link",
+    ]
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
@@ -501,6 +546,7 @@ class CallAdmin(admin.ModelAdmin):
         ),
         ("Contact", {"fields": ["contact_email", "notification_emails", "notification_mode"]}),
         ("Files", {"fields": ["max_files", "max_file_size"]}),
+        ("Credits and open data", {"fields": ["credits_hidden", "credits_frozen"]}),
     ]
 
 

@@ -17,6 +17,9 @@ renders and sends it. What is guaranteed:
   is stored), so it gets a fresh Message-ID and the latest link is the one that works.
 """
 
+import base64
+import hashlib
+import hmac
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -31,6 +34,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .models import Call, ContributorLink, OutgoingEmail, Submission
+from .status import status_link_url
 
 logger = logging.getLogger(__name__)
 
@@ -201,17 +205,27 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
     return message
 
 
+def stable_link_token(email: OutgoingEmail) -> str:
+    """A 256-bit token that is the same on every attempt at this one email.
+
+    A receipt resent after an uncertain send keeps its Message-ID, so a mail system may drop
+    the second copy: the link in the first must still work. An HMAC of the email's id under
+    SECRET_KEY gives that without storing the raw token anywhere.
+    """
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"contributor-link:{email.pk}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 def _receipt(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission, call = email.submission, email.call
     context = {
         "submission": submission,
         "answers": submission.answered_questions(call.questions.all()),
         "attachments": list(submission.attachments.all()),
-        # ISSUE 11 (status page): issue the link here, at render time in the worker, e.g.
-        #   token = ContributorLink.issue(submission, ContributorLink.Purpose.STATUS)
-        #   "status_url": absolute(reverse("status", args=[call.slug, token])),
-        # and show it at the marked spot in receipt.txt and receipt.html.
-        "status_url": "",
+        # Issued here, in the worker: only the token's hash is stored, never the task's arguments.
+        "status_url": status_link_url(submission, raw=stable_link_token(email)),
     }
     subject = f"Your evidence to {one_line(call.title)}: reference {submission.reference}"
     return subject, "receipt", context

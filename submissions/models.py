@@ -128,6 +128,19 @@ class Call(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Public credits and open data (submissions/credits.py, opendata.py, status.py).
+    credits_hidden = models.BooleanField(
+        "hide the credits page",
+        default=False,
+        help_text="Hide the public credits page and the open data of this call, "
+        "even when submissions are included in the toolkit.",
+    )
+    credits_frozen = models.BooleanField(
+        "freeze the credits",
+        default=False,
+        help_text="Contributors can no longer correct their credit details on their status page.",
+    )
+
     objects = CallQuerySet.as_manager()
 
     class Meta:
@@ -262,6 +275,16 @@ class Submission(models.Model):
         null=True,
         blank=True,
         related_name="assigned_submissions",
+    )
+
+    # Publication, by call managers; a withdrawal request, by the contributor (status page).
+    withheld_from_open_data = models.BooleanField(
+        "withhold from the open data",
+        default=False,
+        help_text="Still credited, but its answers and links are left out of the open data.",
+    )
+    withdrawal_requested_at = models.DateTimeField(
+        "withdrawal requested", null=True, blank=True, editable=False
     )
 
     # Full-text search, on PostgreSQL: a database trigger keeps it up to date (see
@@ -563,6 +586,13 @@ class ReviewChange(models.Model):
         THEMES = "themes", "Themes"
         ASSIGNED_REVIEWER = "assigned_reviewer", "Assigned reviewer"
         REVIEWER_NOTES = "reviewer_notes", "Reviewer notes"
+        WITHHELD_FROM_OPEN_DATA = "withheld_from_open_data", "Withheld from open data"
+        # Changed by the contributor on their status page.
+        NAME = "name", "Name"
+        ORGANISATION = "organisation", "Organisation"
+        ORCID = "orcid", "ORCID iD"
+        CREDIT_PREFERENCE = "credit_preference", "Credit preference"
+        WITHDRAWAL_REQUESTED = "withdrawal_requested", "Withdrawal requested"
 
     submission = models.ForeignKey(
         Submission, on_delete=models.CASCADE, related_name="review_changes"
@@ -619,9 +649,15 @@ class ContributorLink(models.Model):
         return f"{self.get_purpose_display()} link for {self.submission_id}"
 
     @classmethod
-    def issue(cls, submission: Submission, purpose: str, at: datetime | None = None) -> str:
-        """A new link for this purpose, replacing any earlier one; returns the raw token."""
-        raw = secrets.token_urlsafe(32)
+    def issue(
+        cls, submission: Submission, purpose: str, at: datetime | None = None, raw: str = ""
+    ) -> str:
+        """A new link for this purpose, replacing any earlier one; returns the raw token.
+
+        `raw` is for a token the caller derives itself (see emails.stable_link_token); by
+        default it is 32 random bytes.
+        """
+        raw = raw or secrets.token_urlsafe(32)
         cls.objects.update_or_create(
             submission=submission,
             purpose=purpose,

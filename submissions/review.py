@@ -9,7 +9,15 @@ from django.db.models import QuerySet
 
 from .models import ReviewChange, Submission
 
-REVIEW_FIELDS = tuple(choice.value for choice in ReviewChange.Field)
+# The fields staff change on a submission's page; the other ReviewChange fields are changed
+# by the contributor on their status page (submissions/status.py).
+REVIEW_FIELDS = (
+    ReviewChange.Field.REVIEW_STATUS,
+    ReviewChange.Field.THEMES,
+    ReviewChange.Field.ASSIGNED_REVIEWER,
+    ReviewChange.Field.REVIEWER_NOTES,
+    ReviewChange.Field.WITHHELD_FROM_OPEN_DATA,
+)
 
 
 def person(user: AbstractUser | None) -> str:
@@ -27,6 +35,7 @@ def review_snapshot(submission: Submission, themes: Iterable | None = None) -> d
         "themes": ", ".join(sorted(theme.name for theme in themes)),
         "assigned_reviewer": person(submission.assigned_reviewer),
         "reviewer_notes": submission.reviewer_notes,
+        "withheld_from_open_data": "Yes" if submission.withheld_from_open_data else "No",
     }
 
 

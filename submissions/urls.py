@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import resume, views
+from . import public, resume, status, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,4 +23,15 @@ urlpatterns = [
     path("<slug:slug>/save/", resume.resume_request, name="resume_request"),
     path("<slug:slug>/save/sent/", resume.resume_sent, name="resume_sent"),
     path("<slug:slug>/return/<str:token>/", resume.resume, name="resume"),
+    path("<slug:slug>/credits/", public.credits, name="credits"),
+    path("<slug:slug>/open-data/", public.open_data, name="open_data"),
+    path(
+        "<slug:slug>/open-data/datapackage.json",
+        public.open_data_package,
+        name="open_data_package",
+    ),
+    path("<slug:slug>/open-data/contributions.csv", public.open_data_csv, name="open_data_csv"),
+    path("<slug:slug>/open-data/contributions.json", public.open_data_json, name="open_data_json"),
+    path("<slug:slug>/status/", status.status_page, name="status_page"),
+    path("<slug:slug>/status/<str:token>/", status.open_link, name="status"),
 ]

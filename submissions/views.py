@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import ratelimits
+from .credits import with_credits_shown
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
 from .models import Attachment, AttachmentLimitReached, Call, NotADraft, Submission
@@ -65,8 +67,9 @@ def _load_submission(request: HttpRequest, call: Call) -> Submission | None:
         return None
 
 
-def _published_call(slug: str) -> Call:
-    call = get_object_or_404(Call.objects.published(), slug=slug)
+def _published_call(slug: str, calls: QuerySet[Call] | None = None) -> Call:
+    calls = Call.objects.published() if calls is None else calls
+    call = get_object_or_404(calls, slug=slug)
     if timezone.now() < call.opens_at:
         raise Http404("This call is not open yet")
     return call
@@ -138,7 +141,7 @@ def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResp
 
 
 def start(request: HttpRequest, slug: str) -> HttpResponse:
-    call = _published_call(slug)
+    call = _published_call(slug, with_credits_shown(Call.objects.published()))
     now = timezone.now()
     # A browser holding a draft is offered to continue it, at the first unfinished step.
     draft = _load_submission(request, call) if request.session.session_key else None
@@ -373,7 +376,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def closed(request: HttpRequest, slug: str) -> HttpResponse:
-    call = _published_call(slug)
+    call = _published_call(slug, with_credits_shown(Call.objects.published()))
     if call.accepts_submissions(timezone.now()):
         return redirect("start", call.slug)
     return render(request, "submissions/closed.html", {"call": call})

@@ -46,7 +46,7 @@ def test_a_draft_saved_in_one_browser_is_sent_from_another(live_server, browser,
         ("role", "Role or job title"),
         ("organisation", "Organisation"),
     ]:
-        laptop.get_by_label(re.compile(re.escape(label))).fill(ABOUT[field])
+        laptop.get_by_label(re.compile(rf"^{re.escape(label)}( \(optional\))?$")).fill(ABOUT[field])
     laptop.get_by_label("My name and organisation").check()
     laptop.get_by_role("button", name="Save and come back later").click()
 

@@ -140,7 +140,7 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
         ("role", "Role or job title"),
         ("organisation", "Organisation"),
     ]:
-        page.get_by_label(re.compile(re.escape(label))).fill(ABOUT[field])
+        page.get_by_label(re.compile(rf"^{re.escape(label)}( \(optional\))?$")).fill(ABOUT[field])
     page.get_by_label("My name and organisation").check()
     page.get_by_role("button", name="Continue").click()
     found += watcher.violations()

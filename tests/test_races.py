@@ -96,7 +96,8 @@ def post_step(client: Client, call, step: str, data):
     if step == "files-remove":
         return client.post(url(call, "files"), data)
     if step == "declined":
-        return client.post(url(call, "consent"), data)
+        # "No" to the licence asks first; this is the confirmed "Yes, delete my answers".
+        return client.post(f"/{call.slug}/licence/delete-answers/", data)
     return client.post(url(call, step), data)
 
 
@@ -141,7 +142,7 @@ def step_data(call, step: str) -> dict:
     submission = Submission.objects.get()
     return {
         "consent": {"consent": "yes"},
-        "declined": {"consent": "no"},
+        "declined": {},
         "about": {**ABOUT, "name": "Mallory", "email": "mallory@example.org"},
         "evidence": evidence_data(call, links="https://example.org/changed"),
         "files-add": {},

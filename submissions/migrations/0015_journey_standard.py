@@ -34,7 +34,7 @@ def unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0013_email_outbox"),
+        ("submissions", "0014_credits_open_data"),
     ]
 
     operations = [

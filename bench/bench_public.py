@@ -1,0 +1,122 @@
+"""Time the credits page, the open data and the status page with many submissions.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_bench \\
+        .venv/bin/python bench/bench_public.py --submissions 100000
+
+Use a database of its own: it migrates it, tops it up to N submitted submissions with
+`seed_demo` (a twentieth of them "included in toolkit"), then requests each page in-process
+through Django's test client (no network, no server), --repeat times after one warm-up, reading
+streamed files to their end. It prints the median and slowest in milliseconds, the ratio to a
+baseline page measured in the same run (the call's start page), the queries and the bytes.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+import django
+
+django.setup()
+
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from submissions.credits import included  # noqa: E402
+from submissions.models import Call, Submission  # noqa: E402
+from submissions.status import status_link_url  # noqa: E402
+
+
+def top_up(target: int) -> None:
+    have = Submission.objects.filter(state=Submission.State.SUBMITTED).count()
+    if have < target:
+        with open(os.devnull, "w") as quiet:
+            call_command("seed_demo", submissions=target - have, seed=have + 1, stdout=quiet)
+
+
+def fetch(client: Client, url: str) -> int:
+    response = client.get(url, follow=True)
+    assert response.status_code == 200, (url, response.status_code)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return len(body)
+
+
+def time_page(client: Client, url: str, repeat: int) -> tuple[list[float], int, int]:
+    size = fetch(client, url)  # warm-up
+    timings = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            fetch(client, url)
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings, len(queries), size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    print(f"database: {connection.vendor}")
+    call_command("migrate", verbosity=0)
+    top_up(args.submissions)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE submissions_submission")
+
+    busiest = (
+        Call.objects.annotate(n=Count("submissions")).order_by("-n").values_list("pk", flat=True)
+    )[0]
+    call = Call.objects.get(pk=busiest)
+    sample = included(call).order_by("pk").first()
+    client = Client()
+    client.get(status_link_url(sample), follow=True)  # the session now opens the status page
+    staff = Client()
+    user, _ = User.objects.get_or_create(username="bench-reviewer", defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    staff.force_login(user)
+    slug = call.slug
+    pages = [
+        ("baseline: start page", client, reverse("start", args=[slug])),
+        ("credits page", client, reverse("credits", args=[slug])),
+        ("open data page", client, reverse("open_data", args=[slug])),
+        ("datapackage.json", client, reverse("open_data_package", args=[slug])),
+        ("contributions.csv", client, reverse("open_data_csv", args=[slug])),
+        ("contributions.json", client, reverse("open_data_json", args=[slug])),
+        ("status page", client, reverse("status_page", args=[slug])),
+        (
+            "admin: acknowledgements",
+            staff,
+            reverse("admin:submissions_call_acknowledgements", args=[call.pk]),
+        ),
+    ]
+    total = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED).count()
+    print(
+        f"call {slug}: {total:,} submitted, {included(call).count():,} included; "
+        f"runs per page: {args.repeat} after a warm-up"
+    )
+    print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'x base':>7} {'queries':>8} {'bytes':>11}")
+    baseline = None
+    for label, who, url in pages:
+        timings, queries, size = time_page(who, url, args.repeat)
+        median = statistics.median(timings)
+        baseline = baseline or median
+        print(
+            f"{label:28} {median:10.1f} {max(timings):8.1f} {median / baseline:7.1f}"
+            f" {queries:8d} {size:11,}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The toolkit authors' admin page: included contributions by theme, and the acknowledgements."""
+
+import pytest
+from django.urls import reverse
+
+from submissions.models import Submission, Theme
+from tests.factories import make_call, make_call_manager, make_reviewer, make_staff, make_submission
+
+pytestmark = pytest.mark.django_db
+
+Credit = Submission.Credit
+
+
+def page_url(call) -> str:
+    return reverse("admin:submissions_call_acknowledgements", args=[call.pk])
+
+
+@pytest.fixture
+def call():
+    call = make_call()
+    podcasts, video = Theme.objects.create(name="Podcasts"), Theme.objects.create(name="Video")
+    ada = make_submission(
+        call, review_status="included", name="Ada Lovelace", organisation="Engines"
+    )
+    ada.themes.set([podcasts, video])
+    grace = make_submission(
+        call,
+        review_status="included",
+        organisation="US Navy [*]",
+        credit_preference=Credit.ORGANISATION_ONLY,
+    )
+    grace.themes.set([podcasts])
+    make_submission(call, review_status="included", credit_preference=Credit.NONE)
+    make_submission(call, review_status="shortlisted", name="Not Yet")
+    return call
+
+
+def test_it_lists_included_contributions_by_theme_with_their_credit_lines(client, call):
+    client.force_login(make_reviewer())
+
+    response = client.get(page_url(call))
+
+    assert response.status_code == 200
+    groups = [
+        (theme, [line for _, line in entries]) for theme, entries in response.context["groups"]
+    ]
+    assert groups == [
+        ("Podcasts", ["Ada Lovelace, Engines", "US Navy [*]"]),
+        ("Video", ["Ada Lovelace, Engines"]),
+        ("No theme", [""]),
+    ]
+    assert "(asked not to be named)" in response.text
+    assert "Not Yet" not in response.text
+    assert "@example.org" not in response.text
+
+
+def test_it_gives_the_acknowledgements_as_plain_text_and_markdown(client, call):
+    client.force_login(make_call_manager())
+
+    response = client.get(page_url(call))
+
+    title = call.title
+    assert response.context["plain"] == (
+        f"With thanks to the contributors to “{title}”:\n\n"
+        "Ada Lovelace, Engines\nUS Navy [*]\n\n"
+        "and 1 contributor who asked not to be named.\n"
+    )
+    assert response.context["markdown"] == (
+        f"With thanks to the contributors to “{title}”:\n\n"
+        "- Ada Lovelace, Engines\n- US Navy \\[\\*\\]\n\n"
+        "and 1 contributor who asked not to be named.\n"
+    )
+    assert 'id="acknowledgements-markdown"' in response.text
+
+
+def test_the_call_list_links_to_it(client, call):
+    client.force_login(make_call_manager())
+
+    response = client.get(reverse("admin:submissions_call_changelist"))
+
+    assert f'href="{page_url(call)}"' in response.text
+
+
+def test_contributor_values_are_escaped(client):
+    call = make_call()
+    make_submission(
+        call, review_status="included", name="<script>x</script>", organisation="<b>Org</b>"
+    )
+    client.force_login(make_reviewer())
+
+    page = client.get(page_url(call)).text
+
+    assert "<script>x" not in page and "<b>Org" not in page
+    assert "&lt;script&gt;x&lt;/script&gt;, &lt;b&gt;Org&lt;/b&gt;" in page
+
+
+def test_staff_without_permission_to_view_submissions_are_refused(client, call):
+    client.force_login(make_staff(None))
+
+    assert client.get(page_url(call)).status_code == 403
+
+
+def test_an_unknown_call_is_not_found(client):
+    client.force_login(make_reviewer())
+
+    assert (
+        client.get(reverse("admin:submissions_call_acknowledgements", args=[999])).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_it_makes_a_fixed_number_of_queries(client, django_assert_num_queries, count):
+    call = make_call()
+    theme = Theme.objects.create(name="Podcasts")
+    for n in range(count):
+        make_submission(call, review_status="included", name=f"P {n}").themes.add(theme)
+    client.force_login(make_reviewer())
+    client.get(page_url(call))
+
+    # Session, user, its permissions and its groups', the call, the submissions, their themes.
+    with django_assert_num_queries(7):
+        response = client.get(page_url(call))
+
+    assert len(response.context["groups"][0][1]) == count
+
+
+def test_each_reference_links_to_its_submission(client, call):
+    client.force_login(make_reviewer())
+    submission = Submission.objects.get(name="Ada Lovelace")
+
+    page = client.get(page_url(call)).text
+
+    change_url = reverse("admin:submissions_submission_change", args=[submission.pk])
+    assert page.count(f'<a href="{change_url}">{submission.reference}</a>') == 2  # two themes
