@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from .access import visible_attachments
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
-from .models import Attachment, AttachmentLimitReached, Call, Submission
+from .models import AttachmentLimitReached, Call, Submission
 from .storage import is_s3
 from .uploads import content_disposition
 
@@ -311,7 +312,8 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     Anonymous visitors are sent to log in and others get a 403 before the id is looked up,
     so a guessed id tells them nothing.
     """
-    attachment = get_object_or_404(Attachment, pk=pk)
+    # Another call's file is a 404, like a missing one (calls are kept apart: access.py).
+    attachment = get_object_or_404(visible_attachments(request.user), pk=pk)
     storage, name = attachment.file.storage, attachment.file.name
     disposition = content_disposition(attachment.original_name)
     if is_s3(storage):

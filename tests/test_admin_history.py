@@ -27,7 +27,7 @@ def test_a_reviewer_filters_reads_tags_shortlists_and_sees_it_in_the_history(cli
     wanted = make_submission(call, name="Ada Lovelace")
     make_submission(call, review_status=Submission.ReviewStatus.NOT_INCLUDED)
     podcasts = Theme.objects.create(name="Podcasts")
-    make_reviewer("alice", first_name="Alice", last_name="Smith")
+    make_reviewer("alice", every_call=True, first_name="Alice", last_name="Smith")
 
     # Signs in through the login page, as a person would.
     response = client.post(
@@ -61,8 +61,8 @@ def test_a_reviewer_filters_reads_tags_shortlists_and_sees_it_in_the_history(cli
 
 
 def test_it_records_each_changed_field_with_before_after_who_and_when(client):
-    alice = make_reviewer("alice")
-    bob = make_reviewer("bob", first_name="Bob", last_name="Jones")
+    alice = make_reviewer("alice", every_call=True)
+    bob = make_reviewer("bob", every_call=True, first_name="Bob", last_name="Jones")
     video, podcasts = Theme.objects.create(name="Video"), Theme.objects.create(name="Podcasts")
     submission = make_submission(make_call(), reviewer_notes="First look.")
     submission.themes.set([video])
@@ -91,7 +91,7 @@ def test_it_records_each_changed_field_with_before_after_who_and_when(client):
 
 
 def test_saving_without_changes_records_nothing(client):
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     submission = make_submission(make_call())
 
     response = client.post(page_url(submission), review_form())
@@ -101,21 +101,23 @@ def test_saving_without_changes_records_nothing(client):
 
 
 def test_the_history_keeps_who_changed_it_after_their_account_goes(client):
-    alice = make_reviewer("alice", first_name="Alice", last_name="Smith")
+    alice = make_reviewer("alice", every_call=True, first_name="Alice", last_name="Smith")
     submission = make_submission(make_call())
     client.force_login(alice)
     client.post(page_url(submission), review_form(review_status="in_review"))
     client.logout()
     alice.delete()
 
-    client.force_login(make_reviewer("bob"))
+    client.force_login(make_reviewer("bob", every_call=True))
     response = client.get(page_url(submission))
 
     assert "<td>Alice Smith</td>" in response.text.split("Review history")[1]
 
 
 def test_bulk_changes_show_in_each_submissions_history(client):
-    client.force_login(make_reviewer("alice", first_name="Alice", last_name="Smith"))
+    client.force_login(
+        make_reviewer("alice", every_call=True, first_name="Alice", last_name="Smith")
+    )
     submission = make_submission(make_call())
 
     client.post(LIST_URL, {"action": "set_status_included", "_selected_action": [submission.pk]})

@@ -27,13 +27,13 @@ def make_staff(username: str, *codenames: str) -> User:
 @pytest.fixture
 def alice(db) -> User:
     """A call manager: views submissions and may export them."""
-    return make_staff("alice", "view_submission", "export_submissions")
+    return make_staff("alice", "view_submission", "export_submissions", "review_every_call")
 
 
 @pytest.fixture
 def bob(db) -> User:
     """A reviewer: views submissions, may not export them."""
-    return make_staff("bob", "view_submission", "change_submission")
+    return make_staff("bob", "view_submission", "change_submission", "review_every_call")
 
 
 def logged_in(user: User) -> Client:

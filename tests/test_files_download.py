@@ -32,7 +32,9 @@ def download_url(pk: int) -> str:
 
 def test_staff_with_permission_download_the_file_under_its_original_name(client):
     attachment = make_attachment()
-    client.force_login(make_user("alice", staff=True, perms=("view_submission",)))
+    client.force_login(
+        make_user("alice", staff=True, perms=("view_submission", "review_every_call"))
+    )
     response = client.get(download_url(attachment.pk))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == samples.PDF
@@ -47,7 +49,9 @@ def test_staff_with_permission_download_the_file_under_its_original_name(client)
 
 def test_the_admin_links_each_file_of_a_submission_to_the_download(client):
     attachment = make_attachment(name="Talk <slides>.pptx")
-    client.force_login(make_user("alice", staff=True, perms=("view_submission",)))
+    client.force_login(
+        make_user("alice", staff=True, perms=("view_submission", "review_every_call"))
+    )
     page = client.get(
         reverse("admin:submissions_submission_change", args=[attachment.submission_id])
     ).content.decode()

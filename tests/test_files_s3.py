@@ -113,7 +113,9 @@ def test_staff_download_through_a_short_lived_presigned_url(client, seeded_call,
     attachment = Attachment.objects.get()
 
     staff = client.__class__()
-    staff.force_login(make_user("alice", staff=True, perms=("view_submission",)))
+    staff.force_login(
+        make_user("alice", staff=True, perms=("view_submission", "review_every_call"))
+    )
     response = staff.get(reverse("attachment_download", args=[attachment.pk]))
     assert response.status_code == 302
     assert response["Cache-Control"] == "private, no-store"
