@@ -3,6 +3,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# Links in exports and emails point at the server `make run` starts, on whatever PORT it uses.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test check bench-journey bench-upload bench-admin bench-export clean
 
@@ -22,8 +24,8 @@ run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
 	@echo "To review submissions, make a staff user: DEBUG=1 $(PY) manage.py createsuperuser"
-	@echo "Serving on http://127.0.0.1:$(PORT)/"
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (SITE_URL=$(SITE_URL))"
+	DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -48,6 +48,9 @@ LONDON = ZoneInfo("Europe/London")
 admin.site.site_header = f"{settings.SERVICE_NAME} · {settings.ORGANISATION_NAME}"
 admin.site.site_title = f"{settings.SERVICE_NAME} · {settings.ORGANISATION_NAME}"
 admin.site.index_title = "Review and manage calls"
+# The navigation sidebar took 300 px of a 1280 px screen from the submissions list, pushing
+# the status, files and reviewer columns off-screen; the breadcrumbs and home page remain.
+admin.site.enable_nav_sidebar = False
 
 
 def uk_time(value: datetime | None) -> str:

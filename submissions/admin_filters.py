@@ -182,7 +182,8 @@ class CallFilter(admin.SimpleListFilter):
         return [(str(call.pk), call.title) for call in calls_for(request)]
 
     def has_output(self):
-        return len(self.lookup_choices) > 1
+        # Django applies only the filters it shows: shown when chosen, so a link still filters.
+        return len(self.lookup_choices) > 1 or self.value() is not None
 
     def queryset(self, request, queryset):
         value = self.value()
