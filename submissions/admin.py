@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 
 from .access import reviewable_calls, sees_every_call, visible_submissions
 from .admin_export import ExportAdminMixin
@@ -144,7 +144,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         "reference_or_draft",
         "contributor",
         "organisation_short",
-        "call",
+        "call_short",
         "submitted",
         "late",
         "review_status",
@@ -182,7 +182,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     fieldsets = [("Review", {"fields": REVIEW_FIELDS})]
 
     class Media:
-        css = {"all": ["review/admin.css"]}
+        # (review/admin.css comes with every admin page: templates/admin/base_site.html.)
         # After Django's own popup code, which it extends to the themes' checkboxes.
         js = ["admin/js/admin/RelatedObjectLookups.js", "review/related_checkboxes.js"]
 
@@ -206,7 +206,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     def get_list_display(self, request: HttpRequest) -> list[str]:
         columns = list(super().get_list_display(request))
         if len(calls_for(request)) < 2:
-            columns.remove("call")  # one call: the column would say the same on every row
+            columns.remove("call_short")  # one call: the column would say the same on each row
         return columns
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
@@ -246,6 +246,10 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     @admin.display(description="Organisation", ordering="organisation")
     def organisation_short(self, obj: Submission) -> str:
         return shortened(obj.organisation, 28)
+
+    @admin.display(description="Call", ordering="call__title")
+    def call_short(self, obj: Submission) -> str:
+        return shortened(obj.call.title, 20)
 
     @admin.display(description="Submitted (UK time)", ordering="submitted_at")
     def submitted(self, obj: Submission) -> str:
@@ -338,11 +342,25 @@ class CallReviewerInline(admin.TabularInline):
     verbose_name = "reviewer"
     verbose_name_plural = "Reviewers (they see and export only this call's submissions)"
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class NamedDeleteFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:
+                    # A table row has no <label> for its "Delete?" box: name it.
+                    form.fields["DELETE"].widget.attrs["aria-label"] = "Remove this reviewer"
+
+        return NamedDeleteFormSet
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "reviewer":
             kwargs["queryset"] = staff_users()
             field = super().formfield_for_foreignkey(db_field, request, **kwargs)
             field.label_from_instance = person
+            # A table row has no <label>: name the select for screen readers.
+            field.widget.attrs["aria-label"] = "Reviewer"
             return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -378,6 +396,15 @@ class CallAdmin(admin.ModelAdmin):
         ("Contact", {"fields": ["contact_email", "notification_emails"]}),
         ("Files", {"fields": ["max_files", "max_file_size_mb"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and field is not None:
+            # Django's split date and time boxes have no <label> each; name them.
+            date_box, time_box = field.widget.widgets
+            date_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: date"
+            time_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: time"
+        return field
 
     def get_queryset(self, request):
         # A reviewer reads only the calls they review; call managers see every call.

@@ -210,8 +210,8 @@ def test_the_call_column_and_filter_appear_only_with_two_calls_to_review(client,
     assign(alice, work[1].call)
     two = client.get(LIST_URL).text
 
-    assert "column-call" not in one and "By call" not in one
-    assert "column-call" in two and "By call" in two
+    assert "column-call_short" not in one and "By call" not in one
+    assert "column-call_short" in two and "By call" in two
 
 
 def test_a_reviewer_with_no_assignment_sees_nothing_by_default(client, seeded_call):
