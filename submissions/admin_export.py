@@ -156,15 +156,26 @@ FILTER_WORDS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def describe_filters(filters: dict) -> str:
-    """An export's filters as a reviewer would say them: "Review status: Shortlisted"."""
+def describe_filters(filters: dict, names: dict | None = None) -> str:
+    """An export's filters as a reviewer would say them: "Review status: Shortlisted".
+
+    `names` caches the calls, themes and reviewers looked up, across the rows of one page.
+    """
     if not filters:
         return "None (everything)"
+    names = {} if names is None else names
     parts = []
     for key, value in filters.items():
         label, words = FILTER_WORDS.get(key, (key, {}))
         values = value if isinstance(value, list) else [value]
-        shown = [words.get(str(v), _named(key, str(v))) for v in values]
+        shown = []
+        for v in map(str, values):
+            if v in words:
+                shown.append(words[v])
+                continue
+            if (key, v) not in names:
+                names[key, v] = _named(key, v)
+            shown.append(names[key, v])
         parts.append(f"{label}: {', '.join(shown)}")
     return "; ".join(parts)
 
@@ -209,6 +220,15 @@ class ExportRecordAdmin(admin.ModelAdmin):
     @admin.display(description="Filters")
     def filters_in_words(self, obj: ExportRecord) -> str:
         return describe_filters(obj.filters)
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        names: dict = {}  # one page's lookups of calls, themes and reviewers, made once each
+
+        @admin.display(description="Filters")
+        def filters_in_words(obj: ExportRecord) -> str:
+            return describe_filters(obj.filters, names)
+
+        return [filters_in_words if c == "filters_in_words" else c for c in self.list_display]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

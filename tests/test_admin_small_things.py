@@ -119,3 +119,20 @@ def test_make_run_sets_site_url_to_the_port_it_serves_on():
 
     assert "SITE_URL=http://127.0.0.1:8123 " in plan
     assert "runserver 127.0.0.1:8123" in plan
+
+
+@pytest.mark.parametrize("records", [2, 20])
+def test_the_export_records_list_names_each_call_once_per_page(
+    client, seeded_call, records, django_assert_num_queries
+):
+    for _ in range(records):
+        ExportRecord.objects.create(
+            username="bob", source="admin_selected", filters={"call__id__exact": seeded_call.pk}
+        )
+    client.force_login(make_call_manager())
+
+    # The same 10 for 2 records or 20: the call is named once.
+    with django_assert_num_queries(10):
+        page = client.get(reverse("admin:submissions_exportrecord_changelist")).text
+
+    assert page.count("Call: What Works: Social Media - call for evidence") == records
