@@ -134,7 +134,9 @@ YES_NO = {"1": "Yes", "0": "No", "yes": "Yes", "no": "No", "True": "Yes", "False
 # Each filter an export can carry: its name in words, and its values in words where they are
 # codes. Calls and reviewers, stored as ids, are named from the database.
 FILTER_WORDS: dict[str, tuple[str, dict[str, str]]] = {
-    "q": ("Search", {}),
+    # In the order they are read out (PostgreSQL's jsonb does not keep the order they came in).
+    "call__id__exact": ("Call", {}),
+    "call": ("Call", {}),
     "state": ("State", {"draft": "Drafts", "all": "All", "submitted": "Submitted"}),
     "review_status__exact": ("Review status", dict(Submission.ReviewStatus.choices)),
     "status": ("Review status", dict(Submission.ReviewStatus.choices)),
@@ -143,17 +145,17 @@ FILTER_WORDS: dict[str, tuple[str, dict[str, str]]] = {
     "has_files": ("Has files", YES_NO),
     "theme": ("Theme", {"none": "No theme"}),
     "reviewer": ("Assigned reviewer", {"me": "Me (who exported)", "nobody": "Nobody"}),
-    "call__id__exact": ("Call", {}),
-    "call": ("Call", {}),
     "submitted_from": ("Submitted from", {}),
     "submitted_to": ("Submitted to", {}),
     "submitted_at__year": ("Year", {}),
     "submitted_at__month": ("Month", {}),
     "submitted_at__day": ("Day", {}),
     "since": ("Submitted since", {}),
+    "q": ("Search", {}),
     "o": ("Sorted by column", {}),
     "selected": ("Selected", {"all matching": "all matching"}),
 }
+ORDER = {key: n for n, key in enumerate(FILTER_WORDS)}
 
 
 def describe_filters(filters: dict, names: dict | None = None) -> str:
@@ -165,7 +167,7 @@ def describe_filters(filters: dict, names: dict | None = None) -> str:
         return "None (everything)"
     names = {} if names is None else names
     parts = []
-    for key, value in filters.items():
+    for key, value in sorted(filters.items(), key=lambda item: ORDER.get(item[0], len(ORDER))):
         label, words = FILTER_WORDS.get(key, (key, {}))
         values = value if isinstance(value, list) else [value]
         shown = []

@@ -127,8 +127,8 @@ def test_a_theme_added_from_the_submission_is_ticked_and_saved(browser, live_ser
         page.locator("#add_id_themes").click()
     popup = opened.value
     popup.get_by_label("Name").fill("Live streaming")
-    popup.get_by_role("button", name="Save", exact=True).click()
-    popup.wait_for_event("close")
+    with popup.expect_event("close"):
+        popup.get_by_role("button", name="Save", exact=True).click()
 
     new_box = page.get_by_label("Live streaming", exact=True)
     expect(new_box).to_be_checked()

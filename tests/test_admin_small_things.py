@@ -38,7 +38,7 @@ def test_export_records_show_their_filters_in_words_and_uk_24_hour_times(client,
     page = client.get(reverse("admin:submissions_exportrecord_changelist")).text
 
     assert (
-        "Review status: Shortlisted; Call: What Works: Social Media - call for evidence; "
+        "Call: What Works: Social Media - call for evidence; Review status: Shortlisted; "
         "Late: Yes; Theme: Podcasts; Search: soc med"
     ) in page
     assert "1 Jun 2018, 15:05" in page
