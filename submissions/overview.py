@@ -67,6 +67,13 @@ class Chart:
         return self.bars[-1].start
 
     @property
+    def deadline_anchor(self) -> str:
+        """Where the deadline's label hangs from its line, so it never runs off the chart."""
+        if self.deadline_x is None or PLOT_LEFT + 90 <= self.deadline_x <= PLOT_RIGHT - 90:
+            return "middle"
+        return "end" if self.deadline_x > PLOT_RIGHT - 90 else "start"
+
+    @property
     def x_title_y(self) -> int:
         return CHART_HEIGHT - 6
 
