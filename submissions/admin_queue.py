@@ -9,8 +9,9 @@ stood before the save, so a change that takes this one out of the list (a new on
 import copy
 
 from django.contrib import messages
-from django.contrib.admin.views.main import ChangeList, IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList, IncorrectLookupParameters
 from django.core.exceptions import SuspiciousOperation
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -36,8 +37,9 @@ class ReviewQueueMixin:
     def queue_filters(self, request: HttpRequest) -> str:
         return request.GET.get("_changelist_filters", "")
 
-    def next_in_queue(self, request: HttpRequest, pk: int) -> int | None:
-        """The id after `pk` in the list the reviewer came from (its first when `pk` is gone)."""
+    def next_in_queue(self, request: HttpRequest, submission) -> int | None:
+        """The id after this submission in the list the reviewer came from."""
+        pk = submission.pk
         list_request = copy.copy(request)
         list_request.method = "GET"
         list_request.GET = QueryDict(self.queue_filters(request))
@@ -49,6 +51,12 @@ class ReviewQueueMixin:
             # Bad filters in a hand-made URL: no queue, back to the list.
             return None
         queryset = changelist.queryset.prefetch_related(None)
+        at = submission.submitted_at
+        if ORDER_VAR not in list_request.GET and at is not None:
+            # The list's own order (newest first, then id): one index probe, not every id.
+            after = Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lt=pk)
+            return queryset.filter(after).values_list("pk", flat=True).first()
+        # Sorted by a column, or drafts: the ids in the list's order (one query, all of them).
         pks = list(queryset.values_list("pk", flat=True))
         if pk in pks:
             after = pks[pks.index(pk) + 1 :]
@@ -58,7 +66,7 @@ class ReviewQueueMixin:
     def save_model(self, request, obj, form, change):
         if change and REVIEW_NEXT in request.POST:
             # Before the save: the change may take this submission out of the list.
-            obj._queue_next = self.next_in_queue(request, obj.pk)
+            obj._queue_next = self.next_in_queue(request, obj)
         super().save_model(request, obj, form, change)
 
     def response_change(self, request, obj):
