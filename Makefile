@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# Links in exports and emails point at the server `make run` starts, on whatever PORT it uses.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public clean
 
@@ -26,10 +28,10 @@ run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
 	@echo "To review submissions, make a staff user: DEBUG=1 $(PY) manage.py createsuperuser"
-	@echo "Serving on http://127.0.0.1:$(PORT)/, with the email worker beside it (Ctrl-C stops both)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (SITE_URL=$(SITE_URL)), with the email worker beside it (Ctrl-C stops both)"
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-		DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
-		DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py db_worker --no-reload & worker=$$!; \
+		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The W3C Nu HTML checker for tests/test_html_valid.py: the npm package vnu-jar, run with
 # the machine's Java (Debian's default-jre-headless when missing, as root).

@@ -33,7 +33,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from submissions.models import Attachment, Submission, Theme  # noqa: E402
+from submissions.models import Attachment, Call, CallReviewer, Submission, Theme  # noqa: E402
 
 
 def top_up(target: int) -> float | None:
@@ -73,6 +73,9 @@ def add_files() -> None:
 def reviewer() -> User:
     user, _ = User.objects.get_or_create(username="bench-reviewer", defaults={"is_staff": True})
     user.groups.add(Group.objects.get(name="Reviewers"))
+    # Calls are kept apart: the reviewer reviews every call that holds the seeded rows.
+    for call in Call.objects.all():
+        CallReviewer.objects.get_or_create(call=call, reviewer=user)
     return user
 
 

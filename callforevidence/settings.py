@@ -348,3 +348,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Calls kept apart: a reviewer sees the submissions of the calls they are assigned to. Off by
+# default, so a new reviewer sees no personal data until a call manager assigns them; turn it on
+# to let reviewers with no assignment see the seeded call, as they did before assignments.
+UNASSIGNED_REVIEWERS_SEE_SEEDED_CALL = env_bool("UNASSIGNED_REVIEWERS_SEE_SEEDED_CALL", False)
+# Named in the admin's header and page titles, with ORGANISATION_NAME (above).
+SERVICE_NAME = env_str("SERVICE_NAME", "Call for evidence")

@@ -1,28 +1,44 @@
 """Django admin: where staff find, read, tag and decide on submissions, and manage calls."""
 
-import contextlib
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import SEARCH_VAR, IncorrectLookupParameters
-from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator, capfirst
 
+from .access import reviewable_calls, sees_every_call
 from .admin_credits import AcknowledgementsAdminMixin
 from .admin_email import OutgoingEmailAdmin  # noqa: F401 - registers the outgoing emails
 from .admin_export import ExportAdminMixin
-from .models import Attachment, Call, Question, Submission, Theme
+from .admin_filters import (
+    AssignedReviewerFilter,
+    CallFilter,
+    HasFilesFilter,
+    StateFilter,
+    SubmittedBetweenFilter,
+    ThemeFilter,
+    WithdrawalRequestedFilter,
+    calls_for,
+    staff_users,
+)
+from .admin_forms import MB, CallAdminForm
+from .admin_queue import ReviewQueueMixin
+from .models import Attachment, Call, CallReviewer, Question, Submission, Theme
 from .review import (
     REVIEW_FIELDS,
     assign_reviewer,
@@ -49,6 +65,15 @@ class SubmissionCount(TypedDict):
     submission_count: int  # ThemeAdmin.get_queryset()
 
 
+# The admin names the service and who runs it, not "Django administration".
+admin.site.site_header = f"{settings.SERVICE_NAME} · {settings.ORGANISATION_NAME}"
+admin.site.site_title = f"{settings.SERVICE_NAME} · {settings.ORGANISATION_NAME}"
+admin.site.index_title = "Review and manage calls"
+# The navigation sidebar took 300 px of a 1280 px screen from the submissions list, pushing
+# the status, files and reviewer columns off-screen; the breadcrumbs and home page remain.
+admin.site.enable_nav_sidebar = False
+
+
 def uk_time(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -64,170 +89,12 @@ def safe_url(url: str) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def staff_users() -> QuerySet:
-    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
-
-
-# --- Filters -------------------------------------------------------------------------------
-
-
-class StateFilter(admin.SimpleListFilter):
-    """Submitted only, unless a reviewer asks for drafts: drafts are unfinished and unchecked."""
-
-    title = "state"
-    parameter_name = "state"
-    default = Submission.State.SUBMITTED
-
-    def lookups(self, request, model_admin):
-        return [("submitted", "Submitted"), ("draft", "Drafts"), ("all", "All")]
-
-    def choices(self, changelist):
-        value = self.value() or self.default
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": value == lookup,
-                "query_string": changelist.get_query_string(
-                    {self.parameter_name: lookup} if lookup != self.default else {},
-                    [] if lookup != self.default else [self.parameter_name],
-                ),
-                "display": title,
-            }
-
-    def queryset(self, request, queryset):
-        value = self.value() or self.default
-        if value == "all":
-            return queryset
-        return queryset.filter(state=value)
-
-
-class HasFilesFilter(admin.SimpleListFilter):
-    title = "has files"
-    parameter_name = "has_files"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        has_files = Exists(Attachment.objects.filter(submission=OuterRef("pk")))
-        if self.value() == "yes":
-            return queryset.filter(has_files)
-        if self.value() == "no":
-            return queryset.filter(~has_files)
-        return queryset
-
-
-class ThemeFilter(admin.SimpleListFilter):
-    """By theme, as EXISTS: the stock filter joins and adds DISTINCT over every column."""
-
-    title = "theme"
-    parameter_name = "theme"
-
-    def lookups(self, request, model_admin):
-        return [("none", "No theme"), *((str(t.pk), t.name) for t in Theme.objects.all())]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        tagged = Submission.themes.through.objects.filter(submission=OuterRef("pk"))
-        if value == "none":
-            return queryset.filter(~Exists(tagged))
-        if value and value.isdigit():
-            return queryset.filter(Exists(tagged.filter(theme_id=int(value))))
-        return queryset
-
-
-class AssignedReviewerFilter(admin.SimpleListFilter):
-    title = "assigned reviewer"
-    parameter_name = "reviewer"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("me", "Me"),
-            ("nobody", "Nobody"),
-            *((str(user.pk), person(user)) for user in staff_users()),
-        ]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "me":
-            return queryset.filter(assigned_reviewer=request.user)
-        if value == "nobody":
-            return queryset.filter(assigned_reviewer__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assigned_reviewer_id=int(value))
-        return queryset
-
-
-class SubmittedBetweenFilter(admin.ListFilter):
-    """Submitted from one day to another (both included), in UK days, typed as dates."""
-
-    title = "submitted between"
-    template = "admin/submissions/submission/date_range_filter.html"
-    params = ("submitted_from", "submitted_to")
-
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        self.raw = {}
-        self.dates: dict[str, date] = {}
-        for name in self.params:
-            if name in params:
-                value = params.pop(name)[-1].strip()
-                self.raw[name] = value
-                # A bad date is shown as an error in the filter box, not a server error.
-                with contextlib.suppress(ValueError):
-                    self.dates[name] = date.fromisoformat(value)
-                self.used_parameters[name] = value
-
-    def has_output(self):
-        return True
-
-    def expected_parameters(self):
-        return list(self.params)
-
-    @property
-    def invalid(self) -> list[str]:
-        return [name for name, value in self.raw.items() if value and name not in self.dates]
-
-    def queryset(self, request, queryset):
-        if "submitted_from" in self.dates:
-            start = datetime.combine(self.dates["submitted_from"], time(), LONDON)
-            queryset = queryset.filter(submitted_at__gte=start)
-        if "submitted_to" in self.dates:
-            end = datetime.combine(self.dates["submitted_to"] + timedelta(days=1), time(), LONDON)
-            queryset = queryset.filter(submitted_at__lt=end)
-        return queryset
-
-    def choices(self, changelist):
-        # One "choice": the little form, carrying every other active parameter along.
-        keep = {k: v for k, v in changelist.params.items() if k not in self.params and k != "p"}
-        yield {
-            "from": self.raw.get("submitted_from", ""),
-            "to": self.raw.get("submitted_to", ""),
-            "invalid": self.invalid,
-            "hidden": [(key, value) for key, values in keep.items() for value in _as_list(values)],
-            "reset_query_string": changelist.get_query_string(remove=[*self.params, "p"]),
-            "selected": bool(self.dates),
-        }
-
-
-class WithdrawalRequestedFilter(admin.SimpleListFilter):
-    """Submissions whose contributor asked, on their status page, for them to be withdrawn."""
-
-    title = "withdrawal requested"
-    parameter_name = "withdrawal"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(withdrawal_requested_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(withdrawal_requested_at__isnull=True)
-        return queryset
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+def shortened(text: str, length: int) -> str:
+    """Text cut to fit a narrow column; the whole of it in a tooltip."""
+    short = Truncator(text).chars(length)
+    if short == text:
+        return text
+    return format_html('<span title="{}">{}</span>', text, short)
 
 
 # --- Actions ---------------------------------------------------------------------------------
@@ -298,15 +165,17 @@ REVIEW_ACTIONS = [
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
+    # What a reviewer decides with, narrow enough for 1280 px (tests/test_admin_browser.py).
     list_display = [
         "reference_or_draft",
-        "name",
-        "organisation",
-        "call",
+        "contributor",
+        "organisation_short",
+        "call_short",
         "submitted",
-        "is_late",
+        "late",
         "review_status",
+        "theme_names",
         "files",
         "reviewer",
     ]
@@ -314,7 +183,7 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
     list_select_related = ["call", "assigned_reviewer"]
     list_filter = [
         StateFilter,
-        "call",
+        CallFilter,
         "review_status",
         "is_late",
         "credit_preference",
@@ -342,10 +211,11 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
         ("Review", {"fields": REVIEW_FIELDS}),
         ("Contributor's requests", {"fields": ["withdrawal_request"]}),
     ]
-    save_on_top = True
 
     class Media:
-        css = {"all": ["review/admin.css"]}
+        # (review/admin.css comes with every admin page: templates/admin/base_site.html.)
+        # After Django's own popup code, which it extends to the themes' checkboxes.
+        js = ["admin/js/admin/RelatedObjectLookups.js", "review/related_checkboxes.js"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         file_count = (
@@ -355,11 +225,29 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
             .annotate(n=Count("pk"))
             .values("n")
         )
-        return (
+        queryset = (
             super()
             .get_queryset(request)
             .annotate(file_count=Subquery(file_count, output_field=IntegerField()))
+            .prefetch_related("themes")
         )
+        # Calls are kept apart: another call's submission is not found, on every admin URL.
+        if sees_every_call(request.user):
+            return queryset
+        # The call ids as values (read once per request by calls_for), not a subquery, so the
+        # planner estimates the filter from its statistics like any other.
+        return queryset.filter(call_id__in=[call.pk for call in calls_for(request)])
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        columns = list(super().get_list_display(request))
+        if len(calls_for(request)) < 2:
+            columns.remove("call_short")  # one call: the column would say the same on each row
+        return columns
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index with "doesn't exist"; a 404 tells a reviewer the same
+        # for another call's submission as for an id that was never used.
+        raise Http404("No such submission")
 
     def changelist_view(self, request, extra_context=None):
         if not request.GET.get(SEARCH_VAR) or connection.vendor != "postgresql":
@@ -436,9 +324,29 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
     def reference_or_draft(self, obj: Submission) -> str:
         return obj.reference or f"(draft {obj.pk})"
 
+    @admin.display(description="Name", ordering="name")
+    def contributor(self, obj: Submission) -> str:
+        return shortened(obj.name, 28)
+
+    @admin.display(description="Organisation", ordering="organisation")
+    def organisation_short(self, obj: Submission) -> str:
+        return shortened(obj.organisation, 28)
+
+    @admin.display(description="Call", ordering="call__title")
+    def call_short(self, obj: Submission) -> str:
+        return shortened(obj.call.title, 20)
+
     @admin.display(description="Submitted (UK time)", ordering="submitted_at")
     def submitted(self, obj: Submission) -> str:
         return uk_time(obj.submitted_at)
+
+    @admin.display(description="Late", ordering="is_late")
+    def late(self, obj: Submission) -> str:
+        return mark_safe('<span class="late-label">Late</span>') if obj.is_late else ""
+
+    @admin.display(description="Themes")
+    def theme_names(self, obj: Submission) -> str:
+        return ", ".join(theme.name for theme in obj.themes.all())
 
     @admin.display(description="Files")
     def files(self, obj: "WithAnnotations[Submission, FileCount]") -> int:
@@ -485,6 +393,7 @@ class SubmissionAdmin(ExportAdminMixin, admin.ModelAdmin):
         }
 
     def save_model(self, request, obj, form, change):
+        self.find_next_before_saving(request, obj, change)
         # The "before" picture comes from the database: the form has already changed `obj`.
         # Kept on the form, not on self: one ModelAdmin serves every request.
         saved = Submission.objects.select_related("assigned_reviewer").get(pk=obj.pk)
@@ -509,8 +418,42 @@ class QuestionInline(admin.StackedInline):
     fields = ["position", "short_title", "text", "help_text", "max_length"]
 
 
+class CallReviewerInline(admin.TabularInline):
+    """Call managers assign reviewers here; a reviewer sees only the calls they are given."""
+
+    model = CallReviewer
+    extra = 0
+    fields = ["reviewer", "assigned_at"]
+    readonly_fields = ["assigned_at"]
+    verbose_name = "reviewer"
+    verbose_name_plural = "Reviewers (they see and export only this call's submissions)"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class NamedDeleteFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:
+                    # A table row has no <label> for its "Delete?" box: name it.
+                    form.fields["DELETE"].widget.attrs["aria-label"] = "Remove this reviewer"
+
+        return NamedDeleteFormSet
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reviewer":
+            kwargs["queryset"] = staff_users()
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = person
+            # A table row has no <label>: name the select for screen readers.
+            field.widget.attrs["aria-label"] = "Reviewer"
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Call)
 class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+    form = CallAdminForm
     list_display = [
         "title",
         "opens_at",
@@ -523,7 +466,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    inlines = [QuestionInline]
+    inlines = [QuestionInline, CallReviewerInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "published", "summary", "asks"]}),
         ("Dates", {"fields": ["opens_at", "closes_at", "late_policy", "draft_retention_days"]}),
@@ -545,9 +488,30 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Contact", {"fields": ["contact_email", "notification_emails", "notification_mode"]}),
-        ("Files", {"fields": ["max_files", "max_file_size"]}),
+        ("Files", {"fields": ["max_files", "max_file_size_mb"]}),
         ("Credits and open data", {"fields": ["credits_hidden", "credits_frozen"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and field is not None:
+            # Django's split date and time boxes have no <label> each; name them.
+            date_box, time_box = field.widget.widgets
+            date_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: date"
+            time_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: time"
+        return field
+
+    def get_queryset(self, request):
+        # A reviewer reads only the calls they review; call managers see every call.
+        calls = super().get_queryset(request)
+        if sees_every_call(request.user):
+            return calls
+        return calls.filter(pk__in=reviewable_calls(request.user).values("pk"))
+
+    @admin.display(description="Maximum file size (MB)")
+    def max_file_size_mb(self, obj: Call) -> str:
+        # Shown to staff who may only view the call; the form has its own field of this name.
+        return f"{obj.max_file_size / MB:.1f}"
 
 
 @admin.register(Theme)

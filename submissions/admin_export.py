@@ -6,21 +6,25 @@ leave an ExportRecord behind. Mix ExportAdminMixin into the Submission ModelAdmi
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from .exports import SubmissionCsv
-from .models import ExportRecord, Submission
+from .models import Call, ExportRecord, Submission, Theme
+from .review import person
 
 EXPORT_PERMISSION = "submissions.export_submissions"
+LONDON = ZoneInfo("Europe/London")
 
 
 def changelist_filters(request: HttpRequest) -> dict:
@@ -134,15 +138,107 @@ class ExportAdminMixin(_SubmissionAdmin):
         return super().changelist_view(request, extra_context)
 
 
+YES_NO = {"1": "Yes", "0": "No", "yes": "Yes", "no": "No", "True": "Yes", "False": "No"}
+# Each filter an export can carry: its name in words, and its values in words where they are
+# codes. Calls and reviewers, stored as ids, are named from the database.
+FILTER_WORDS: dict[str, tuple[str, dict[str, str]]] = {
+    # In the order they are read out (PostgreSQL's jsonb does not keep the order they came in).
+    "call__id__exact": ("Call", {}),
+    "call": ("Call", {}),
+    "state": ("State", {"draft": "Drafts", "all": "All", "submitted": "Submitted"}),
+    "review_status__exact": ("Review status", dict(Submission.ReviewStatus.choices)),
+    "status": ("Review status", dict(Submission.ReviewStatus.choices)),
+    "is_late__exact": ("Late", YES_NO),
+    "credit_preference__exact": ("Credit preference", dict(Submission.Credit.choices)),
+    "has_files": ("Has files", YES_NO),
+    "theme": ("Theme", {"none": "No theme"}),
+    "reviewer": ("Assigned reviewer", {"me": "Me (who exported)", "nobody": "Nobody"}),
+    "submitted_from": ("Submitted from", {}),
+    "submitted_to": ("Submitted to", {}),
+    "submitted_at__year": ("Year", {}),
+    "submitted_at__month": ("Month", {}),
+    "submitted_at__day": ("Day", {}),
+    "since": ("Submitted since", {}),
+    "q": ("Search", {}),
+    "o": ("Sorted by column", {}),
+    "selected": ("Selected", {"all matching": "all matching"}),
+}
+ORDER = {key: n for n, key in enumerate(FILTER_WORDS)}
+
+
+def describe_filters(filters: dict, names: dict | None = None) -> str:
+    """An export's filters as a reviewer would say them: "Review status: Shortlisted".
+
+    `names` caches the calls, themes and reviewers looked up, across the rows of one page.
+    """
+    if not filters:
+        return "None (everything)"
+    names = {} if names is None else names
+    parts = []
+    for key, value in sorted(filters.items(), key=lambda item: ORDER.get(item[0], len(ORDER))):
+        label, words = FILTER_WORDS.get(key, (key, {}))
+        values = value if isinstance(value, list) else [value]
+        shown = []
+        for v in map(str, values):
+            if v in words:
+                shown.append(words[v])
+                continue
+            if (key, v) not in names:
+                names[key, v] = _named(key, v)
+            shown.append(names[key, v])
+        parts.append(f"{label}: {', '.join(shown)}")
+    return "; ".join(parts)
+
+
+def _named(key: str, value: str) -> str:
+    """Calls, themes and reviewers by name; one small lookup, only when the filter has one."""
+    if not value.isdigit():
+        return value
+    model = {"call__id__exact": Call, "theme": Theme, "reviewer": get_user_model()}.get(key)
+    found = model.objects.filter(pk=int(value)).first() if model else None
+    if found is None:
+        return value
+    return person(found) if key == "reviewer" else str(found)
+
+
+def uk_time(value) -> str:
+    if value is None:
+        return ""
+    return formats.date_format(timezone.localtime(value, LONDON), "j M Y, H:i")
+
+
 @admin.register(ExportRecord)
 class ExportRecordAdmin(admin.ModelAdmin):
     """The audit trail of exports: readable by staff with view permission, changeable by nobody."""
 
-    list_display = ["started_at", "username", "source", "filters", "row_count", "completed_at"]
+    list_display = ["started", "username", "source", "filters_in_words", "row_count", "completed"]
     list_filter = ["source", "started_at"]
     search_fields = ["username"]
     list_select_related = ["user"]
     date_hierarchy = "started_at"
+    fields = ["started", "username", "source", "filters_in_words", "row_count", "completed"]
+    readonly_fields = fields
+
+    @admin.display(description="Started (UK time)", ordering="started_at")
+    def started(self, obj: ExportRecord) -> str:
+        return uk_time(obj.started_at)
+
+    @admin.display(description="Completed (UK time)", ordering="completed_at")
+    def completed(self, obj: ExportRecord) -> str:
+        return uk_time(obj.completed_at) or "Not completed"
+
+    @admin.display(description="Filters")
+    def filters_in_words(self, obj: ExportRecord) -> str:
+        return describe_filters(obj.filters)
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        names: dict = {}  # one page's lookups of calls, themes and reviewers, made once each
+
+        @admin.display(description="Filters")
+        def filters_in_words(obj: ExportRecord) -> str:
+            return describe_filters(obj.filters, names)
+
+        return [filters_in_words if c == "filters_in_words" else c for c in self.list_display]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

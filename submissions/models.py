@@ -117,6 +117,7 @@ class Call(models.Model):
     # The end of the period the last digest covered; the next one starts here.
     last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
     max_files = models.PositiveSmallIntegerField(default=5)
+    # Kept in bytes; the admin form reads and writes it in MB (submissions/admin_forms.py).
     max_file_size = models.PositiveIntegerField(default=10 * 1024 * 1024, help_text="In bytes.")
     published = models.BooleanField(default=False)
     draft_retention_days = models.PositiveSmallIntegerField(
@@ -174,6 +175,28 @@ class Call(models.Model):
     @property
     def notification_list(self) -> list[str]:
         return [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+
+
+class CallReviewer(models.Model):
+    """A reviewer assigned to a call: they see and export that call's submissions (access.py)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="reviewer_assignments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_assignments"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "reviewer of this call"
+        verbose_name_plural = "reviewers of this call"
+        # Superusers and call managers have this: they see every call's submissions.
+        permissions = [("review_every_call", "Can review the submissions of every call")]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "reviewer"], name="call_reviewer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} reviews {self.call}"
 
 
 class Question(models.Model):

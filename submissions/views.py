@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import ratelimits
+from .access import visible_attachments
 from .credits import with_credits_shown
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
-from .models import Attachment, AttachmentLimitReached, Call, NotADraft, Submission
+from .models import AttachmentLimitReached, Call, NotADraft, Submission
 from .storage import is_s3
 from .uploads import content_disposition
 
@@ -413,7 +414,10 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """
     if not _may_download_files(request.user):
         raise PermissionDenied
-    attachment = get_object_or_404(Attachment, pk=pk, submission__state=Submission.State.SUBMITTED)
+    # Another call's file is a 404, like a missing one (calls are kept apart: access.py), and
+    # so is a draft's.
+    files = visible_attachments(request.user).filter(submission__state=Submission.State.SUBMITTED)
+    attachment = get_object_or_404(files, pk=pk)
     storage, name = attachment.file.storage, attachment.file.name
     disposition = content_disposition(attachment.original_name)
     if is_s3(storage):

@@ -20,7 +20,14 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from submissions.models import Attachment, Call, Question, Submission, new_reference
+from submissions.models import (
+    Attachment,
+    Call,
+    CallReviewer,
+    Question,
+    Submission,
+    new_reference,
+)
 
 LONDON = ZoneInfo("Europe/London")
 PASSWORD = "correct horse"
@@ -155,9 +162,22 @@ def _in_group(username: str, helper: str, group: str, **fields) -> User:
     return user
 
 
-def make_reviewer(username: str = "alice", **fields) -> User:
-    """A reviewer: reads submissions, changes only the review fields, may not export."""
-    return _in_group(username, "make_reviewer", REVIEWERS, **fields)
+def make_reviewer(username: str = "alice", every_call: bool = False, **fields) -> User:
+    """A reviewer: reads submissions, changes only the review fields, may not export.
+
+    A reviewer sees only the calls they are assigned to (`assign`); `every_call` gives the
+    "review every call" permission instead, for tests of what the review pages show rather
+    than of whose calls they show (tests/test_admin_calls_apart.py).
+    """
+    user = _in_group(username, "make_reviewer", REVIEWERS, **fields)
+    if every_call:
+        user.user_permissions.add(Permission.objects.get(codename="review_every_call"))
+    return user
+
+
+def assign(reviewer: User, *calls: Call) -> None:
+    """Give a reviewer these calls, as a call manager does on the call's page."""
+    CallReviewer.objects.bulk_create(CallReviewer(call=call, reviewer=reviewer) for call in calls)
 
 
 def make_call_manager(username: str = "bob", **fields) -> User:

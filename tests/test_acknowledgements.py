@@ -4,7 +4,13 @@ import pytest
 from django.urls import reverse
 
 from submissions.models import Submission, Theme
-from tests.factories import make_call, make_call_manager, make_reviewer, make_staff, make_submission
+from tests.factories import (
+    make_call,
+    make_call_manager,
+    make_reviewer,
+    make_staff_without_group,
+    make_submission,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +101,7 @@ def test_contributor_values_are_escaped(client):
 
 
 def test_staff_without_permission_to_view_submissions_are_refused(client, call):
-    client.force_login(make_staff(None))
+    client.force_login(make_staff_without_group())
 
     assert client.get(page_url(call)).status_code == 403
 

@@ -26,7 +26,7 @@ def test_a_reviewer_filters_reads_tags_shortlists_and_sees_it_in_the_history(cli
     wanted = make_submission(call, name="Ada Lovelace")
     make_submission(call, review_status=Submission.ReviewStatus.NOT_INCLUDED)
     podcasts = Theme.objects.create(name="Podcasts")
-    make_reviewer(first_name="Alice", last_name="Smith")
+    make_reviewer(every_call=True, first_name="Alice", last_name="Smith")
 
     # Signs in through the login page, as a person would.
     response = client.post(
@@ -60,7 +60,7 @@ def test_a_reviewer_filters_reads_tags_shortlists_and_sees_it_in_the_history(cli
 
 
 def test_it_records_each_changed_field_with_before_after_who_and_when(client):
-    alice = make_reviewer()
+    alice = make_reviewer(every_call=True)
     bob = make_call_manager(first_name="Bob", last_name="Jones")
     video, podcasts = Theme.objects.create(name="Video"), Theme.objects.create(name="Podcasts")
     submission = make_submission(make_call(), reviewer_notes="First look.")
@@ -90,7 +90,7 @@ def test_it_records_each_changed_field_with_before_after_who_and_when(client):
 
 
 def test_saving_without_changes_records_nothing(client):
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     submission = make_submission(make_call())
 
     response = client.post(page_url(submission), review_form())
@@ -100,7 +100,7 @@ def test_saving_without_changes_records_nothing(client):
 
 
 def test_the_history_keeps_who_changed_it_after_their_account_goes(client):
-    alice = make_reviewer(first_name="Alice", last_name="Smith")
+    alice = make_reviewer(every_call=True, first_name="Alice", last_name="Smith")
     submission = make_submission(make_call())
     client.force_login(alice)
     client.post(page_url(submission), review_form(review_status="in_review"))
@@ -114,7 +114,7 @@ def test_the_history_keeps_who_changed_it_after_their_account_goes(client):
 
 
 def test_bulk_changes_show_in_each_submissions_history(client):
-    client.force_login(make_reviewer(first_name="Alice", last_name="Smith"))
+    client.force_login(make_reviewer(every_call=True, first_name="Alice", last_name="Smith"))
     submission = make_submission(make_call())
 
     client.post(LIST_URL, {"action": "set_status_included", "_selected_action": [submission.pk]})

@@ -30,7 +30,7 @@ def test_it_counts_each_open_calls_submissions_by_status_and_lateness(client):
     make_submission(call, submitted_at=day, review_status=Submission.ReviewStatus.SHORTLISTED)
     make_submission(call, submitted_at=day, is_late=True)
     make_submission(call, state=Submission.State.DRAFT)
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     html = overview_html(client.get(INDEX_URL))
 
@@ -43,7 +43,7 @@ def test_it_counts_each_open_calls_submissions_by_status_and_lateness(client):
 
 def test_it_leaves_out_calls_that_are_closed(client):
     make_call(title="Closed call", closes_at=datetime(2018, 1, 2, tzinfo=LONDON))
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     html = overview_html(client.get(INDEX_URL))
 
@@ -52,19 +52,25 @@ def test_it_leaves_out_calls_that_are_closed(client):
 
 def test_the_chart_has_a_bar_per_uk_day_with_its_count(client):
     Call.objects.all().delete()
-    call = make_call()
+    call = make_call(
+        opens_at=datetime(2018, 3, 1, tzinfo=LONDON),
+        closes_at=datetime(2018, 3, 4, 23, 59, tzinfo=LONDON),
+        late_policy=Call.LatePolicy.ACCEPT_LATE,
+    )
     first = datetime(2018, 3, 1, 12, tzinfo=LONDON)
     for _ in range(3):
         make_submission(call, submitted_at=first)
     # 23:30 UTC on 2 March is still 2 March in winter; 3 March is empty; 4 March has one.
     make_submission(call, submitted_at=datetime(2018, 3, 2, 23, 30, tzinfo=ZoneInfo("UTC")))
     make_submission(call, submitted_at=first + timedelta(days=3))
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     html = overview_html(client.get(INDEX_URL))
 
     assert "<svg" in html
-    assert "Submissions per day, 1 Mar 2018 to 4 Mar 2018; busiest day: 3" in html
+    assert (
+        "Submissions per day, 1 Mar 2018 to 4 Mar 2018; busiest day: 3; deadline 4 Mar 2018" in html
+    )
     assert re.findall(r"<title>Day of (\d+ Mar 2018): (\d+)</title>", html) == [
         ("1 Mar 2018", "3"),
         ("2 Mar 2018", "1"),
@@ -99,7 +105,7 @@ def test_the_overview_makes_the_same_queries_for_any_number_of_submissions(
     start = datetime(2018, 3, 1, 12, tzinfo=LONDON)
     for i in range(rows):
         make_submission(call, submitted_at=start + timedelta(days=i % 7), is_late=i % 5 == 0)
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     with django_assert_num_queries(7):
         client.get(INDEX_URL)

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from submissions.models import Attachment, Submission, Theme
 from tests.factories import (
+    assign,
     make_attachment,
     make_call,
     make_call_manager,
@@ -55,12 +56,20 @@ def test_the_migration_creates_call_managers_who_may_also_run_calls_export_and_e
         "view_outgoingemail",
         "change_outgoingemail",
         "delete_outgoingemail",
+        # They assign reviewers to calls, and see every call (migration 0016).
+        "review_every_call",
+        "view_callreviewer",
+        "add_callreviewer",
+        "change_callreviewer",
+        "delete_callreviewer",
     }
 
 
 def test_it_lets_a_reviewer_open_the_list_and_a_submission(client):
     submission = make_submission(make_call())
-    client.force_login(make_reviewer())
+    reviewer = make_reviewer()
+    assign(reviewer, submission.call)
+    client.force_login(reviewer)
 
     assert client.get(reverse("admin:submissions_submission_changelist")).status_code == 200
     assert client.get(change_url(submission)).status_code == 200
@@ -68,7 +77,9 @@ def test_it_lets_a_reviewer_open_the_list_and_a_submission(client):
 
 def test_it_shows_a_reviewer_a_call_without_anything_to_edit(client):
     call = make_call()
-    client.force_login(make_reviewer())
+    reviewer = make_reviewer()
+    assign(reviewer, call)
+    client.force_login(reviewer)
 
     response = client.get(change_url(call))
 
@@ -80,7 +91,7 @@ def test_it_shows_a_reviewer_a_call_without_anything_to_edit(client):
 
 def test_it_refuses_a_reviewers_attempt_to_change_a_call(client):
     call = make_call(title="The real title")
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     response = client.post(change_url(call), {"title": "Changed by a reviewer"})
 
@@ -103,7 +114,7 @@ def test_it_keeps_a_contributors_words_when_a_reviewer_posts_them(client):
     call = make_call()
     submission = make_submission(call, name="Ada Lovelace", organisation="Analytical Society")
     answers = dict(submission.answers)
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     response = client.post(
         change_url(submission),
@@ -128,7 +139,7 @@ def test_it_keeps_a_contributors_words_when_a_reviewer_posts_them(client):
 
 def test_it_refuses_to_let_a_reviewer_delete_a_submission(client):
     submission = make_submission(make_call())
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     url = reverse("admin:submissions_submission_delete", args=[submission.pk])
     response = client.post(url, {"post": "yes"})
@@ -161,7 +172,7 @@ def test_a_call_manager_erases_a_submission_with_its_stored_files(
 
 def test_call_managers_may_export_and_reviewers_may_not():
     assert make_call_manager().has_perm("submissions.export_submissions")
-    assert not make_reviewer().has_perm("submissions.export_submissions")
+    assert not make_reviewer(every_call=True).has_perm("submissions.export_submissions")
 
 
 def test_it_refuses_the_submissions_list_to_staff_outside_both_groups(client):
@@ -181,7 +192,7 @@ def test_nobody_adds_a_submission_through_the_admin(client):
 
 
 def test_a_reviewer_may_add_a_theme_while_tagging(client):
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     response = client.post(reverse("admin:submissions_theme_add"), {"name": "Podcasts"})
 

@@ -18,7 +18,7 @@ on_postgresql = pytest.mark.skipif(
 
 @pytest.fixture
 def found(client):
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     def search(text: str) -> set[str]:
         response = client.get(LIST_URL, {"q": text})

@@ -26,7 +26,7 @@ def page_url(submission: Submission) -> str:
 
 @pytest.fixture
 def reviewer(client):
-    user = make_reviewer()
+    user = make_reviewer(every_call=True)
     client.force_login(user)
     return user
 

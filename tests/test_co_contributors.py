@@ -91,7 +91,7 @@ def test_the_check_page_the_receipt_and_the_confirmation_show_co_contributors(
 def test_reviewers_see_co_contributors_in_the_admin(client):
     call = make_call()
     submission = make_submission(call, co_contributors=[AHMED, LI])
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     page = client.get(f"/admin/submissions/submission/{submission.pk}/change/").content.decode()
     assert "Ahmed Khan (UWE Bristol, ORCID iD 0000-0002-1825-0097)" in page
     assert "Li Wei" in page

@@ -21,7 +21,7 @@ def download_url(pk: int) -> str:
 
 def test_staff_with_permission_download_the_file_under_its_original_name(client):
     attachment = stored_pdf()
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     response = client.get(download_url(attachment.pk))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == samples.PDF
@@ -36,7 +36,7 @@ def test_staff_with_permission_download_the_file_under_its_original_name(client)
 
 def test_the_admin_links_each_file_of_a_submission_to_the_download(client):
     attachment = stored_pdf(name="Talk <slides>.pptx")
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     page = client.get(
         reverse("admin:submissions_submission_change", args=[attachment.submission_id])
     ).content.decode()

@@ -115,7 +115,7 @@ def test_staff_download_through_a_short_lived_presigned_url(client, seeded_call,
     attachment.submission.submit()  # a draft's files are nobody's to download
 
     staff = client.__class__()
-    staff.force_login(make_reviewer())
+    staff.force_login(make_reviewer(every_call=True))
     response = staff.get(reverse("attachment_download", args=[attachment.pk]))
     assert response.status_code == 302
     assert response["Cache-Control"] == "private, no-store"

@@ -232,7 +232,7 @@ def test_a_review_saved_in_the_admin_as_the_submit_commits_keeps_the_submission(
     call, cookie = draft_at_check
     draft = Submission.objects.get()
     reviewer = Client()
-    reviewer.force_login(make_reviewer())
+    reviewer.force_login(make_reviewer(every_call=True))
     change_url = reverse("admin:submissions_submission_change", args=[draft.pk])
     review = {"review_status": "in_review", "reviewer_notes": "Looks promising.", "themes": []}
     review["assigned_reviewer"] = ""

@@ -47,13 +47,13 @@ def download(client: Client, attachment: Attachment):
 
 def test_a_reviewer_downloads_a_submitted_file(client):
     attachment = stored_attachment(make_submission(make_call()))
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     assert download(client, attachment).status_code == 200
 
 
 def test_a_reviewer_whose_staff_status_was_removed_gets_a_403(client):
     attachment = stored_attachment(make_submission(make_call()))
-    alice = make_reviewer()
+    alice = make_reviewer(every_call=True)
     client.force_login(alice)
     alice.is_staff = False
     alice.save()
@@ -90,7 +90,7 @@ def sign_in(client: Client, username: str = "alice") -> None:
 
 
 def test_a_staff_session_ends_when_the_browser_closes(client):
-    make_reviewer()
+    make_reviewer(every_call=True)
     sign_in(client)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["max-age"] == "" and cookie["expires"] == ""
@@ -98,7 +98,7 @@ def test_a_staff_session_ends_when_the_browser_closes(client):
 
 
 def test_a_staff_session_ends_after_two_hours_without_a_request(client):
-    make_reviewer()
+    make_reviewer(every_call=True)
     with time_machine.travel(NOON, tick=False) as clock:
         sign_in(client)
         clock.move_to(NOON + timedelta(hours=1, minutes=59))
@@ -113,7 +113,7 @@ def test_a_staff_session_ends_after_two_hours_without_a_request(client):
 
 def test_the_staff_idle_time_is_configurable(client, settings):
     settings.STAFF_SESSION_IDLE_SECONDS = 600
-    make_reviewer()
+    make_reviewer(every_call=True)
     with time_machine.travel(NOON, tick=False) as clock:
         sign_in(client)
         clock.move_to(NOON + timedelta(minutes=11))
@@ -136,7 +136,7 @@ def test_a_contributor_keeps_a_long_session_for_a_draft(client):
 
 @pytest.fixture
 def alice(client) -> Client:
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     return client
 
 

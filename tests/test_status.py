@@ -95,7 +95,7 @@ def test_a_reviewer_includes_it_and_the_contributor_sees_it_with_their_credit_li
     submission = make_submission(call, name="Ada Lovelace", organisation="Analytical Engines")
     link = status_link_url(submission)  # as in the receipt
     staff = client.__class__()
-    staff.force_login(make_reviewer())
+    staff.force_login(make_reviewer(every_call=True))
     response = staff.post(
         reverse("admin:submissions_submission_changelist"),
         {"action": "set_status_included", "_selected_action": [submission.pk]},
@@ -205,7 +205,7 @@ def test_the_contributor_corrects_their_credit_details_and_it_is_in_the_history(
     }
     # Staff see it in the submission's history.
     staff = client.__class__()
-    staff.force_login(make_reviewer())
+    staff.force_login(make_reviewer(every_call=True))
     page = staff.get(reverse("admin:submissions_submission_change", args=[submission.pk])).text
     assert "Contributor (status page)" in page and "Augusta Ada King" in page
 

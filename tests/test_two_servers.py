@@ -191,7 +191,7 @@ def test_a_journey_alternating_between_two_servers_works_as_on_one(servers, s3_b
     ]
 
     # Staff sign in on A and download through B the file that B stored.
-    make_reviewer()  # alice
+    make_reviewer(every_call=True)  # alice
     staff = requests.Session()
     signed_in = post(
         staff, a, "/admin/login/?next=/admin/", {"username": "alice", "password": PASSWORD}

@@ -1,4 +1,6 @@
 from django import template
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from ..overview import review_overview as build_overview
 
@@ -11,4 +13,11 @@ def review_overview(context) -> dict:
     user = context["request"].user
     if not user.has_perm("submissions.view_submission"):
         return {"overviews": None}
-    return {"overviews": build_overview()}
+    changelist = reverse("admin:submissions_submission_changelist")
+    return {
+        "overviews": build_overview(user=user),
+        "assigned_to_me_url": changelist + "?" + urlencode({"reviewer": "me"}),
+        "new_for_me_url": changelist
+        + "?"
+        + urlencode({"reviewer": "me", "review_status__exact": "new"}),
+    }
