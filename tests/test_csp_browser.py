@@ -7,11 +7,13 @@ Adding a page: put its path in PUBLIC_PAGES or STAFF_PAGES (placeholders {call},
 
 import re
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from submissions.models import Submission
+from submissions.status import status_link_url
 
 from . import samples
 from .factories import make_call_manager
@@ -29,6 +31,9 @@ PUBLIC_PAGES = [
     "/{call}/licence/",
     "/{call}/licence/declined/",
     "/{call}/closed/",  # redirects to the start page while the call is open
+    "/accessibility/",
+    "/cookies/",
+    "/privacy/",
     "/no-such-page/",
 ]
 STAFF_PAGES = [
@@ -41,6 +46,8 @@ STAFF_PAGES = [
     "/admin/submissions/call/add/",
     "/admin/submissions/theme/add/",
     "/admin/submissions/exportrecord/",
+    "/admin/submissions/outgoingemail/",
+    "/admin/submissions/call/{call_pk}/acknowledgements/",
     "/admin/auth/user/",
     "/admin/auth/user/add/",
     "/admin/axes/accessattempt/",
@@ -147,6 +154,8 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     page.get_by_label("What excellent practice have we missed?").fill("Lab days, live.")
     page.get_by_role("button", name="Continue").click()
     found += watcher.violations()
+    found += watcher.visit(f"{base}/{seeded_call.slug}/save/")  # save and come back later
+    found += watcher.visit(f"{base}/{seeded_call.slug}/files/")
     page.get_by_label("Choose files").set_input_files(
         {"name": "Report.pdf", "mimeType": "application/pdf", "buffer": samples.PDF}
     )
@@ -158,6 +167,13 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     page.get_by_role("button", name="Accept and send").click()
     expect(page).to_have_title(re.compile("^Evidence sent"))
     found += watcher.violations()
+    # Included in the toolkit: the public credits and open data, and the contributor's status.
+    sent = Submission.objects.get(state=Submission.State.SUBMITTED)
+    Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
+    status_path = urlsplit(status_link_url(sent)).path
+    for path in [f"/{seeded_call.slug}/credits/", f"/{seeded_call.slug}/open-data/", status_path]:
+        found += watcher.visit(base + path)
+        assert "Page not found" not in page.title(), path
     # The 429 page: a new draft over the limit.
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "draft": "0/h"}
     watcher.visit(f"{base}/{seeded_call.slug}/licence/")
@@ -173,7 +189,7 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     page.get_by_label("Username").fill("bob")
     page.get_by_label("Password").fill("correct horse")
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_title(re.compile("Site administration"))
+    expect(page).to_have_title(re.compile("^Review and manage calls"))
     found += watcher.violations()
     values = {
         "call": seeded_call.slug,

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +19,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from submissions.models import Call
+from submissions.models import Call, Submission
+from submissions.status import status_link_url
 
 from . import samples
 from .factories import make_call
@@ -103,10 +105,34 @@ def journey_pages(call: Call) -> dict[str, str]:
             content_type=f"multipart/form-data; boundary={BOUNDARY}",
         ).url
     ).content.decode()
+    post("evidence-too-long", "evidence", evidence_data(call, **{first: "x" * 5001}))
+    # Save and come back later, and the links it sends.
+    get("save", f"/{call.slug}/save/")
+    pages["save-error"] = client.post(f"/{call.slug}/save/", {"email": "a\x00b"}).content.decode()
+    client.post(f"/{call.slug}/save/", {"email": ABOUT["email"]})
+    get("save-sent", f"/{call.slug}/save/sent/")
+    get("link-does-not-work", f"/{call.slug}/return/{'x' * 43}/")
+    # "No" to the licence with answers typed: asked first.
+    get("delete-answers", f"/{call.slug}/licence/delete-answers/")
     walk_to(client, call, "check")
     get("check", url(call, "check"))
     client.post(url(call, "check"))
     get("confirmation", url(call, "confirmation"))
+    # Included in the toolkit: credits, open data, and the contributor's status page.
+    sent = Submission.objects.get(state=Submission.State.SUBMITTED)
+    Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
+    get("credits", f"/{call.slug}/credits/")
+    get("open-data", f"/{call.slug}/open-data/")
+    contributor = Client()
+    opened = contributor.get(urlsplit(status_link_url(sent)).path, follow=True)
+    pages["status"] = opened.content.decode()
+    refused = contributor.post(
+        f"/{call.slug}/status/",
+        {"action": "credit", "credit-name": "", "credit-orcid": "0000-0002-1825-0098"},
+    )
+    pages["status-error"] = refused.content.decode()
+    for page in ("accessibility", "cookies", "privacy"):
+        get(page, f"/{page}/")
     declining = Client()
     declining.post(url(call, "consent"), {"consent": "no"})
     get("declined", url(call, "declined"))
@@ -135,6 +161,11 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     folder.mkdir()
     pages = journey_pages(seeded_call)
     pages["closed"] = closed_page()
+    # Each page is the one named, not a redirect's target or a "not found".
+    assert "This will delete your answers" in pages["delete-answers"]
+    assert "Included in the toolkit" in pages["status"]
+    assert "Error: " in pages["status-error"] and "Error: " in pages["save-error"]
+    assert ABOUT["name"] in pages["credits"]
     for name, html in pages.items():
         assert html.lstrip().lower().startswith("<!doctype html>"), name
         (folder / f"{name}.html").write_text(html, encoding="utf-8")
@@ -152,4 +183,4 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
         for m in messages
     ]
     assert problems == [], "\n".join(problems)
-    assert len(list(folder.glob("*.html"))) == len(pages) >= 25
+    assert len(list(folder.glob("*.html"))) == len(pages) >= 40
