@@ -168,14 +168,34 @@ CO_CONTRIBUTOR_PARTS = [
 ]
 
 
-class AboutYouForm(CleanTextMixin, forms.ModelForm):
+def orcid_field() -> forms.CharField:
     # Longer than the stored iD, so that a pasted https://orcid.org/... link can be trimmed.
-    orcid = forms.CharField(
+    return forms.CharField(
         label="ORCID iD (optional)",
         required=False,
         max_length=60,
         help_text="For example, 0000-0002-1825-0097",
     )
+
+
+def require_organisation_for_credit(form: forms.BaseForm, cleaned: dict) -> None:
+    """Crediting the organisation only needs an organisation (it is otherwise optional)."""
+    if (
+        cleaned.get("credit_preference") == Submission.Credit.ORGANISATION_ONLY
+        and not cleaned.get("organisation")
+        and "organisation" not in form.errors
+    ):
+        form.add_error(
+            "organisation",
+            ValidationError(
+                "Enter your organisation, or choose another way to be credited",
+                code="organisation_for_credit",
+            ),
+        )
+
+
+class AboutYouForm(CleanTextMixin, forms.ModelForm):
+    orcid = orcid_field()
     website = forms.CharField(
         label="Website or social media profile (optional)",
         required=False,
@@ -317,18 +337,7 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                     self.add_error(f"co_{number}_orcid", ValidationError(message, code=error.code))
             people.append(person)
         self.cleaned_co_contributors = people
-        if (
-            cleaned.get("credit_preference") == Submission.Credit.ORGANISATION_ONLY
-            and not cleaned.get("organisation")
-            and "organisation" not in self.errors
-        ):
-            self.add_error(
-                "organisation",
-                ValidationError(
-                    "Enter your organisation, or choose another way to be credited",
-                    code="organisation_for_credit",
-                ),
-            )
+        require_organisation_for_credit(self, cleaned)
         return cleaned
 
     def _post_clean(self) -> None:

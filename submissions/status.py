@@ -11,7 +11,6 @@ from datetime import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from .credits import with_credits_shown
-from .forms import CleanTextMixin, normalise_orcid
+from .forms import (
+    CleanTextMixin,
+    normalise_orcid,
+    orcid_field,
+    require_organisation_for_credit,
+)
 from .models import Call, ContributorLink, ReviewChange, Submission
 
 SESSION_STATUS = "status_links"  # {call slug: SHA-256 of the status link's token}
@@ -81,12 +85,7 @@ def _session_submission(request: HttpRequest, slug: str) -> Submission | None:
 
 
 class CreditDetailsForm(CleanTextMixin, forms.ModelForm):
-    orcid = forms.CharField(
-        label="ORCID iD (optional)",
-        required=False,
-        max_length=60,
-        help_text="For example, 0000-0002-1825-0097",
-    )
+    orcid = orcid_field()
 
     class Meta:
         model = Submission
@@ -115,16 +114,7 @@ class CreditDetailsForm(CleanTextMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get(
-            "credit_preference"
-        ) == Submission.Credit.ORGANISATION_ONLY and not cleaned.get("organisation"):
-            self.add_error(
-                "organisation",
-                ValidationError(
-                    "Enter your organisation, or choose another way to be credited",
-                    code="organisation_for_credit",
-                ),
-            )
+        require_organisation_for_credit(self, cleaned)
         return cleaned
 
 

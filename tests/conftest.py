@@ -2,8 +2,8 @@ import pytest
 
 from submissions.models import Call
 
-# The loopback mail servers (working, refusing, hung) for the email tests.
-pytest_plugins = ["tests.mailserver"]
+# The loopback mail servers (working, refusing, hung) for the email tests, and Chromium.
+pytest_plugins = ["tests.mailserver", "tests.browser"]
 
 
 @pytest.fixture

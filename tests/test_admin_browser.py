@@ -1,7 +1,6 @@
 """The review admin in a real browser at 1280 x 900: columns in view, the theme popup, axe-core."""
 
 import io
-import shutil
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,7 +11,8 @@ from playwright.sync_api import expect
 from submissions.models import Call, ExportRecord, Submission, Theme
 from tests.factories import assign, make_call, make_call_manager, make_reviewer, make_submission
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from .browser import CHROMIUM
+
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -30,21 +30,6 @@ LIST_COLUMNS = [
     "Assigned reviewer",
 ]
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def signed_in(browser, live_server, username: str):

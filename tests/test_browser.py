@@ -1,7 +1,6 @@
 """A real browser, with JavaScript off, walks the journey against a live server."""
 
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -9,9 +8,9 @@ from playwright.sync_api import expect
 from submissions.models import Submission
 
 from . import samples
+from .browser import CHROMIUM
 from .journey import ABOUT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -19,19 +18,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(java_script_enabled=False)
-        yield context.new_page()
-        browser.close()
+def page(browser):
+    return browser.new_context(java_script_enabled=False).new_page()
 
 
 def test_a_contributor_submits_through_a_browser_and_sees_a_reference(live_server, page):

@@ -5,7 +5,6 @@ Screenshots go to screenshots/ (gitignored): <width>-<nn>-<page>.png, desktop 12
 """
 
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,10 +15,10 @@ from playwright.sync_api import Page, expect
 from submissions.models import Call
 
 from . import samples
+from .browser import CHROMIUM
 from .factories import make_call
 from .journey import ABOUT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -35,21 +34,6 @@ README_SHOTS = {
     (1280, "check-your-answers"),
     (1280, "confirmation"),
 }
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Two real browsers, JavaScript off: a draft saved on one is finished on the other."""
 
 import re
-import shutil
 
 import pytest
 from django.core import mail
@@ -9,29 +8,15 @@ from playwright.sync_api import expect
 
 from submissions.models import OutgoingEmail, Submission
 
+from .browser import CHROMIUM
 from .journey import ABOUT
 from .worker import run_worker
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 LINK = re.compile(r"https?://\S+/return/[\w-]+/")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_a_draft_saved_in_one_browser_is_sent_from_another(live_server, browser, settings):

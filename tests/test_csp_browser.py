@@ -6,7 +6,6 @@ Adding a page: put its path in PUBLIC_PAGES or STAFF_PAGES (placeholders {call},
 """
 
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,10 +15,10 @@ from submissions.models import Submission
 from submissions.status import status_link_url
 
 from . import samples
+from .browser import CHROMIUM
 from .factories import make_call_manager
 from .journey import ABOUT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -90,17 +89,8 @@ class Watcher:
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_context(java_script_enabled=True).new_page()
-        browser.close()
+def browser_page(browser):
+    return browser.new_context(java_script_enabled=True).new_page()
 
 
 def test_the_watcher_sees_a_violation_when_there_is_one(live_server, browser_page):
