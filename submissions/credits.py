@@ -19,7 +19,7 @@ from .models import Call, Submission
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~&])")
 
 
-def included(call: Call | int) -> QuerySet[Submission]:
+def included(call: Call | int | OuterRef) -> QuerySet[Submission]:
     """Submissions credited and published: submitted, included in the toolkit, not withdrawn."""
     return Submission.objects.filter(
         call=call,

@@ -148,7 +148,8 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)):
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_shared_cache(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    backend: str = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("LocMemCache"):
         return [
             checks.Warning(
                 "REDIS_URL is not set: rate limits are counted by each app server process "
