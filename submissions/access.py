@@ -9,6 +9,7 @@ queryset, so the check is a subquery of the query it guards, never a query of it
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 
 from .models import Attachment, Call, CallReviewer, Submission
 
@@ -32,7 +33,7 @@ def reviewable_calls(user: AnyUser) -> QuerySet[Call]:
     if not user.is_active or not user.is_authenticated:
         return calls.none()
     assigned = CallReviewer.objects.filter(reviewer_id=user.pk)
-    allowed: Exists | Q = Exists(assigned.filter(call_id=OuterRef("pk")))
+    allowed: Combinable | Q = Exists(assigned.filter(call_id=OuterRef("pk")))
     if settings.UNASSIGNED_REVIEWERS_SEE_SEEDED_CALL:
         allowed |= Q(slug=SEEDED_CALL_SLUG) & ~Exists(assigned)
     return calls.filter(allowed)
