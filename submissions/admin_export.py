@@ -224,14 +224,7 @@ class ExportRecordAdmin(admin.ModelAdmin):
     search_fields = ["username"]
     list_select_related = ["user"]
     date_hierarchy = "started_at"
-    fields = [
-        "started",
-        "username",
-        "source",
-        "filters_in_words",
-        "row_count",
-        "completed",
-    ]
+    fields = ["started", "username", "source", "filters_in_words", "row_count", "completed"]
     readonly_fields = cast(list[str], fields)  # the list above, not the base's wider type
 
     @admin.display(description="Started (UK time)", ordering="started_at")
