@@ -7,21 +7,25 @@ queryset, so the check is a subquery of the query it guards, never a query of it
 """
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 
 from .models import Attachment, Call, CallReviewer, Submission
+
+# request.user: a member of staff (the default User model) or a visitor who has not logged in.
+AnyUser = AbstractUser | AnonymousUser
 
 REVIEW_EVERY_CALL = "submissions.review_every_call"
 # Created by migration 0002; the quick start's only call.
 SEEDED_CALL_SLUG = "what-works-social-media"
 
 
-def sees_every_call(user: AbstractBaseUser) -> bool:
+def sees_every_call(user: AnyUser) -> bool:
     return user.is_active and user.has_perm(REVIEW_EVERY_CALL)
 
 
-def reviewable_calls(user: AbstractBaseUser) -> QuerySet[Call]:
+def reviewable_calls(user: AnyUser) -> QuerySet[Call]:
     """The calls whose submissions this user may see, export and download."""
     calls = Call.objects.all()
     if sees_every_call(user):
@@ -29,19 +33,19 @@ def reviewable_calls(user: AbstractBaseUser) -> QuerySet[Call]:
     if not user.is_active or not user.is_authenticated:
         return calls.none()
     assigned = CallReviewer.objects.filter(reviewer_id=user.pk)
-    allowed = Exists(assigned.filter(call_id=OuterRef("pk")))
+    allowed: Combinable | Q = Exists(assigned.filter(call_id=OuterRef("pk")))
     if settings.UNASSIGNED_REVIEWERS_SEE_SEEDED_CALL:
         allowed |= Q(slug=SEEDED_CALL_SLUG) & ~Exists(assigned)
     return calls.filter(allowed)
 
 
-def visible_submissions(user: AbstractBaseUser, queryset: QuerySet[Submission]) -> QuerySet:
+def visible_submissions(user: AnyUser, queryset: QuerySet[Submission]) -> QuerySet:
     if sees_every_call(user):
         return queryset
     return queryset.filter(call__in=reviewable_calls(user).values("pk"))
 
 
-def visible_attachments(user: AbstractBaseUser) -> QuerySet[Attachment]:
+def visible_attachments(user: AnyUser) -> QuerySet[Attachment]:
     attachments = Attachment.objects.all()
     if sees_every_call(user):
         return attachments

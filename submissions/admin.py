@@ -1,5 +1,6 @@
 """Django admin: where staff find, read, tag and decide on submissions, and manage calls."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict, cast
 from urllib.parse import urlsplit
@@ -10,8 +11,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
-from django.contrib.admin.views.main import SEARCH_VAR, IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.db import connection, models, transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest
@@ -50,6 +52,8 @@ from .review import set_review_status as apply_review_status
 from .search import search_submissions
 
 if TYPE_CHECKING:
+    from django.contrib.admin import ListFilter
+    from django.db.models.fields.related import RelatedField
     from django_stubs_ext import WithAnnotations
 
 LONDON = ZoneInfo("Europe/London")
@@ -238,7 +242,9 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         # planner estimates the filter from its statistics like any other.
         return queryset.filter(call_id__in=[call.pk for call in calls_for(request)])
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
+    def get_list_display(
+        self, request: HttpRequest
+    ) -> list[str | Callable[[Submission], str | bool]]:
         columns = list(super().get_list_display(request))
         if len(calls_for(request)) < 2:
             columns.remove("call_short")  # one call: the column would say the same on each row
@@ -268,17 +274,22 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     def allowed_lookups(self) -> frozenset[str]:
         """The query-string parameters the list's filters and date links use, and no others."""
         allowed = {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
-        for list_filter in self.list_filter:
+        # This list's filters are field names and filter classes (no (field, class) pairs).
+        for list_filter in cast("list[str | type[ListFilter]]", self.list_filter):
             if isinstance(list_filter, str):
                 # The stock filters of a field: `field__exact` (`field__id__exact` for a
                 # foreign key) and `field__isnull`.
                 field = get_fields_from_path(self.model, list_filter)[-1]
-                target = f"__{field.target_field.name}" if field.is_relation else ""
+                # A relation (is_relation) has a target_field.
+                related = cast("RelatedField", field)
+                target = f"__{related.target_field.name}" if field.is_relation else ""
                 allowed |= {f"{list_filter}{target}__exact", f"{list_filter}__isnull"}
             elif issubclass(list_filter, admin.SimpleListFilter):
-                allowed.add(list_filter.parameter_name)
+                # A SimpleListFilter must set parameter_name (Django refuses one without).
+                allowed.add(cast(str, list_filter.parameter_name))
             else:
-                allowed.update(list_filter.params)
+                # The other filters (SubmittedBetweenFilter) name their parameters in `params`.
+                allowed.update(list_filter.params)  # type: ignore[attr-defined]  # see above
         return frozenset(allowed)
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
@@ -431,7 +442,7 @@ class CallReviewerInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
 
-        class NamedDeleteFormSet(formset):
+        class NamedDeleteFormSet(formset):  # type: ignore[valid-type, misc]  # a class made at run time
             def add_fields(self, form, index):
                 super().add_fields(form, index)
                 if "DELETE" in form.fields:
@@ -444,7 +455,8 @@ class CallReviewerInline(admin.TabularInline):
         if db_field.name == "reviewer":
             kwargs["queryset"] = staff_users()
             field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-            field.label_from_instance = person
+            assert field is not None  # a ForeignKey's form field is a ModelChoiceField
+            field.label_from_instance = person  # type: ignore[method-assign, assignment]  # Django's documented hook
             # A table row has no <label>: name the select for screen readers.
             field.widget.attrs["aria-label"] = "Reviewer"
             return field

@@ -2,6 +2,8 @@
 the acknowledgements to paste into the toolkit, as plain text and as Markdown.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -40,7 +42,13 @@ def by_theme(submissions) -> list[tuple[str, list[tuple[object, str]]]]:
     ]
 
 
-class AcknowledgementsAdminMixin:
+if TYPE_CHECKING:
+    _CallAdmin = admin.ModelAdmin[Call]
+else:
+    _CallAdmin = object
+
+
+class AcknowledgementsAdminMixin(_CallAdmin):
     """Adds /admin/submissions/call/<id>/acknowledgements/ and a link to it in the list."""
 
     def get_urls(self):

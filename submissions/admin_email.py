@@ -1,5 +1,7 @@
 """Outgoing emails in the admin: staff see what is pending or failed, and retry a failed one."""
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -43,7 +45,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "last_error",
         "message_id",
     ]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # the list above, not the base's wider type
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,7 +5,7 @@ leave an ExportRecord behind. Mix ExportAdminMixin into the Submission ModelAdmi
 """
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
@@ -14,7 +14,7 @@ from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
@@ -70,6 +70,8 @@ def csv_download(
 
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
     _SubmissionAdmin = admin.ModelAdmin[Submission]
 else:
     _SubmissionAdmin = object
@@ -194,11 +196,17 @@ def _named(key: str, value: str) -> str:
     """Calls, themes and reviewers by name; one small lookup, only when the filter has one."""
     if not value.isdigit():
         return value
-    model = {"call__id__exact": Call, "theme": Theme, "reviewer": get_user_model()}.get(key)
-    found = model.objects.filter(pk=int(value)).first() if model else None
+    named: dict[str, type[Model]] = {
+        "call__id__exact": Call,
+        "theme": Theme,
+        "reviewer": get_user_model(),
+    }
+    model = named.get(key)
+    # Each model's default manager is its `objects`.
+    found = model._default_manager.filter(pk=int(value)).first() if model else None
     if found is None:
         return value
-    return person(found) if key == "reviewer" else str(found)
+    return person(cast("AbstractUser", found)) if key == "reviewer" else str(found)
 
 
 def uk_time(value) -> str:
@@ -217,7 +225,7 @@ class ExportRecordAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "started_at"
     fields = ["started", "username", "source", "filters_in_words", "row_count", "completed"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # the list above, not the base's wider type
 
     @admin.display(description="Started (UK time)", ordering="started_at")
     def started(self, obj: ExportRecord) -> str:

@@ -25,7 +25,7 @@ def calls_for(request: HttpRequest) -> list[Call]:
     cached = getattr(request, "_reviewable_calls", None)
     if cached is None:
         cached = list(reviewable_calls(request.user).order_by("title"))
-        request._reviewable_calls = cached
+        request._reviewable_calls = cached  # type: ignore[attr-defined]  # a per-request cache
     return cached
 
 

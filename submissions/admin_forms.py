@@ -31,6 +31,7 @@ class CallAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean() returns cleaned_data
         size_mb, max_files = cleaned.get("max_file_size_mb"), cleaned.get("max_files")
         if size_mb is not None and max_files:
             # Several files may come in one request; the server refuses larger requests unread.

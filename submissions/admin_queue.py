@@ -7,14 +7,23 @@ stood before the save, so a change that takes this one out of the list (a new on
 """
 
 import copy
+from typing import TYPE_CHECKING
 
-from django.contrib import messages
-from django.contrib.admin.views.main import ORDER_VAR, ChangeList, IncorrectLookupParameters
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import SuspiciousOperation
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
+
+if TYPE_CHECKING:
+    from .models import Submission
+
+    _SubmissionAdmin = admin.ModelAdmin[Submission]
+else:
+    _SubmissionAdmin = object
 
 REVIEW_NEXT = "_review_next"
 
@@ -26,7 +35,7 @@ class QueueChangeList(ChangeList):
         pass
 
 
-class ReviewQueueMixin:
+class ReviewQueueMixin(_SubmissionAdmin):
     """For the Submission ModelAdmin: the "Save and review next" button and where it leads."""
 
     def get_changelist(self, request, **kwargs):
@@ -44,7 +53,7 @@ class ReviewQueueMixin:
         list_request.method = "GET"
         list_request.GET = QueryDict(self.queue_filters(request))
         list_request.POST = QueryDict()
-        list_request._review_queue = True
+        list_request._review_queue = True  # type: ignore[attr-defined]  # read by get_changelist
         try:
             changelist = self.get_changelist_instance(list_request)
         except (IncorrectLookupParameters, SuspiciousOperation):
@@ -59,8 +68,8 @@ class ReviewQueueMixin:
         # Sorted by a column, or drafts: the ids in the list's order (one query, all of them).
         pks = list(queryset.values_list("pk", flat=True))
         if pk in pks:
-            after = pks[pks.index(pk) + 1 :]
-            return after[0] if after else None
+            rest = pks[pks.index(pk) + 1 :]
+            return rest[0] if rest else None
         return next((other for other in pks if other != pk), None)
 
     def find_next_before_saving(self, request: HttpRequest, obj, change: bool) -> None:

@@ -6,6 +6,7 @@ Submission.credit_line().
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -43,7 +44,8 @@ def credited(call: Call, *also: str) -> QuerySet[Submission]:
 
 def with_credits_shown(calls: QuerySet[Call]) -> QuerySet[Call]:
     """Annotate `credits_shown`: one submission is included and no manager hid the credits."""
-    any_included = Exists(included(OuterRef("pk")).order_by())
+    # The OuterRef stands for the call's pk, which the lookup takes.
+    any_included = Exists(included(cast(int, OuterRef("pk"))).order_by())
     shown = ExpressionWrapper(Q(any_included) & Q(credits_hidden=False), BooleanField())
     return calls.annotate(credits_shown=shown)
 

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -178,7 +179,7 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
     contributor's: the subject names the call (staff-typed, made one line) and the reference,
     and addresses go without display names.
     """
-    builders = {
+    builders: dict[str, Callable[[OutgoingEmail], tuple[str, str, dict]]] = {
         Kind.RECEIPT: _receipt,
         Kind.NOTIFICATION: _notification,
         Kind.DIGEST: _digest,
@@ -220,6 +221,7 @@ def stable_link_token(email: OutgoingEmail) -> str:
 
 def _receipt(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission, call = email.submission, email.call
+    assert submission is not None  # receipts are queued for a submission
     context = {
         "submission": submission,
         "answers": submission.answered_questions(call.questions.all()),
@@ -233,6 +235,7 @@ def _receipt(email: OutgoingEmail) -> tuple[str, str, dict]:
 
 def _notification(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission = email.submission
+    assert submission is not None  # notifications are queued for a submission
     context = {
         "submission": submission,
         "admin_url": absolute(reverse("admin:submissions_submission_change", args=[submission.pk])),
@@ -265,6 +268,7 @@ def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     from .resume import link_expires_at
 
     submission = email.submission
+    assert submission is not None  # resume links are queued for a draft
     token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
     context = {
         "resume_url": absolute(reverse("resume", args=[email.call.slug, token])),

@@ -81,6 +81,12 @@ class Column:
         return sql_neutralise(self.sql) if self.text else self.sql
 
 
+def answer_of(key: str) -> Callable[[Submission], str]:
+    """The cell of one question's answer (a function per column: a lambda in a loop would
+    read the last question)."""
+    return lambda s: s.answers.get(key, "")
+
+
 def export_columns(questions: list[tuple[Question, str]]) -> list[Column]:
     """Every column of the file, in order, with the questions (and their headers) in the middle."""
     before, after = attachment_url_parts()
@@ -137,7 +143,7 @@ def export_columns(questions: list[tuple[Question, str]]) -> list[Column]:
         *(
             Column(
                 neutralise(title),
-                lambda s, key=str(q.pk): s.answers.get(key, ""),
+                answer_of(str(q.pk)),
                 f'answer."{q.pk:d}"',
                 # jsonb_to_record reads the answers once per row, where ->> would decompress
                 # them once per question.

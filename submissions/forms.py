@@ -94,6 +94,9 @@ def normalise_orcid(raw: str) -> str:
 
 
 if TYPE_CHECKING:
+    from django.forms.utils import ErrorDict
+    from django.http import QueryDict
+
     _Form = forms.BaseForm
 else:
     _Form = object
@@ -103,8 +106,11 @@ class CleanTextMixin(_Form):
     """Reject control characters in every text field, and line breaks and invisible characters
     in every one-line field, naming the field."""
 
+    _errors: "ErrorDict"  # set by full_clean() before clean() runs; not in the stubs
+
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # BaseForm.clean() returns cleaned_data
         for name, field in self.fields.items():
             # A value the field refused already ("not an email address") is checked as typed
             # too: the characters, if they are what is wrong, are worth explaining.
@@ -127,7 +133,7 @@ class CleanTextMixin(_Form):
         if self.is_bound and self._errors and hasattr(self.data, "lists"):
             # The page shows back what was typed, minus what HTML cannot hold (a NUL, an ESC)
             # and, in one-line boxes, line breaks; the field's error says what was wrong.
-            shown = self.data.copy()
+            shown = cast("QueryDict", self.data).copy()
             for name, values in self.data.lists():
                 field = self.fields.get(name.removeprefix(self.add_prefix("")))
                 one_line = field is not None and not isinstance(field.widget, forms.Textarea)
@@ -275,7 +281,7 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
                 )
                 field.initial = person.get(key, "")
                 # Read by screen readers after the visible label (templates/bootstrap5/field.html).
-                field.hidden_label_suffix = f" of co-contributor {number}"
+                field.hidden_label_suffix = f" of co-contributor {number}"  # type: ignore[attr-defined]  # read by the template
                 fields[f"co_{number}_{key}"] = field
             fields[f"co_{number}_name"].widget.attrs.update(autocomplete="off")
         names = list(self.fields)
@@ -341,7 +347,7 @@ class AboutYouForm(CleanTextMixin, forms.ModelForm):
         return cleaned
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # the stubs omit this private ModelForm hook
         # The instance holds what was typed, valid or not, for the credit line preview.
         if hasattr(self, "cleaned_co_contributors"):
             self.instance.co_contributors = self.cleaned_co_contributors

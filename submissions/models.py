@@ -372,7 +372,7 @@ class Submission(models.Model):
         typed = (self.name, self.email, self.role, self.organisation, self.orcid, self.website)
         if any(typed) or self.answers or self.links or self.co_contributors:
             return True
-        return self.pk is not None and self.attachments.exists()
+        return self.pk is not None and self.attachments.exists()  # type: ignore[redundant-expr]  # pk is None until saved; the stubs say int
 
     def record_consent(self, call: Call, at: datetime) -> None:
         self.consent_licence_id = call.licence_id
@@ -466,8 +466,8 @@ class Submission(models.Model):
         try:
             with transaction.atomic():
                 # The lock makes the count below hold against a second tab uploading too.
-                locked = Submission.objects.select_for_update().select_related("call")
-                locked = locked.get(pk=self.pk)
+                rows = Submission.objects.select_for_update().select_related("call")
+                locked = rows.get(pk=self.pk)
                 if locked.is_submitted:
                     raise NotADraft
                 if locked.attachments.count() + len(files) > locked.call.max_files:

@@ -71,7 +71,7 @@ def fields(questions: list[Question], *, links_type: str) -> list[dict]:
 
 def rows(call: Call, questions: list[Question]) -> Iterator[dict]:
     for submission in published(call).iterator(chunk_size=CHUNK_ROWS):
-        row = {"credit": submission.credit_line()}
+        row: dict[str, object] = {"credit": submission.credit_line()}
         for q in questions:
             row[question_field(q)] = submission.answers.get(str(q.pk), "")
         row["links"] = list(submission.links)

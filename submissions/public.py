@@ -5,8 +5,10 @@ hides them for that call (`Call.credits_hidden`); before that they are "not foun
 """
 
 import json
+from typing import TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
@@ -17,12 +19,15 @@ from .models import Call
 
 def public_call(slug: str) -> Call:
     call = get_object_or_404(with_credits_shown(Call.objects.published()), slug=slug)
-    if not call.credits_shown:
+    if not call.credits_shown:  # type: ignore[attr-defined]  # annotated by with_credits_shown()
         raise Http404("Nothing from this call has been published")
     return call
 
 
-def _open_data_headers(response: HttpResponse) -> HttpResponse:
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+
+
+def _open_data_headers(response: _Response) -> _Response:
     # Open data: any site or notebook may read it from a browser.
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -57,7 +62,7 @@ def open_data_package(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-def open_data_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def open_data_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     call = public_call(slug)
     response = StreamingHttpResponse(
         opendata.csv_chunks(call), content_type="text/csv; charset=utf-8"
@@ -67,7 +72,7 @@ def open_data_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-def open_data_json(request: HttpRequest, slug: str) -> HttpResponse:
+def open_data_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     call = public_call(slug)
     response = StreamingHttpResponse(
         opendata.json_chunks(call), content_type="application/json; charset=utf-8"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from typing import cast
 
 from django.conf import settings
 from django.core import checks
@@ -148,7 +149,8 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)):
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_shared_cache(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    backend = cast(str, settings.CACHES["default"]["BACKEND"])
+    if backend.endswith("LocMemCache"):
         return [
             checks.Warning(
                 "REDIS_URL is not set: rate limits are counted by each app server process "

@@ -104,7 +104,7 @@ def resume(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return _private(page)
     submission = link.submission
     if submission.is_submitted:
-        context = {"call": call, "submission": submission}
+        context: dict[str, object] = {"call": call, "submission": submission}
         return _private(render(request, "submissions/resume_submitted.html", context))
     now = timezone.now()
     if not call.accepts_submissions(now) or now >= link_expires_at(submission):

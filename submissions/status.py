@@ -7,6 +7,7 @@ session that opened it too; so does an erased submission.
 """
 
 from datetime import datetime
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -34,7 +35,7 @@ CONTRIBUTOR = "Contributor (status page)"  # who made the change, in the submiss
 CREDIT_FIELDS = ["name", "organisation", "orcid", "credit_preference"]
 
 # What a contributor is told of each review status. Shortlisting is a reviewer's working step.
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, str] = {
     Submission.ReviewStatus.NEW: "Received",
     Submission.ReviewStatus.IN_REVIEW: "In review",
     Submission.ReviewStatus.SHORTLISTED: "In review",
@@ -106,7 +107,9 @@ class CreditDetailsForm(CleanTextMixin, forms.ModelForm):
         self.fields["name"].required = True
         self.fields["organisation"].required = False
         self.fields["credit_preference"].required = True
-        self.fields["credit_preference"].choices = Submission.Credit.choices
+        cast(
+            forms.ChoiceField, self.fields["credit_preference"]
+        ).choices = Submission.Credit.choices
 
     def clean_orcid(self) -> str:
         raw = self.cleaned_data["orcid"]
@@ -181,7 +184,7 @@ def request_withdrawal(submission: Submission, at: datetime | None = None) -> bo
     return bool(asked)
 
 
-def last_change(submission: Submission) -> datetime:
+def last_change(submission: Submission) -> datetime | None:
     """When the review status last changed, or the time it was received."""
     changed = (
         submission.review_changes.filter(field=ReviewChange.Field.REVIEW_STATUS)

@@ -17,7 +17,7 @@ INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]")
 NOT_IN_HTML = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 
 
-def reject_line_breaks_and_invisible(value: str, label: str) -> None:
+def reject_line_breaks_and_invisible(value: object, label: str) -> None:
     """Refuse what a one-line value must not hold, naming the field."""
     if not isinstance(value, str):
         return

@@ -14,7 +14,7 @@ register = template.Library()
 LONDON = ZoneInfo("Europe/London")
 
 
-def review_date_hierarchy(cl) -> dict:
+def review_date_hierarchy(cl) -> dict | None:
     """Django's date links, for the years, months or days that have submissions.
 
     The stock tag asks the database for the distinct years, months or days of the matching
