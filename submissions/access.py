@@ -25,6 +25,12 @@ def sees_every_call(user: AnyUser) -> bool:
     return user.is_active and user.has_perm(REVIEW_EVERY_CALL)
 
 
+def sees_drafts(user: AnyUser) -> bool:
+    """Drafts are unfinished and unchecked: call managers (who may change calls) and superusers
+    see them, to answer a contributor or clear litter; reviewers never do."""
+    return user.is_active and user.has_perm("submissions.change_call")
+
+
 def reviewable_calls(user: AnyUser) -> QuerySet[Call]:
     """The calls whose submissions this user may see, export and download."""
     calls = Call.objects.all()

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
 
-from .access import reviewable_calls, sees_every_call
+from .access import reviewable_calls, sees_drafts, sees_every_call
 from .admin_credits import AcknowledgementsAdminMixin
 from .admin_email import OutgoingEmailAdmin  # noqa: F401 - registers the outgoing emails
 from .admin_export import ExportAdminMixin
@@ -235,6 +235,9 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
             .annotate(file_count=Subquery(file_count, output_field=IntegerField()))
             .prefetch_related("themes")
         )
+        if not sees_drafts(request.user):
+            # Not in the list, not by URL: a reviewer's ?state=draft lists nothing.
+            queryset = queryset.filter(state=Submission.State.SUBMITTED)
         # Calls are kept apart: another call's submission is not found, on every admin URL.
         if sees_every_call(request.user):
             return queryset

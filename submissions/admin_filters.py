@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
-from .access import reviewable_calls
+from .access import reviewable_calls, sees_drafts
 from .models import Attachment, Call, Submission, Theme
 from .review import person
 
@@ -37,6 +37,8 @@ class StateFilter(admin.SimpleListFilter):
     default = Submission.State.SUBMITTED
 
     def lookups(self, request, model_admin):
+        if not sees_drafts(request.user):
+            return []  # reviewers see submitted ones only (SubmissionAdmin.get_queryset)
         return [("submitted", "Submitted"), ("draft", "Drafts"), ("all", "All")]
 
     def choices(self, changelist):

@@ -48,7 +48,8 @@ def test_it_lists_submitted_submissions_and_hides_drafts(client, reviewer):
     assert listed(response) == [submitted.reference]
 
 
-def test_it_lists_drafts_when_asked(client, reviewer):
+def test_it_lists_drafts_to_a_call_manager_when_asked(client):
+    client.force_login(make_call_manager())
     call = make_call()
     make_submission(call)
     draft = make_submission(call, state=Submission.State.DRAFT)
@@ -56,6 +57,22 @@ def test_it_lists_drafts_when_asked(client, reviewer):
     response = client.get(LIST_URL, {"state": "draft"})
 
     assert listed(response) == [f"(draft {draft.pk})"]
+
+
+def test_a_reviewer_never_sees_a_draft_in_the_list_or_by_its_url(client, reviewer):
+    call = make_call()
+    submitted = make_submission(call)
+    draft = make_submission(call, state=Submission.State.DRAFT, name="Unfinished Draft")
+
+    # The state filter is not offered to them, and asking for drafts anyway is ignored.
+    for state in ("draft", "all"):
+        response = client.get(LIST_URL, {"state": state})
+        assert response.status_code == 200
+        assert listed(response) == [submitted.reference], state
+    assert "Drafts" not in client.get(LIST_URL).content.decode()
+    change = client.get(reverse("admin:submissions_submission_change", args=[draft.pk]))
+    assert change.status_code == 404
+    assert "Unfinished Draft" not in change.content.decode()
 
 
 def test_it_shows_the_columns_a_reviewer_needs(client, reviewer):
