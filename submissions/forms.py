@@ -10,7 +10,8 @@ from django.core.validators import URLValidator
 
 from .models import MAX_CO_CONTRIBUTORS, Call, Question, Submission
 from .text import printable_for_html, reject_line_breaks_and_invisible
-from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name, human_size
+from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name
+from .wording import human_size
 
 # Control characters other than tab, line feed and carriage return: never typed by a person,
 # and they break CSV, email and screen readers downstream.

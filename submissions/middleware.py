@@ -8,7 +8,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
-from .uploads import StreamingUploadHandler, human_size, parse_keeping_sent_names
+from .uploads import StreamingUploadHandler, parse_keeping_sent_names
+from .wording import human_size
 
 logger = logging.getLogger(__name__)
 

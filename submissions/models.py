@@ -339,21 +339,30 @@ class Submission(models.Model):
         return self.state == self.State.SUBMITTED
 
     def credit_line(self) -> str:
-        """The exact line that would appear in the toolkit's credits.
+        """The exact line that would appear in the toolkit's credits: see credit_line_for()."""
+        return self.credit_line_for(
+            self.credit_preference, self.name, self.organisation, self.co_contributors
+        )
+
+    @classmethod
+    def credit_line_for(
+        cls, preference: str, name: str, organisation: str, co_contributors: list[dict]
+    ) -> str:
+        """The credit line these details give; the one place it is worded.
 
         The contributor as they chose, then each co-contributor as "Name, Organisation", all
         separated by "; ". Nobody from this submission is credited when the contributor chose
         not to be. submissions/exports.py repeats this in SQL for the COPY path.
         """
-        if self.credit_preference == self.Credit.NAME_AND_ORGANISATION:
-            own = ", ".join(part for part in (self.name, self.organisation) if part)
-        elif self.credit_preference == self.Credit.ORGANISATION_ONLY:
-            own = self.organisation
+        if preference == cls.Credit.NAME_AND_ORGANISATION:
+            own = ", ".join(part for part in (name, organisation) if part)
+        elif preference == cls.Credit.ORGANISATION_ONLY:
+            own = organisation
         else:
             return ""
         others = [
             ", ".join(part for part in (person["name"], person["organisation"]) if part)
-            for person in self.co_contributors
+            for person in co_contributors
         ]
         return "; ".join(part for part in (own, *others) if part)
 

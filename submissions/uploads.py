@@ -25,6 +25,8 @@ from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParser
 from django.utils.datastructures import ImmutableList
 
+from .wording import human_size
+
 MAX_NAME_LENGTH = 200
 SNIFF_BYTES = 8192
 CHUNK = 64 * 1024
@@ -135,14 +137,6 @@ def clean_file_name(sent: str) -> str:
             code="name_too_long",
         )
     return name
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
 def _inflates_within(stream: IO[bytes], package: zipfile.ZipFile, limit: int) -> bool:

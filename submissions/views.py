@@ -254,14 +254,10 @@ def _previews(submission: Submission) -> dict[str, str]:
     # Placeholders until a name is given; after that, no organisation means none (independent).
     name = submission.name or "Your Name"
     organisation = submission.organisation if submission.name else "Your Organisation"
-    probe = Submission(
-        name=name, organisation=organisation, co_contributors=submission.co_contributors
-    )
-    previews = {}
-    for value, _label in Submission.Credit.choices:
-        probe.credit_preference = value
-        previews[value] = probe.credit_line()
-    return previews
+    return {
+        value: Submission.credit_line_for(value, name, organisation, submission.co_contributors)
+        for value, _label in Submission.Credit.choices
+    }
 
 
 @journey_step("evidence")
