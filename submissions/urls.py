@@ -17,6 +17,7 @@ urlpatterns = [
     path("<slug:slug>/about-you/", views.about, name="about"),
     path("<slug:slug>/evidence/", views.evidence, name="evidence"),
     path("<slug:slug>/files/", views.files, name="files"),
+    path("<slug:slug>/files/remove/", views.remove_file, name="remove_file"),
     path("<slug:slug>/check-your-answers/", views.check, name="check"),
     path("<slug:slug>/submitted/", views.confirmation, name="confirmation"),
     path("<slug:slug>/closed/", views.closed, name="closed"),

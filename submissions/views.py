@@ -6,22 +6,21 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import ratelimits
 from .access import visible_attachments
 from .credits import with_credits_shown
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
-from .models import AttachmentLimitReached, Call, NotADraft, Submission
+from .models import Call, NotADraft, Submission
 from .storage import is_s3
 from .uploads import content_disposition
 
@@ -284,42 +283,34 @@ def _files_url(call: Call, changing: bool) -> str:
 def files(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
     existing = list(submission.attachments.all())
     changing = _changing(request)
-    if request.method == "POST" and "remove" in request.POST:
-        remove = request.POST["remove"]
-        if remove.isdigit() and not submission.remove_attachment(int(remove)):
-            return redirect("confirmation", call.slug)
-        return redirect(_files_url(call, changing))
     uploading = request.method == "POST" and bool(request.FILES)
     if uploading and (refused := ratelimits.refuse(request, "upload")):
         return refused
     form = FilesForm(_posted(request), request.FILES or None, call=call, existing=existing)
     if request.method == "POST" and form.is_valid():
         try:
-            if form.cleaned_data["files"]:
-                submission.add_files(form.cleaned_data["files"])
+            added = form.add_to(submission)
         except NotADraft:
             return redirect("confirmation", call.slug)
-        except AttachmentLimitReached:
-            form.add_error(
-                "files",
-                ValidationError(
-                    f"You can add up to {call.max_files} files; remove one to add another",
-                    code="too_many_files",
-                ),
-            )
-        except IntegrityError:
-            # Another tab added the same file a moment ago; the unique constraint caught it.
-            form.add_error(
-                "files",
-                ValidationError("You have already added one of these files", code="duplicate"),
-            )
-        else:
-            if request.POST.get("action") == "add":
-                return redirect(_files_url(call, changing))
+        if added and request.POST.get("action") == "add":
+            return redirect(_files_url(call, changing))
+        if added:
             return _next_or_check(request, call, "check")
         existing = list(submission.attachments.all())
     context = _step_context(call, "files", now, changing=changing, form=form, attachments=existing)
     return render(request, "submissions/files.html", context)
+
+
+@require_POST
+@journey_step("files")
+def remove_file(
+    request: HttpRequest, call: Call, submission: Submission, now: datetime
+) -> HttpResponse:
+    """The Remove button beside each file: back to the files step, one file fewer."""
+    remove = request.POST.get("remove", "")
+    if remove.isdigit() and not submission.remove_attachment(int(remove)):
+        return redirect("confirmation", call.slug)
+    return redirect(_files_url(call, _changing(request)))
 
 
 @journey_step("check")
