@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 
+from .file_checks import ALLOWED_LIST, CheckedFile, check_upload, display_name
 from .models import MAX_CO_CONTRIBUTORS, AttachmentLimitReached, Call, Question, Submission
 from .text import printable_for_html, reject_line_breaks_and_invisible
-from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name
 from .wording import human_size
 
 # Control characters other than tab, line feed and carriage return: never typed by a person,

@@ -14,9 +14,9 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from .file_checks import CheckedFile
 from .storage import get_attachment_storage
 from .text import validate_single_line
-from .uploads import CheckedFile
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import public, resume, status, views
+from . import public, resume, staff_files, status, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("staff/files/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("staff/files/<int:pk>/", staff_files.attachment_download, name="attachment_download"),
     # Site pages come before the calls' slugs (no call may be named like them).
     path("accessibility/", views.accessibility, name="accessibility"),
     path("cookies/", views.cookies, name="cookies"),

@@ -5,24 +5,18 @@ from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import ratelimits
-from .access import visible_attachments
 from .credits import with_credits_shown
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
 from .models import Call, NotADraft, Submission
-from .storage import is_s3
-from .uploads import content_disposition
 
 SESSION_DRAFTS = "drafts"  # {call slug: draft token}; the token never appears in a URL
 
@@ -384,45 +378,3 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
-
-
-def _may_download_files(user) -> bool:
-    # As the admin itself decides: active staff only, whatever their groups' permissions say.
-    return user.is_active and user.is_staff and user.has_perm("submissions.view_submission")
-
-
-@login_required
-@require_safe
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """A submitted file, for active staff who may view submissions: from disk, or presigned S3.
-
-    Anonymous visitors are sent to log in and others get a 403 before the id is looked up,
-    so a guessed id tells them nothing. A draft's files are nobody's to read yet: 404.
-    """
-    if not _may_download_files(request.user):
-        raise PermissionDenied
-    # Another call's file is a 404, like a missing one (calls are kept apart: access.py), and
-    # so is a draft's.
-    files = visible_attachments(request.user).filter(submission__state=Submission.State.SUBMITTED)
-    attachment = get_object_or_404(files, pk=pk)
-    storage, name = attachment.file.storage, attachment.file.name
-    disposition = content_disposition(attachment.original_name)
-    if is_s3(storage):
-        # The bucket serves the bytes; the URL is signed for this file and expires in a minute.
-        url = storage.url(
-            name,
-            parameters={
-                "ResponseContentDisposition": disposition,
-                "ResponseContentType": attachment.content_type,
-            },
-        )
-        response: HttpResponseBase = HttpResponseRedirect(url)
-    else:
-        try:
-            handle = storage.open(name, "rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing from storage") from None
-        response = FileResponse(handle, content_type=attachment.content_type)
-        response["Content-Disposition"] = disposition
-    response["Cache-Control"] = "private, no-store"
-    return response

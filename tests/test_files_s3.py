@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.db import IntegrityError
 from django.urls import reverse
 
+from submissions.file_checks import check_upload
 from submissions.models import Attachment, Submission
-from submissions.uploads import check_upload
 
 from . import samples
 from .factories import make_reviewer, make_staff_without_group

@@ -1,4 +1,6 @@
-"""Checking uploaded files by their content, and receiving them without holding them in memory.
+"""Checking uploaded files by name, size and content.
+
+Receiving them (streamed to disk, with the names as sent) is upload_handlers.py.
 
 The type of a file is decided from its bytes (`filetype`, then a structural check of Office
 packages with `zipfile` and `olefile`); the extension of its name must agree. The browser's
@@ -6,7 +8,6 @@ Content-Type is never trusted.
 """
 
 import hashlib
-import html
 import re
 import struct
 import unicodedata
@@ -14,16 +15,11 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import quote
 
 import filetype
 import olefile
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.http import HttpRequest
-from django.http.multipartparser import MultiPartParser
-from django.utils.datastructures import ImmutableList
 
 from .wording import human_size
 
@@ -337,53 +333,3 @@ def check_upload(upload: UploadedFile, max_size: int) -> CheckedFile:
         content_type=allowed.content_type,
         sha256=sha256_of(upload),
     )
-
-
-def safe_base_name(sent: str) -> str:
-    """What Django itself would keep of a sent name; used only for the temporary file."""
-    name = html.unescape(sent).rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    name = "".join(char for char in name if char.isprintable())
-    return name if name not in {"", ".", ".."} else "unnamed"
-
-
-class SentNameMultiPartParser(MultiPartParser):
-    """Passes file names on as the browser sent them, so the form can refuse bad ones.
-
-    Django's parser quietly strips folders and control characters; a contributor would then see
-    a different name from the one they chose, and a forged name would go unnoticed.
-    """
-
-    def sanitize_file_name(self, file_name: str) -> str | None:
-        return html.unescape(file_name) or None
-
-
-class StreamingUploadHandler(TemporaryFileUploadHandler):
-    """Every file streams to a temporary file, whatever its size, and keeps its sent name."""
-
-    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
-        self.sent_name = file_name
-        super().new_file(field_name, safe_base_name(file_name), *args, **kwargs)
-
-    def file_complete(self, file_size: int) -> UploadedFile | None:
-        upload = super().file_complete(file_size)
-        if upload is not None:
-            # An attribute of our own, read back by check_upload(); UploadedFile has no such slot.
-            upload.sent_name = self.sent_name  # type: ignore[attr-defined]
-        return upload
-
-
-def parse_keeping_sent_names(request: HttpRequest, meta, post_data):
-    """A stand-in for HttpRequest.parse_file_upload that uses SentNameMultiPartParser."""
-    request.upload_handlers = ImmutableList(
-        request.upload_handlers,
-        warning="You cannot alter upload handlers after the upload has been processed.",
-    )
-    parser = SentNameMultiPartParser(meta, post_data, request.upload_handlers, request.encoding)
-    return parser.parse()
-
-
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact name in RFC 5987 form."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    ascii_name = re.sub(r"[^A-Za-z0-9 ._()\-]", "_", ascii_name).strip() or "attachment"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
