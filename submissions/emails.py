@@ -28,12 +28,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from .models import Call, ContributorLink, OutgoingEmail, Submission
+from .models import Call, ContributorLink, OutgoingEmail, Submission, submitted
 from .status import status_link_url
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,12 @@ def queue(
     return email
 
 
-def queue_submission_emails(submission: Submission) -> None:
-    """The receipt, and the staff notification when the call wants one per submission."""
+@receiver(submitted, sender=Submission)
+def queue_submission_emails(submission: Submission, **kwargs) -> None:
+    """The receipt, and the staff notification when the call wants one per submission.
+
+    Called by Submission.submit() through the `submitted` signal, in the submit's transaction.
+    """
     call = submission.call
     queue(Kind.RECEIPT, [submission.email], call, submission)
     if call.notification_list and call.notification_mode == Call.NotificationMode.EACH:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_delete
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +19,10 @@ from .storage import get_attachment_storage
 from .text import validate_single_line
 
 logger = logging.getLogger(__name__)
+
+# Sent by Submission.submit() inside its transaction, with submission=the submitted row (its call
+# loaded): a receiver's writes commit or roll back with the submit. emails.py queues the receipt.
+submitted = Signal()
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone and typed from paper.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -429,8 +433,6 @@ class Submission(models.Model):
         Without `at`, the time is taken under the lock, so that every write the draft received
         (a file uploaded in another tab) happened before its submitted time.
         """
-        from . import emails
-
         with transaction.atomic():
             locked = Submission.objects.select_for_update().select_related("call").get(pk=self.pk)
             if locked.is_submitted:
@@ -457,8 +459,9 @@ class Submission(models.Model):
                     continue
             else:
                 raise IntegrityError("Could not find a free reference after 10 tries")
-            # In this transaction: a submission that commits always has its emails queued.
-            emails.queue_submission_emails(locked)
+            # In this transaction: a submission that commits always has its emails queued
+            # (emails.py listens; the signal keeps this module from importing it).
+            submitted.send(sender=Submission, submission=locked)
         for field in [*SUBMIT_FIELDS, "reference"]:
             setattr(self, field, getattr(locked, field))
         return True
