@@ -43,6 +43,9 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # Longer than any send can take (connect, greeting and data, each up to EMAIL_TIMEOUT).
 LEASE = timedelta(minutes=10)
+# For a call that accepts late evidence (and so never closes), a link lasts this long after
+# the draft was last saved.
+DAYS_AFTER_LAST_SAVE = 30
 Kind = OutgoingEmail.Kind
 
 
@@ -266,9 +269,16 @@ def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
     return subject, "digest", context
 
 
-def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
-    from .resume import link_expires_at
+def link_expires_at(submission: Submission) -> datetime:
+    """Until the call closes; for a call accepting late evidence, 30 days after the last save
+    (and never before the deadline)."""
+    call = submission.call
+    if call.late_policy == Call.LatePolicy.ACCEPT_LATE:
+        return max(call.closed_from, submission.updated_at + timedelta(days=DAYS_AFTER_LAST_SAVE))
+    return call.closed_from
 
+
+def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission = email.submission
     token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
     context = {
