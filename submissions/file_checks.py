@@ -29,6 +29,16 @@ CHUNK = 64 * 1024
 # An Office package is a zip: refuse one that would expand to more than this (a zip bomb).
 MAX_PACKAGE_EXPANDED = 300 * 1024 * 1024
 MAX_PACKAGE_MEMBERS = 10_000
+# What reading a corrupt, truncated or hostile package can raise: each means "not valid".
+BROKEN_PACKAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    zlib.error,
+)
 
 # Cc, the bidirectional overrides that can make "evil‮fdp.exe" read as "evilexe.pdf", and the
 # invisible characters (zero-width, line separators, byte-order mark, Hangul filler) that can
@@ -196,15 +206,7 @@ def _is_valid_ooxml(stream: IO[bytes], extension: str) -> bool:
             # Reading the start of the main part catches a corrupt or truncated package.
             with package.open(OOXML_MAIN_PART[extension]) as part:
                 return bool(part.read(512))
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        OSError,
-        EOFError,
-        KeyError,
-        ValueError,
-        zlib.error,
-    ):
+    except BROKEN_PACKAGE:
         return False
 
 
@@ -220,15 +222,7 @@ def _is_valid_odt(stream: IO[bytes]) -> bool:
                 return False
             mimetype = package.read("mimetype").strip()
             return mimetype == b"application/vnd.oasis.opendocument.text"
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        OSError,
-        EOFError,
-        KeyError,
-        ValueError,
-        zlib.error,
-    ):
+    except BROKEN_PACKAGE:
         return False
 
 
