@@ -239,7 +239,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # A request larger than this is refused before its body is read. Keep it above the largest
 # call's max_files x max_file_size (5 x 10 MB by default), plus room for the form fields.
 UPLOAD_MAX_REQUEST_SIZE = env_int("UPLOAD_MAX_REQUEST_SIZE", 60 * 1024 * 1024)
-FILE_UPLOAD_HANDLERS = ["submissions.uploads.StreamingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["submissions.upload_handlers.StreamingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 # sweep_files removes the files of drafts untouched for this many days.
 DRAFT_FILES_MAX_AGE_DAYS = env_int("DRAFT_FILES_MAX_AGE_DAYS", 30)

@@ -1,10 +1,8 @@
 """Django admin: where staff find, read, tag and decide on submissions, and manage calls."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict, cast
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -17,7 +15,6 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.db import connection, models, transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest
-from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -50,13 +47,13 @@ from .review import (
 )
 from .review import set_review_status as apply_review_status
 from .search import search_submissions
+from .wording import uk_time_short
 
 if TYPE_CHECKING:
     from django.contrib.admin import ListFilter
     from django.db.models.fields.related import RelatedField
     from django_stubs_ext import WithAnnotations
 
-LONDON = ZoneInfo("Europe/London")
 # The review fields kept in the submission's own row; themes are a many-to-many of their own.
 REVIEW_COLUMNS = [name for name in REVIEW_FIELDS if name != "themes"]
 
@@ -76,12 +73,6 @@ admin.site.index_title = "Review and manage calls"
 # The navigation sidebar took 300 px of a 1280 px screen from the submissions list, pushing
 # the status, files and reviewer columns off-screen; the breadcrumbs and home page remain.
 admin.site.enable_nav_sidebar = False
-
-
-def uk_time(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return formats.date_format(timezone.localtime(value, LONDON), "j M Y, H:i")
 
 
 def safe_url(url: str) -> str | None:
@@ -330,7 +321,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         if obj.withdrawal_requested_at is None:
             return "No"
         return (
-            f"Yes, on {uk_time(obj.withdrawal_requested_at)} (UK time). It is no longer "
+            f"Yes, on {uk_time_short(obj.withdrawal_requested_at)} (UK time). It is no longer "
             "credited or published; a call manager erases it with “Delete”."
         )
 
@@ -352,7 +343,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Submitted (UK time)", ordering="submitted_at")
     def submitted(self, obj: Submission) -> str:
-        return uk_time(obj.submitted_at)
+        return uk_time_short(obj.submitted_at)
 
     @admin.display(description="Late", ordering="is_late")
     def late(self, obj: Submission) -> str:

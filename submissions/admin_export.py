@@ -6,7 +6,6 @@ leave an ExportRecord behind. Mix ExportAdminMixin into the Submission ModelAdmi
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, cast
-from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -17,14 +16,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from .exports import SubmissionCsv
 from .models import Call, ExportRecord, Submission, Theme
 from .review import person
+from .wording import uk_time_short
 
 EXPORT_PERMISSION = "submissions.export_submissions"
-LONDON = ZoneInfo("Europe/London")
 
 
 def changelist_filters(request: HttpRequest) -> dict:
@@ -209,12 +208,6 @@ def _named(key: str, value: str) -> str:
     return person(cast("AbstractUser", found)) if key == "reviewer" else str(found)
 
 
-def uk_time(value) -> str:
-    if value is None:
-        return ""
-    return formats.date_format(timezone.localtime(value, LONDON), "j M Y, H:i")
-
-
 @admin.register(ExportRecord)
 class ExportRecordAdmin(admin.ModelAdmin):
     """The audit trail of exports: readable by staff with view permission, changeable by nobody."""
@@ -229,11 +222,11 @@ class ExportRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description="Started (UK time)", ordering="started_at")
     def started(self, obj: ExportRecord) -> str:
-        return uk_time(obj.started_at)
+        return uk_time_short(obj.started_at)
 
     @admin.display(description="Completed (UK time)", ordering="completed_at")
     def completed(self, obj: ExportRecord) -> str:
-        return uk_time(obj.completed_at) or "Not completed"
+        return uk_time_short(obj.completed_at) or "Not completed"
 
     @admin.display(description="Filters")
     def filters_in_words(self, obj: ExportRecord) -> str:

@@ -8,6 +8,7 @@ class SubmissionsConfig(AppConfig):
     def ready(self) -> None:
         # Connects the sign-in signal that starts a short staff session, before any request.
         from . import (
+            emails,  # noqa: F401  (queues the receipt when a submission is submitted)
             ratelimits,  # noqa: F401  (registers its deploy check)
             staff_sessions,  # noqa: F401
         )

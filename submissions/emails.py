@@ -29,12 +29,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from .models import Call, ContributorLink, OutgoingEmail, Submission
+from .models import Call, ContributorLink, OutgoingEmail, Submission, submitted
 from .status import status_link_url
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # Longer than any send can take (connect, greeting and data, each up to EMAIL_TIMEOUT).
 LEASE = timedelta(minutes=10)
+# For a call that accepts late evidence (and so never closes), a link lasts this long after
+# the draft was last saved.
+DAYS_AFTER_LAST_SAVE = 30
 Kind = OutgoingEmail.Kind
 
 
@@ -72,8 +76,12 @@ def queue(
     return email
 
 
-def queue_submission_emails(submission: Submission) -> None:
-    """The receipt, and the staff notification when the call wants one per submission."""
+@receiver(submitted, sender=Submission)
+def queue_submission_emails(submission: Submission, **kwargs) -> None:
+    """The receipt, and the staff notification when the call wants one per submission.
+
+    Called by Submission.submit() through the `submitted` signal, in the submit's transaction.
+    """
     call = submission.call
     queue(Kind.RECEIPT, [submission.email], call, submission)
     if call.notification_list and call.notification_mode == Call.NotificationMode.EACH:
@@ -264,9 +272,16 @@ def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
     return subject, "digest", context
 
 
-def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
-    from .resume import link_expires_at
+def link_expires_at(submission: Submission) -> datetime:
+    """Until the call closes; for a call accepting late evidence, 30 days after the last save
+    (and never before the deadline)."""
+    call = submission.call
+    if call.late_policy == Call.LatePolicy.ACCEPT_LATE:
+        return max(call.closed_from, submission.updated_at + timedelta(days=DAYS_AFTER_LAST_SAVE))
+    return call.closed_from
 
+
+def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission = email.submission
     assert submission is not None  # resume links are queued for a draft
     token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)

@@ -350,7 +350,12 @@ CO_CONTRIBUTORS = """LEFT JOIN LATERAL (
 
 
 def sql_credit_line() -> str:
-    """SQL for Submission.credit_line(): the contributor as chosen, then the co-contributors."""
+    """SQL for Submission.credit_line(): the contributor as chosen, then the co-contributors.
+
+    A second wording of Submission.credit_line_for(), kept on purpose: the COPY path builds
+    every cell inside PostgreSQL, so it cannot call Python. The byte-identical export test
+    (tests/test_export.py, PostgreSQL) fails if the two ever differ.
+    """
     credit = Submission.Credit
     return (
         f"CASE s.credit_preference "

@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import IntegrityError
 
-from .models import MAX_CO_CONTRIBUTORS, Call, Question, Submission
+from .file_checks import ALLOWED_LIST, CheckedFile, check_upload, display_name
+from .models import MAX_CO_CONTRIBUTORS, AttachmentLimitReached, Call, Question, Submission
 from .text import printable_for_html, reject_line_breaks_and_invisible
-from .uploads import ALLOWED_LIST, CheckedFile, check_upload, display_name, human_size
+from .wording import human_size
 
 # Control characters other than tab, line feed and carriage return: never typed by a person,
 # and they break CSV, email and screen readers downstream.
@@ -504,21 +506,25 @@ class FilesForm(forms.Form):
             f"{ALLOWED_LIST}. You can choose several at once, and add more later."
         )
 
+    def too_many_files(self, added: int) -> ValidationError:
+        """The one wording of "too many files", given how many the draft already holds."""
+        room = self.call.max_files - added
+        if room <= 0:
+            message = (
+                f"You have already added {self.call.max_files} files, the most you can "
+                "add; remove one to add another"
+            )
+        else:
+            message = (
+                f"You can add up to {self.call.max_files} files; you have added "
+                f"{added}, so choose {room} or fewer"
+            )
+        return ValidationError(message, code="too_many_files")
+
     def clean_files(self) -> list[CheckedFile]:
         uploads = self.cleaned_data["files"]
-        room = self.call.max_files - len(self.existing)
-        if len(uploads) > room:
-            if room <= 0:
-                message = (
-                    f"You have already added {self.call.max_files} files, the most you can "
-                    "add; remove one to add another"
-                )
-            else:
-                message = (
-                    f"You can add up to {self.call.max_files} files; you have added "
-                    f"{len(self.existing)}, so choose {room} or fewer"
-                )
-            raise ValidationError(message, code="too_many_files")
+        if len(uploads) > self.call.max_files - len(self.existing):
+            raise self.too_many_files(len(self.existing))
         errors: list[ValidationError] = []
         checked: list[CheckedFile] = []
         for upload in uploads:
@@ -547,6 +553,27 @@ class FilesForm(forms.Form):
                 )
             raise ValidationError(errors)
         return checked
+
+    def add_to(self, submission: Submission) -> bool:
+        """Add the checked files to the draft, all or none; False with the reason on the form.
+
+        The form's own checks ran against the files it was shown; another tab may have added
+        some since, which the database's count and unique constraint catch. Raises NotADraft
+        once the submission has been sent.
+        """
+        if not self.cleaned_data["files"]:
+            return True
+        try:
+            submission.add_files(self.cleaned_data["files"])
+        except AttachmentLimitReached:
+            self.add_error("files", self.too_many_files(submission.attachments.count()))
+            return False
+        except IntegrityError:
+            # Another tab added the same file a moment ago; the unique constraint caught it.
+            error = ValidationError("You have already added one of these files", code="duplicate")
+            self.add_error("files", error)
+            return False
+        return True
 
 
 class ResumeRequestForm(CleanTextMixin, forms.Form):

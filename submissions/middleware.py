@@ -8,7 +8,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
-from .uploads import StreamingUploadHandler, human_size, parse_keeping_sent_names
+from .upload_handlers import StreamingUploadHandler, parse_keeping_sent_names
+from .wording import human_size
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ class UploadLimitsMiddleware:
                 response["Connection"] = "close"
                 return response
             request.upload_handlers = [StreamingUploadHandler(request)]
-            # Replaced on this request only, on purpose: see parse_keeping_sent_names().
+            # Replaced on this request only, on purpose: see parse_keeping_sent_names(). Django
+            # has no public way to do this: MultiPartParser cleans every file name (folders and
+            # control characters go) before any upload handler sees it, and the one documented
+            # hook earlier than that, FileUploadHandler.handle_raw_input(), would have to run a
+            # parser of its own, still MultiPartParser. tests/test_files_upload.py fails if a
+            # Django upgrade changes parse_file_upload's signature or stops calling it.
             request.parse_file_upload = partial(parse_keeping_sent_names, request)  # type: ignore[method-assign]
         return self.get_response(request)

@@ -10,15 +10,19 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_delete
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from .file_checks import CheckedFile
 from .storage import get_attachment_storage
 from .text import validate_single_line
-from .uploads import CheckedFile
 
 logger = logging.getLogger(__name__)
+
+# Sent by Submission.submit() inside its transaction, with submission=the submitted row (its call
+# loaded): a receiver's writes commit or roll back with the submit. emails.py queues the receipt.
+submitted = Signal()
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone and typed from paper.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -339,21 +343,30 @@ class Submission(models.Model):
         return self.state == self.State.SUBMITTED
 
     def credit_line(self) -> str:
-        """The exact line that would appear in the toolkit's credits.
+        """The exact line that would appear in the toolkit's credits: see credit_line_for()."""
+        return self.credit_line_for(
+            self.credit_preference, self.name, self.organisation, self.co_contributors
+        )
+
+    @classmethod
+    def credit_line_for(
+        cls, preference: str, name: str, organisation: str, co_contributors: list[dict]
+    ) -> str:
+        """The credit line these details give; the one place it is worded.
 
         The contributor as they chose, then each co-contributor as "Name, Organisation", all
         separated by "; ". Nobody from this submission is credited when the contributor chose
         not to be. submissions/exports.py repeats this in SQL for the COPY path.
         """
-        if self.credit_preference == self.Credit.NAME_AND_ORGANISATION:
-            own = ", ".join(part for part in (self.name, self.organisation) if part)
-        elif self.credit_preference == self.Credit.ORGANISATION_ONLY:
-            own = self.organisation
+        if preference == cls.Credit.NAME_AND_ORGANISATION:
+            own = ", ".join(part for part in (name, organisation) if part)
+        elif preference == cls.Credit.ORGANISATION_ONLY:
+            own = organisation
         else:
             return ""
         others = [
             ", ".join(part for part in (person["name"], person["organisation"]) if part)
-            for person in self.co_contributors
+            for person in co_contributors
         ]
         return "; ".join(part for part in (own, *others) if part)
 
@@ -420,8 +433,6 @@ class Submission(models.Model):
         Without `at`, the time is taken under the lock, so that every write the draft received
         (a file uploaded in another tab) happened before its submitted time.
         """
-        from . import emails
-
         with transaction.atomic():
             locked = Submission.objects.select_for_update().select_related("call").get(pk=self.pk)
             if locked.is_submitted:
@@ -448,8 +459,9 @@ class Submission(models.Model):
                     continue
             else:
                 raise IntegrityError("Could not find a free reference after 10 tries")
-            # In this transaction: a submission that commits always has its emails queued.
-            emails.queue_submission_emails(locked)
+            # In this transaction: a submission that commits always has its emails queued
+            # (emails.py listens; the signal keeps this module from importing it).
+            submitted.send(sender=Submission, submission=locked)
         for field in [*SUBMIT_FIELDS, "reference"]:
             setattr(self, field, getattr(locked, field))
         return True

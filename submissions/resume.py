@@ -5,33 +5,20 @@ as a hash, issued by the email worker when it sends, and redacted from logs
 (submissions/logs.py). Asking again invalidates every earlier link of the draft.
 """
 
-from datetime import datetime, timedelta
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import emails
+from .emails import DAYS_AFTER_LAST_SAVE, link_expires_at
 from .forms import ResumeRequestForm
 from .journey import first_unfinished
-from .models import Call, ContributorLink, Submission
+from .models import ContributorLink
 from .ratelimits import rate_limited
 from .views import _load_submission, _posted, _published_call, _remember_draft
 
-# For a call that accepts late evidence (and so never closes), a link lasts this long after
-# the draft was last saved.
-DAYS_AFTER_LAST_SAVE = 30
 SESSION_SENT_TO = "resume_sent_to"  # {call slug: the address the last link went to}
-
-
-def link_expires_at(submission: Submission) -> datetime:
-    """Until the call closes; for a call accepting late evidence, 30 days after the last save
-    (and never before the deadline)."""
-    call = submission.call
-    if call.late_policy == Call.LatePolicy.ACCEPT_LATE:
-        return max(call.closed_from, submission.updated_at + timedelta(days=DAYS_AFTER_LAST_SAVE))
-    return call.closed_from
 
 
 def _private(response: HttpResponse) -> HttpResponse:

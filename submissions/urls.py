@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import public, resume, status, views
+from . import public, resume, staff_files, status, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("staff/files/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("staff/files/<int:pk>/", staff_files.attachment_download, name="attachment_download"),
     # Site pages come before the calls' slugs (no call may be named like them).
     path("accessibility/", views.accessibility, name="accessibility"),
     path("cookies/", views.cookies, name="cookies"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("<slug:slug>/about-you/", views.about, name="about"),
     path("<slug:slug>/evidence/", views.evidence, name="evidence"),
     path("<slug:slug>/files/", views.files, name="files"),
+    path("<slug:slug>/files/remove/", views.remove_file, name="remove_file"),
     path("<slug:slug>/check-your-answers/", views.check, name="check"),
     path("<slug:slug>/submitted/", views.confirmation, name="confirmation"),
     path("<slug:slug>/closed/", views.closed, name="closed"),

@@ -5,25 +5,18 @@ from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import ratelimits
-from .access import visible_attachments
 from .credits import with_credits_shown
 from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
 from .journey import STEP_NUMBERS, STEPS, first_unfinished, may_visit, previous_step
-from .models import AttachmentLimitReached, Call, NotADraft, Submission
-from .storage import is_s3
-from .uploads import content_disposition
+from .models import Call, NotADraft, Submission
 
 SESSION_DRAFTS = "drafts"  # {call slug: draft token}; the token never appears in a URL
 
@@ -254,14 +247,10 @@ def _previews(submission: Submission) -> dict[str, str]:
     # Placeholders until a name is given; after that, no organisation means none (independent).
     name = submission.name or "Your Name"
     organisation = submission.organisation if submission.name else "Your Organisation"
-    probe = Submission(
-        name=name, organisation=organisation, co_contributors=submission.co_contributors
-    )
-    previews = {}
-    for value, _label in Submission.Credit.choices:
-        probe.credit_preference = value
-        previews[value] = probe.credit_line()
-    return previews
+    return {
+        value: Submission.credit_line_for(value, name, organisation, submission.co_contributors)
+        for value, _label in Submission.Credit.choices
+    }
 
 
 @journey_step("evidence")
@@ -288,42 +277,34 @@ def _files_url(call: Call, changing: bool) -> str:
 def files(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
     existing = list(submission.attachments.all())
     changing = _changing(request)
-    if request.method == "POST" and "remove" in request.POST:
-        remove = request.POST["remove"]
-        if remove.isdigit() and not submission.remove_attachment(int(remove)):
-            return redirect("confirmation", call.slug)
-        return redirect(_files_url(call, changing))
     uploading = request.method == "POST" and bool(request.FILES)
     if uploading and (refused := ratelimits.refuse(request, "upload")):
         return refused
     form = FilesForm(_posted(request), request.FILES or None, call=call, existing=existing)
     if request.method == "POST" and form.is_valid():
         try:
-            if form.cleaned_data["files"]:
-                submission.add_files(form.cleaned_data["files"])
+            added = form.add_to(submission)
         except NotADraft:
             return redirect("confirmation", call.slug)
-        except AttachmentLimitReached:
-            form.add_error(
-                "files",
-                ValidationError(
-                    f"You can add up to {call.max_files} files; remove one to add another",
-                    code="too_many_files",
-                ),
-            )
-        except IntegrityError:
-            # Another tab added the same file a moment ago; the unique constraint caught it.
-            form.add_error(
-                "files",
-                ValidationError("You have already added one of these files", code="duplicate"),
-            )
-        else:
-            if request.POST.get("action") == "add":
-                return redirect(_files_url(call, changing))
+        if added and request.POST.get("action") == "add":
+            return redirect(_files_url(call, changing))
+        if added:
             return _next_or_check(request, call, "check")
         existing = list(submission.attachments.all())
     context = _step_context(call, "files", now, changing=changing, form=form, attachments=existing)
     return render(request, "submissions/files.html", context)
+
+
+@require_POST
+@journey_step("files")
+def remove_file(
+    request: HttpRequest, call: Call, submission: Submission, now: datetime
+) -> HttpResponse:
+    """The Remove button beside each file: back to the files step, one file fewer."""
+    remove = request.POST.get("remove", "")
+    if remove.isdigit() and not submission.remove_attachment(int(remove)):
+        return redirect("confirmation", call.slug)
+    return redirect(_files_url(call, _changing(request)))
 
 
 @journey_step("check")
@@ -397,45 +378,3 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
-
-
-def _may_download_files(user) -> bool:
-    # As the admin itself decides: active staff only, whatever their groups' permissions say.
-    return user.is_active and user.is_staff and user.has_perm("submissions.view_submission")
-
-
-@login_required
-@require_safe
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """A submitted file, for active staff who may view submissions: from disk, or presigned S3.
-
-    Anonymous visitors are sent to log in and others get a 403 before the id is looked up,
-    so a guessed id tells them nothing. A draft's files are nobody's to read yet: 404.
-    """
-    if not _may_download_files(request.user):
-        raise PermissionDenied
-    # Another call's file is a 404, like a missing one (calls are kept apart: access.py), and
-    # so is a draft's.
-    files = visible_attachments(request.user).filter(submission__state=Submission.State.SUBMITTED)
-    attachment = get_object_or_404(files, pk=pk)
-    storage, name = attachment.file.storage, attachment.file.name
-    disposition = content_disposition(attachment.original_name)
-    if is_s3(storage):
-        # The bucket serves the bytes; the URL is signed for this file and expires in a minute.
-        url = storage.url(
-            name,
-            parameters={
-                "ResponseContentDisposition": disposition,
-                "ResponseContentType": attachment.content_type,
-            },
-        )
-        response: HttpResponseBase = HttpResponseRedirect(url)
-    else:
-        try:
-            handle = storage.open(name, "rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing from storage") from None
-        response = FileResponse(handle, content_type=attachment.content_type)
-        response["Content-Disposition"] = disposition
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -85,7 +85,7 @@ def test_it_lists_the_files_with_name_size_and_download_link(client, reviewer, s
 
     download = reverse("attachment_download", args=[attachment.pk])
     assert f'<a href="{download}">evaluation.pdf</a>' in response.text
-    assert "2.4\xa0MB" in response.text
+    assert "(2.4 MB, " in response.text
 
 
 def test_it_shows_the_credit_details_and_the_credit_line(client, reviewer, submission):

@@ -17,13 +17,12 @@ from django.core.management import call_command
 from django.db import IntegrityError
 from django.urls import reverse
 
+from submissions.file_checks import check_upload
 from submissions.models import Attachment, Submission
-from submissions.uploads import check_upload
 
 from . import samples
 from .factories import make_reviewer, make_staff_without_group
 from .files import draft_at_files_step, upload
-from .journey import url
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +150,7 @@ def test_removing_a_file_deletes_the_object_after_commit(
     upload(client, seeded_call, [("a.pdf", samples.PDF), ("b.txt", samples.TXT)])
     drop = Attachment.objects.get(original_name="b.txt")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client.post(url(seeded_call, "files"), {"remove": drop.pk})
+        client.post(f"/{seeded_call.slug}/files/remove/", {"remove": drop.pk})
     assert drop.file.name in keys(s3, bucket)  # not before the commit
     for callback in callbacks:
         callback()

@@ -118,7 +118,7 @@ def test_a_contributor_removes_a_file(
     upload(client, seeded_call, [("keep.pdf", samples.PDF), ("drop.png", samples.png())])
     drop = Attachment.objects.get(original_name="drop.png")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url(seeded_call, "files"), {"remove": drop.pk})
+        response = client.post(f"/{seeded_call.slug}/files/remove/", {"remove": drop.pk})
     assert response.url == url(seeded_call, "files")
     assert list(draft.attachments.values_list("original_name", flat=True)) == ["keep.pdf"]
     assert not (attachments_root / drop.file.name).exists()
@@ -129,7 +129,7 @@ def test_another_drafts_file_cannot_be_removed_by_guessing_its_id(client, seeded
     other = Submission.objects.create(call=seeded_call)
     upload(client, seeded_call, [("mine.pdf", samples.PDF)])
     theirs = make_attachment(other, original_name="theirs.pdf")
-    client.post(url(seeded_call, "files"), {"remove": theirs.pk})
+    client.post(f"/{seeded_call.slug}/files/remove/", {"remove": theirs.pk})
     assert Attachment.objects.filter(pk=theirs.pk).exists()
 
 
@@ -320,3 +320,12 @@ def test_adding_files_makes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(9 + len(files)):
         response = upload(client, seeded_call, files)
     assert response.status_code == 302
+
+
+def test_removing_a_file_takes_a_post(client, seeded_call, draft):
+    upload(client, seeded_call, [("keep.pdf", samples.PDF)])
+    response = client.get(
+        f"/{seeded_call.slug}/files/remove/", {"remove": draft.attachments.get().pk}
+    )
+    assert response.status_code == 405
+    assert draft.attachments.count() == 1

@@ -94,7 +94,7 @@ def post_step(client: Client, call, step: str, data):
         content_type = f"multipart/form-data; boundary={BOUNDARY}"
         return client.post(url(call, "files"), body, content_type=content_type)
     if step == "files-remove":
-        return client.post(url(call, "files"), data)
+        return client.post(f"/{call.slug}/files/remove/", data)
     if step == "declined":
         # "No" to the licence asks first; this is the confirmed "Yes, delete my answers".
         return client.post(f"/{call.slug}/licence/delete-answers/", data)

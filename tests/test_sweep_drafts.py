@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from submissions.file_checks import check_upload
 from submissions.models import Submission
 from submissions.storage import get_attachment_storage
-from submissions.uploads import check_upload
 
 from . import samples
 from .factories import make_call, make_submission

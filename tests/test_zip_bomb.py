@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from submissions import uploads
+from submissions import file_checks
 
 from . import samples
 from .factories import make_call
@@ -114,7 +114,7 @@ def bomb() -> bytes:
 
 @pytest.fixture(autouse=True)
 def cap(monkeypatch):
-    monkeypatch.setattr(uploads, "MAX_PACKAGE_EXPANDED", CAP)
+    monkeypatch.setattr(file_checks, "MAX_PACKAGE_EXPANDED", CAP)
 
 
 def test_the_bomb_declares_a_small_size_that_zipfile_believes(bomb):
@@ -137,14 +137,14 @@ def test_a_docx_declaring_1000_bytes_but_inflating_past_the_cap_is_refused(clien
 def test_a_member_larger_than_it_declares_is_refused_even_under_the_cap(kind):
     package = lying_package(kind, real_size=2 * MiB, declared_size=1000)
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        assert not uploads._inflates_within(io.BytesIO(package), archive, CAP)
+        assert not file_checks._inflates_within(io.BytesIO(package), archive, CAP)
 
 
 def test_a_package_that_really_inflates_past_the_cap_is_refused():
     package = lying_package("pptx", real_size=3 * MiB, declared_size=3 * MiB)
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        assert uploads._inflates_within(io.BytesIO(package), archive, 4 * MiB)
-        assert not uploads._inflates_within(io.BytesIO(package), archive, 2 * MiB)
+        assert file_checks._inflates_within(io.BytesIO(package), archive, 4 * MiB)
+        assert not file_checks._inflates_within(io.BytesIO(package), archive, 2 * MiB)
 
 
 def test_an_honest_package_is_still_accepted(client):

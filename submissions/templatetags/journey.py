@@ -1,25 +1,16 @@
 """Template filters for the journey: dates in UK time, in words, and plain-text paragraphs."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from submissions.wording import human_size, uk_time
+
 register = template.Library()
-LONDON = ZoneInfo("Europe/London")
 
 
-@register.filter
-def uk_time(value: datetime | None) -> str:
-    """'Tuesday 6 March 2018, 11:59pm UK time', in Europe/London whatever the server's zone."""
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    suffix = "am" if local.hour < 12 else "pm"
-    return f"{local:%A} {local.day} {local:%B %Y}, {hour}:{local:%M}{suffix} UK time"
+register.filter("uk_time", uk_time)
+register.filter("filesize", human_size)
 
 
 @register.filter
@@ -36,15 +27,6 @@ def paragraphs(text: str) -> SafeString:
         else:
             blocks.append(format_html("<p>{}</p>", " ".join(lines)))
     return mark_safe("\n".join(blocks))  # noqa: S308 - every block was built by format_html
-
-
-@register.filter
-def filesize(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 @register.filter

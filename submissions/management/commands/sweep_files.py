@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from submissions.models import Attachment, Submission
 from submissions.storage import get_attachment_storage
-from submissions.uploads import human_size
+from submissions.wording import human_size
 
 PREFIX = "attachments"
 

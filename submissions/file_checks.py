@@ -1,4 +1,6 @@
-"""Checking uploaded files by their content, and receiving them without holding them in memory.
+"""Checking uploaded files by name, size and content.
+
+Receiving them (streamed to disk, with the names as sent) is upload_handlers.py.
 
 The type of a file is decided from its bytes (`filetype`, then a structural check of Office
 packages with `zipfile` and `olefile`); the extension of its name must agree. The browser's
@@ -6,7 +8,6 @@ Content-Type is never trusted.
 """
 
 import hashlib
-import html
 import re
 import struct
 import unicodedata
@@ -14,16 +15,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import quote
 
 import filetype
 import olefile
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.http import HttpRequest
-from django.http.multipartparser import MultiPartParser
-from django.utils.datastructures import ImmutableList
+
+from .wording import human_size
 
 MAX_NAME_LENGTH = 200
 SNIFF_BYTES = 8192
@@ -31,6 +29,16 @@ CHUNK = 64 * 1024
 # An Office package is a zip: refuse one that would expand to more than this (a zip bomb).
 MAX_PACKAGE_EXPANDED = 300 * 1024 * 1024
 MAX_PACKAGE_MEMBERS = 10_000
+# What reading a corrupt, truncated or hostile package can raise: each means "not valid".
+BROKEN_PACKAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    zlib.error,
+)
 
 # Cc, the bidirectional overrides that can make "evil‮fdp.exe" read as "evilexe.pdf", and the
 # invisible characters (zero-width, line separators, byte-order mark, Hangul filler) that can
@@ -137,14 +145,6 @@ def clean_file_name(sent: str) -> str:
     return name
 
 
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
-
-
 def _inflates_within(stream: IO[bytes], package: zipfile.ZipFile, limit: int) -> bool:
     """Decompress every member, counting the bytes it really gives, up to `limit` in all.
 
@@ -206,15 +206,7 @@ def _is_valid_ooxml(stream: IO[bytes], extension: str) -> bool:
             # Reading the start of the main part catches a corrupt or truncated package.
             with package.open(OOXML_MAIN_PART[extension]) as part:
                 return bool(part.read(512))
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        OSError,
-        EOFError,
-        KeyError,
-        ValueError,
-        zlib.error,
-    ):
+    except BROKEN_PACKAGE:
         return False
 
 
@@ -230,15 +222,7 @@ def _is_valid_odt(stream: IO[bytes]) -> bool:
                 return False
             mimetype = package.read("mimetype").strip()
             return mimetype == b"application/vnd.oasis.opendocument.text"
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        OSError,
-        EOFError,
-        KeyError,
-        ValueError,
-        zlib.error,
-    ):
+    except BROKEN_PACKAGE:
         return False
 
 
@@ -343,53 +327,3 @@ def check_upload(upload: UploadedFile, max_size: int) -> CheckedFile:
         content_type=allowed.content_type,
         sha256=sha256_of(upload),
     )
-
-
-def safe_base_name(sent: str) -> str:
-    """What Django itself would keep of a sent name; used only for the temporary file."""
-    name = html.unescape(sent).rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    name = "".join(char for char in name if char.isprintable())
-    return name if name not in {"", ".", ".."} else "unnamed"
-
-
-class SentNameMultiPartParser(MultiPartParser):
-    """Passes file names on as the browser sent them, so the form can refuse bad ones.
-
-    Django's parser quietly strips folders and control characters; a contributor would then see
-    a different name from the one they chose, and a forged name would go unnoticed.
-    """
-
-    def sanitize_file_name(self, file_name: str) -> str | None:
-        return html.unescape(file_name) or None
-
-
-class StreamingUploadHandler(TemporaryFileUploadHandler):
-    """Every file streams to a temporary file, whatever its size, and keeps its sent name."""
-
-    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
-        self.sent_name = file_name
-        super().new_file(field_name, safe_base_name(file_name), *args, **kwargs)
-
-    def file_complete(self, file_size: int) -> UploadedFile | None:
-        upload = super().file_complete(file_size)
-        if upload is not None:
-            # An attribute of our own, read back by check_upload(); UploadedFile has no such slot.
-            upload.sent_name = self.sent_name  # type: ignore[attr-defined]
-        return upload
-
-
-def parse_keeping_sent_names(request: HttpRequest, meta, post_data):
-    """A stand-in for HttpRequest.parse_file_upload that uses SentNameMultiPartParser."""
-    request.upload_handlers = ImmutableList(
-        request.upload_handlers,
-        warning="You cannot alter upload handlers after the upload has been processed.",
-    )
-    parser = SentNameMultiPartParser(meta, post_data, request.upload_handlers, request.encoding)
-    return parser.parse()
-
-
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact name in RFC 5987 form."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    ascii_name = re.sub(r"[^A-Za-z0-9 ._()\-]", "_", ascii_name).strip() or "attachment"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
