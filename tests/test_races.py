@@ -19,7 +19,7 @@ from django.urls import reverse
 from submissions.models import Attachment, Submission
 
 from . import samples
-from .factories import make_call, make_reviewer
+from .factories import make_call, make_call_manager
 from .files import BOUNDARY, multipart
 from .journey import ABOUT, evidence_data, url, walk_to
 
@@ -232,7 +232,8 @@ def test_a_review_saved_in_the_admin_as_the_submit_commits_keeps_the_submission(
     call, cookie = draft_at_check
     draft = Submission.objects.get()
     reviewer = Client()
-    reviewer.force_login(make_reviewer(every_call=True))
+    # A call manager: reviewers never see drafts, but call managers do and may save a review.
+    reviewer.force_login(make_call_manager())
     change_url = reverse("admin:submissions_submission_change", args=[draft.pk])
     review = {"review_status": "in_review", "reviewer_notes": "Looks promising.", "themes": []}
     review["assigned_reviewer"] = ""
