@@ -372,3 +372,11 @@ def test_the_contributor_follows_the_link_in_their_receipt_even_after_it_was_res
     assert "Included in the toolkit" in page.text
     assert submission.reference in page.text
     assert ContributorLink.objects.get(submission=submission).token_sha256 not in receipt.body
+
+
+def test_the_withdrawal_confirmation_is_a_checkbox_with_its_label_beside_it(client, submission):
+    open_link(client, status_link_url(submission))
+    page = client.get(page_url(submission.call)).text
+    box = re.search(r'<input type="checkbox"[^>]*>', page).group(0)
+    assert 'class="form-check-input"' in box and "form-control" not in box
+    assert 'class="form-check-label">I want my submission withdrawn' in page
