@@ -378,5 +378,5 @@ def test_the_withdrawal_confirmation_is_a_checkbox_with_its_label_beside_it(clie
     open_link(client, status_link_url(submission))
     page = client.get(page_url(submission.call)).text
     box = re.search(r'<input type="checkbox"[^>]*>', page).group(0)
-    assert 'class="form-check-input"' in box and "form-control" not in box
+    assert "form-check-input" in box and "form-control" not in box
     assert 'class="form-check-label">I want my submission withdrawn' in page
