@@ -12,39 +12,16 @@ rows), so figures from a busy machine still compare.
 """
 
 import argparse
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# DEBUG off, plain static files storage, a throwaway secret key: the test settings.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from django.test import Client
+from django.urls import reverse
+from inprocess import analyse, reviewer, seed_to, time_page  # sets Django up, before any model
 
-import django
-
-django.setup()
-
-from django.contrib.auth.models import Group, User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from submissions.models import Attachment, Call, CallReviewer, Submission, Theme  # noqa: E402
-
-
-def top_up(target: int) -> float | None:
-    """Seed up to `target` submitted submissions; the seconds it took, or None if none needed."""
-    have = Submission.objects.filter(state=Submission.State.SUBMITTED).count()
-    if have >= target:
-        return None
-    started = time.perf_counter()
-    with open(os.devnull, "w") as quiet:
-        call_command("seed_demo", submissions=target - have, seed=have + 1, stdout=quiet)
-    return time.perf_counter() - started
+from submissions.models import Attachment, Submission, Theme
 
 
 def add_files() -> None:
@@ -70,46 +47,17 @@ def add_files() -> None:
     Attachment.objects.bulk_create(rows, batch_size=5000)
 
 
-def reviewer() -> User:
-    user, _ = User.objects.get_or_create(username="bench-reviewer", defaults={"is_staff": True})
-    user.groups.add(Group.objects.get(name="Reviewers"))
-    # Calls are kept apart: the reviewer reviews every call that holds the seeded rows.
-    for call in Call.objects.all():
-        CallReviewer.objects.get_or_create(call=call, reviewer=user)
-    return user
-
-
-def time_page(client: Client, url: str, repeat: int) -> tuple[list[float], int, int]:
-    response = client.get(url)  # warm-up: caches, connection, first-time imports
-    assert response.status_code == 200, (url, response.status_code)
-    timings = []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-    context = getattr(response, "context_data", None) or {}
-    count = context["cl"].result_count if "cl" in context else -1
-    return timings, len(queries), count
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
 
-    print(f"database: {connection.vendor}")
-    call_command("migrate", verbosity=0)
-    seeded = top_up(args.submissions)
+    seeded = seed_to(args.submissions)
     if seeded is not None:
         print(f"seed_demo up to {args.submissions:,} submissions: {seeded:.1f} s")
     add_files()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE submissions_submission")
-            cursor.execute("VACUUM ANALYZE submissions_attachment")
-            cursor.execute("VACUUM ANALYZE submissions_submission_themes")
+    analyse()
 
     client = Client()
     client.force_login(reviewer())
@@ -136,7 +84,9 @@ def main() -> None:
     print(f"{'page':40} {'median ms':>10} {'max ms':>8} {'x base':>7} {'queries':>8} {'rows':>8}")
     baseline = None
     for label, url in pages:
-        timings, queries, rows = time_page(client, url, args.repeat)
+        timings, queries, response, _ = time_page(client, url, args.repeat)
+        context = getattr(response, "context_data", None) or {}
+        rows = context["cl"].result_count if "cl" in context else -1
         median = statistics.median(timings)
         baseline = baseline or median
         shown = f"{rows:,}" if rows >= 0 else ""

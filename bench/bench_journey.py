@@ -3,26 +3,24 @@
     .venv/bin/python bench/bench_journey.py --journeys 2000
 
 Creates and migrates a dedicated database (cfe_bench unless --database-url or DATABASE_URL says
-otherwise), collects static files when needed, starts gunicorn on 127.0.0.1 with DEBUG off,
+otherwise), collects static files, starts gunicorn on 127.0.0.1 with DEBUG off,
 measures the bare /healthz view, then runs N complete journeys with locust, prints the figures,
 checks the submitted rows in PostgreSQL and stops the server. The load generator, the server and
 PostgreSQL share the machine's cores; the CPU each used is printed with the figures.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import resource
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +33,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from journey import CALL, PAGES  # noqa: E402
+from server import gunicorn  # noqa: E402
 
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 RESULTS = ROOT / "bench" / "results"
@@ -45,17 +44,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--journeys", type=int, default=2000, help="complete journeys to run")
     parser.add_argument("--users", type=int, default=8, help="concurrent contributors, no pauses")
-    parser.add_argument(
-        "--worker-class",
-        default="gthread",
-        help="gunicorn worker class; a comma-separated list (sync,gthread) compares them",
-    )
+    # gthread over sync: on this shared 2-core machine their throughput was the same within the
+    # noise (9.1 vs 9.3 submissions/s, 2000 journeys each, 2026-11-25), but a sync worker is
+    # blocked whole by anything slow in a request (uploads from slow phones), and with 2
+    # workers that is half the site. 4 threads leave room for such waits; the pages themselves
+    # are CPU-bound Python.
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 cores here)")
-    # gthread over sync: on this shared 2-core machine their throughput is the same within the
-    # noise (9.1 vs 9.3 submissions/s, 2000 journeys each), but a sync worker is blocked whole
-    # by anything slow in a request (uploads from slow phones; receipts are queued for the
-    # email worker, no longer sent in the request), and with 2 workers that is half the site.
-    # 4 threads leave room for such waits; the pages themselves are CPU-bound Python.
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8600)
     parser.add_argument(
@@ -70,6 +65,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if urlsplit(args.database_url).scheme not in ("postgres", "postgresql"):
         parser.error("--database-url must be a PostgreSQL URL: the figures are for PostgreSQL")
+    if args.worker_class != "gthread":
+        args.threads = 1
     return args
 
 
@@ -143,123 +140,53 @@ def manage(*command: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
-def collectstatic_if_needed(env: dict[str, str]) -> bool:
-    """The manifest storage refuses to render a page whose static file it does not know."""
-    manifest = ROOT / "staticfiles" / "staticfiles.json"
-    sources = [p for p in (ROOT / "static").rglob("*") if p.is_file()]
-    if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in sources):
-        return False
-    manage("collectstatic", "--noinput", "-v0", env=env)
-    return True
-
-
-@dataclass
-class Server:
-    worker_class: str
-    workers: int
-    threads: int
-    port: int
-    env: dict[str, str]
-    log: Path
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def label(self) -> str:
-        if self.worker_class == "gthread":
-            return f"{self.workers} gthread workers x {self.threads} threads"
-        return f"{self.workers} {self.worker_class} workers"
-
-    def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "callforevidence.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
-            "--worker-class",
-            self.worker_class,
-            "--threads",
-            str(self.threads if self.worker_class == "gthread" else 1),
-            # The heartbeat file on tmpfs: a disk write per request would be measured too.
-            # Gunicorn's control socket lives in the home directory, shared by every instance.
-            "--no-control-socket",
-            "--worker-tmp-dir",
-            "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir(),
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                raise RuntimeError(f"gunicorn exited with {code}; see {self.log}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer /healthz within 30 s; see {self.log}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)  # graceful: workers finish their requests
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def pids(self) -> list[int]:
-        if self.process is None:
-            return []
-        master = psutil.Process(self.process.pid)
-        return [master.pid, *(child.pid for child in master.children(recursive=True))]
-
-
 # --- Measuring --------------------------------------------------------------------------------
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    seconds = {}
-    for pid in pids:
-        try:
-            times = psutil.Process(pid).cpu_times()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        seconds[pid] = times.user + times.system
-    return seconds
+def cpu_snapshot(server: psutil.Process, database_url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds so far, by process: gunicorn, the PostgreSQL backends, locust, the machine."""
+
+    def by_pid(pids: list[int]) -> dict[int, float]:
+        seconds = {}
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):  # a process gone since it was listed
+                times = psutil.Process(pid).cpu_times()
+                seconds[pid] = times.user + times.system
+        return seconds
+
+    machine = psutil.cpu_times()
+    idle = machine.idle + getattr(machine, "iowait", 0.0)
+    # Locust is a child this process waits for: the kernel counts its CPU exactly.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "gunicorn": by_pid([server.pid, *(p.pid for p in server.children(recursive=True))]),
+        "postgres": by_pid(postgres_backend_pids(database_url)),
+        "locust": {0: children.ru_utime + children.ru_stime},
+        "machine_busy": {0: sum(machine) - idle},
+        "machine_total": {0: sum(machine)},
+    }
 
 
-def used_since(before: dict[int, float], after: dict[int, float]) -> float:
-    # A process that started during the run counts from zero.
-    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict:
+    # Summed over the processes alive at the end; one that started during the run counts from 0.
+    return {
+        what: sum(seconds - before[what].get(pid, 0.0) for pid, seconds in after[what].items())
+        for what in after
+    }
 
 
 @dataclass
 class Phase:
     summary: dict
-    wall: float
-    cpu: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float]
 
 
 def run_locust(
-    server: Server,
+    server: psutil.Process,
+    args: argparse.Namespace,
     user_class: str,
-    users: int,
     seconds: int,
     extra: list[str],
-    database_url: str,
     workdir: Path,
     tag: str,
 ) -> Phase:
@@ -268,8 +195,8 @@ def run_locust(
         sys.executable, "-m", "locust",
         "-f", str(LOCUSTFILE), user_class,
         "--headless", "--only-summary", "--loglevel", "WARNING",
-        "--users", str(users), "--spawn-rate", str(users),
-        "--host", server.url,
+        "--users", str(args.users), "--spawn-rate", str(args.users),
+        "--host", f"http://127.0.0.1:{args.port}",
         "--run-time", f"{seconds}s",
         # When the time bound strikes, a journey under way may finish rather than be cut.
         "--stop-timeout", "30",
@@ -277,71 +204,54 @@ def run_locust(
         "--summary-file", str(summary_file),
         *extra,
     ]  # fmt: skip
-    machine_before = psutil.cpu_times()
-    server_before = cpu_seconds(server.pids())
-    postgres_before = cpu_seconds(postgres_backend_pids(database_url))
-    # Locust is a child this process waits for: the kernel counts its CPU exactly.
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
+    before = cpu_snapshot(server, args.database_url)
     with (workdir / f"{tag}.log").open("wb") as log:
         try:
             subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                            timeout=seconds + 60)  # fmt: skip
         except subprocess.TimeoutExpired:
             raise RuntimeError(f"locust overran its time bound; see {workdir}/{tag}.log") from None
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = time.monotonic() - started
-    machine_after = psutil.cpu_times()
-    busy = sum(machine_after) - sum(machine_before)
-    idle = (machine_after.idle + getattr(machine_after, "iowait", 0.0)) - (
-        machine_before.idle + getattr(machine_before, "iowait", 0.0)
-    )
-    phase = Phase(summary=json.loads(summary_file.read_text()), wall=wall)
-    phase.cpu = {
-        "gunicorn": used_since(server_before, cpu_seconds(server.pids())),
-        "postgres": used_since(postgres_before, cpu_seconds(postgres_backend_pids(database_url))),
-        "locust": (children.ru_utime - children_before.ru_utime)
-        + (children.ru_stime - children_before.ru_stime),
-        "machine_busy": busy - idle,
-        "machine_total": busy,
-    }
-    return phase
+    cpu = cpu_used(before, cpu_snapshot(server, args.database_url))
+    return Phase(summary=json.loads(summary_file.read_text()), cpu=cpu)
 
 
 @dataclass
 class Result:
-    server: Server
+    label: str
     healthz: Phase
     journeys: Phase
     rows_added: int
     drafts_added: int
 
 
-def bench_one(
-    worker_class: str, args: argparse.Namespace, env: dict[str, str], workdir: Path
-) -> Result:
-    server = Server(worker_class, args.workers, args.threads, args.port, env,
-                    log=workdir / f"gunicorn-{worker_class}.log")  # fmt: skip
-    print(f"-- {server.label}: starting gunicorn on {server.url}", flush=True)
-    server.start()
-    try:
+def bench(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> Result:
+    if args.worker_class == "gthread":
+        label = f"{args.workers} gthread workers x {args.threads} threads"
+    else:
+        label = f"{args.workers} {args.worker_class} workers"
+    print(f"-- {label}: starting gunicorn on 127.0.0.1:{args.port}", flush=True)
+    tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir()
+    options = [
+        "--workers", str(args.workers),
+        "--worker-class", args.worker_class,
+        "--threads", str(args.threads),
+        # The heartbeat file on tmpfs: a disk write per request would be measured too.
+        "--worker-tmp-dir", tmp_dir,
+    ]  # fmt: skip
+    with gunicorn(args.port, env, workdir / "gunicorn.log", *options) as server:
         print(f"   bare /healthz for {args.healthz_seconds} s", flush=True)
-        healthz = run_locust(server, "HealthzUser", args.users, args.healthz_seconds, [],
-                             args.database_url, workdir, f"healthz-{worker_class}")  # fmt: skip
+        healthz = run_locust(server, args, "HealthzUser", args.healthz_seconds, [], workdir,
+                             "healthz")  # fmt: skip
         if args.warmup:
             # Fills the template caches and opens the persistent database connections.
-            run_locust(server, "JourneyUser", args.users, args.max_seconds,
-                       ["--journeys", str(args.warmup)], args.database_url, workdir,
-                       f"warmup-{worker_class}")  # fmt: skip
+            run_locust(server, args, "JourneyUser", args.max_seconds,
+                       ["--journeys", str(args.warmup)], workdir, "warmup")  # fmt: skip
         before = submitted_rows(args.database_url)
         print(f"   {args.journeys} journeys, {args.users} users", flush=True)
-        journeys = run_locust(server, "JourneyUser", args.users, args.max_seconds,
-                              ["--journeys", str(args.journeys)], args.database_url, workdir,
-                              f"journeys-{worker_class}")  # fmt: skip
+        journeys = run_locust(server, args, "JourneyUser", args.max_seconds,
+                              ["--journeys", str(args.journeys)], workdir, "journeys")  # fmt: skip
         after = submitted_rows(args.database_url)
-    finally:
-        server.stop()
-    return Result(server, healthz, journeys, after[0] - before[0], after[1] - before[1])
+    return Result(label, healthz, journeys, after[0] - before[0], after[1] - before[1])
 
 
 # --- Reporting --------------------------------------------------------------------------------
@@ -358,7 +268,7 @@ def report(result: Result, args: argparse.Namespace) -> dict:
     pages = {page["name"]: page for page in result.journeys.summary["pages"]}
     cpu = result.journeys.cpu
     print()
-    print(f"== {result.server.label}, {args.users} users with no pauses")
+    print(f"== {result.label}, {args.users} users with no pauses")
     print(
         f"journeys: {completed} completed, {failed} failed in {journeys['seconds']:.1f} s"
         f" -> {per_second:.1f} submissions/s"
@@ -413,7 +323,7 @@ def report(result: Result, args: argparse.Namespace) -> dict:
         " or cut journeys"
     )
     return {
-        "server": result.server.label,
+        "server": result.label,
         "submissions_per_second": round(per_second, 1),
         "completed": completed,
         "failed": failed,
@@ -445,27 +355,15 @@ def main() -> int:
         flush=True,
     )
     prepare_database(args.database_url, args.reset)
-    if collectstatic_if_needed(env):
-        print("collected static files", flush=True)
+    # The manifest storage refuses to render a page whose static file it does not know.
+    manage("collectstatic", "--noinput", "-v0", env=env)
     RESULTS.mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-journey-"))
-    figures = []
-    for worker_class in [w.strip() for w in args.worker_class.split(",") if w.strip()]:
-        result = bench_one(worker_class, args, env, workdir)
-        figures.append(report(result, args))
-    if len(figures) > 1:
-        print()
-        best = max(figures, key=lambda f: f["submissions_per_second"])
-        for f in figures:
-            print(
-                f"{f['server']:<36}{f['submissions_per_second']:>6.1f} submissions/s,"
-                f" p95 {f['all_pages']['p95_ms']:.0f} ms, bare {f['bare_rps']} req/s"
-            )
-        print(f"best: {best['server']}")
+    figures = report(bench(args, env, workdir), args)
     out = RESULTS / f"journey-{started:%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps({"started": started.isoformat(), "args": vars(args),
                                "figures": figures}, indent=2, default=str))  # fmt: skip
-    ok = all(f["rows_match"] and not f["errors"] and f["completed"] for f in figures)
+    ok = figures["rows_match"] and not figures["errors"] and figures["completed"]
     if ok:
         shutil.rmtree(workdir)
         print(f"\nfigures saved to {out.relative_to(ROOT)}")

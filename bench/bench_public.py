@@ -11,55 +11,19 @@ baseline page measured in the same run (the call's start page), the queries and 
 """
 
 import argparse
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from django.db.models import Count
+from django.test import Client
+from django.urls import reverse
+from inprocess import analyse, reviewer, seed_to, time_page  # sets Django up, before any model
 
-import django
-
-django.setup()
-
-from django.contrib.auth.models import Group, User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from submissions.credits import included  # noqa: E402
-from submissions.models import Call, Submission  # noqa: E402
-from submissions.status import status_link_url  # noqa: E402
-
-
-def top_up(target: int) -> None:
-    have = Submission.objects.filter(state=Submission.State.SUBMITTED).count()
-    if have < target:
-        with open(os.devnull, "w") as quiet:
-            call_command("seed_demo", submissions=target - have, seed=have + 1, stdout=quiet)
-
-
-def fetch(client: Client, url: str) -> int:
-    response = client.get(url, follow=True)
-    assert response.status_code == 200, (url, response.status_code)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
-    return len(body)
-
-
-def time_page(client: Client, url: str, repeat: int) -> tuple[list[float], int, int]:
-    size = fetch(client, url)  # warm-up
-    timings = []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            fetch(client, url)
-            timings.append((time.perf_counter() - started) * 1000)
-    return timings, len(queries), size
+from submissions.credits import included
+from submissions.models import Call, Submission
+from submissions.status import status_link_url
 
 
 def main() -> None:
@@ -68,12 +32,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    print(f"database: {connection.vendor}")
-    call_command("migrate", verbosity=0)
-    top_up(args.submissions)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE submissions_submission")
+    seed_to(args.submissions)
+    analyse()
 
     busiest = (
         Call.objects.annotate(n=Count("submissions")).order_by("-n").values_list("pk", flat=True)
@@ -83,9 +43,7 @@ def main() -> None:
     client = Client()
     client.get(status_link_url(sample), follow=True)  # the session now opens the status page
     staff = Client()
-    user, _ = User.objects.get_or_create(username="bench-reviewer", defaults={"is_staff": True})
-    user.groups.add(Group.objects.get(name="Reviewers"))
-    staff.force_login(user)
+    staff.force_login(reviewer())
     slug = call.slug
     pages = [
         ("baseline: start page", client, reverse("start", args=[slug])),
@@ -109,7 +67,7 @@ def main() -> None:
     print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'x base':>7} {'queries':>8} {'bytes':>11}")
     baseline = None
     for label, who, url in pages:
-        timings, queries, size = time_page(who, url, args.repeat)
+        timings, queries, _, size = time_page(who, url, args.repeat)
         median = statistics.median(timings)
         baseline = baseline or median
         print(

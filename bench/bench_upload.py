@@ -13,7 +13,6 @@ import argparse
 import http.client
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -26,8 +25,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from journey import CALL, Step, csrf_token, found, walk  # noqa: E402
+from server import gunicorn  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 MB = 1024 * 1024
 LIMIT_GROWTH = 50 * MB
 
@@ -46,15 +45,6 @@ def free_port(preferred: int) -> int:
 def status_kb(pid: int, field: str) -> int:
     text = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(rf"^{field}:\s+(\d+) kB", text, re.M).group(1)) * 1024
-
-
-def worker_pid(master: int) -> int:
-    for _ in range(100):
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        if children:
-            return int(children[0])
-        time.sleep(0.1)
-    raise SystemExit("gunicorn started no worker")
 
 
 def draft_at_files_step(base: str) -> requests.Session:
@@ -126,28 +116,9 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
         )
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "callforevidence.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--timeout",
-                "120",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    requests.get(f"{base}/healthz", timeout=1)
-                    break
-                except requests.RequestException:  # not up yet, or slow on a busy machine
-                    time.sleep(0.1)
-            worker = worker_pid(server.pid)
+        options = ["--workers", "1", "--timeout", "120"]
+        with gunicorn(port, env, Path(tmp) / "gunicorn.log", *options) as server:
+            worker = server.children()[0].pid
 
             # Warm up: every module and template the upload path touches is loaded now.
             warm = draft_at_files_step(base)
@@ -161,9 +132,6 @@ def main() -> None:
             elapsed = post_files(session, base, files)
             peak = status_kb(worker, "VmHWM")
             status, refused_in = refuse_200_mb(port)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
 
     growth = peak - idle
     print(f"worker idle RSS:            {idle / MB:7.1f} MB")

@@ -1,8 +1,9 @@
 """The contributor's journey, page by page: the one definition every benchmark walks.
 
 The locustfile (over HTTP, under load), profile_journey.py (in-process, through Django's test
-client) and bench_upload.py (with requests, up to the files step) each bring their own `get` and
-`post`; what a contributor sends, and what each page must answer, is written here once.
+client), bench_upload.py (with requests, up to the files step) and the tests (tests/journey.py)
+each bring their own `get` and `post`; what a contributor sends, and what each page must answer,
+is written here once.
 Plain Python with no Django import, so that locust can load it.
 """
 
@@ -24,11 +25,9 @@ ABOUT = {
     "website": "https://www.example.ac.uk/people/jane-smith",
     "credit_preference": "name_and_organisation",
 }
-ANSWER = (
-    "We ran a monthly Twitter chat with patients and clinicians.\r\n"
-    "Reach grew steadily and two projects started from it."
-)
-LINKS = "https://example.org/report\nhttps://example.org/slides"
+ANSWER = "We ran a Twitter chat with patients.\r\nIt worked well."
+# The second link is plain http: accepted, as contributors' older sites still use it.
+LINKS = "https://example.org/report\nhttp://example.org/slides"
 
 
 class JourneyFailed(Exception):
