@@ -29,9 +29,17 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "
 # there, and a new row at a line break, since quoting no longer lines up: a formula sign right
 # after one of these gets an apostrophe too.
 CELL_BREAKS = ";\t\r\n"
-FORMULA_SIGNS = "=+@＝＋－＠-"  # noqa: RUF001  ('-' last: literal in a [class] in Python and SQL)
-INNER_FORMULA = f"([{CELL_BREAKS}])([{FORMULA_SIGNS}])"
-INNER_FORMULA_RE = re.compile(INNER_FORMULA)
+FORMULA_SIGNS = "=+@＝＋－＠-"  # noqa: RUF001  ('-' last: literal in a [class])
+INNER_FORMULA_RE = re.compile(f"([{CELL_BREAKS}])([{FORMULA_SIGNS}])")
+# The same, on a whole line of UTF-8 CSV as COPY sends it (see SubmissionCsv.copy_rows). Each sign
+# is spelled out: a class of bytes would match the first byte of any other full-width character.
+INNER_FORMULA_UTF8 = re.compile(
+    b"(["
+    + re.escape(CELL_BREAKS.encode())
+    + b"])(?="
+    + b"|".join(re.escape(sign.encode()) for sign in FORMULA_SIGNS)
+    + b")"
+)
 
 BOM = "\ufeff".encode()
 CHUNK_BYTES = 64 * 1024
@@ -63,8 +71,10 @@ class Column:
 
     `value` reads a Submission (call, themes and attachments prefetched). `sql` is an expression
     over `s` (the submission), `c` (its call) and what `join` adds; joins repeated by several
-    columns are made once. Free text (`text`) is neutralised on both paths. An empty cell must
-    be NULL in SQL: COPY writes '' as "", where Python's csv writes nothing.
+    columns are made once. Free text (`text`) is neutralised on both paths: in Python by
+    neutralise(), in SQL at the start of the cell and then, on each whole line COPY sends, after
+    the breaks inside it (copy_rows). An empty cell must be NULL in SQL: COPY writes '' as "",
+    where Python's csv writes nothing.
     """
 
     header: str
@@ -275,7 +285,11 @@ class SubmissionCsv:
                 for row in copy:
                     if row[-1] != 10:
                         raise RuntimeError("COPY sent a message that is not one whole row")
-                    chunk += row[:-1]
+                    # neutralise() after the breaks inside cells, here rather than in SQL: the
+                    # regular expression over 3 KB of answers a row is faster in Python, and runs
+                    # while PostgreSQL makes the next rows. Only free text can hold a break, and
+                    # no break meets a sign across two cells (a `,` or `"` comes between).
+                    chunk += INNER_FORMULA_UTF8.sub(rb"\1'", bytes(row[:-1]))
                     chunk += b"\r\n"
                     self.row_count += 1
                     if len(chunk) >= CHUNK_BYTES:
@@ -297,18 +311,12 @@ def sql_literal(value: str) -> str:
 
 
 def sql_neutralise(expression: str) -> str:
-    """SQL for neutralise(), and NULL for empty text (COPY writes '' as "")."""
+    """SQL for neutralise() at the start of the cell, and NULL for empty text (COPY writes '' as
+    ""). The apostrophes after breaks inside the cell go in on the whole line, in copy_rows."""
     triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
-    # strpos is a fast scan; the regular expression runs only on text that has a break in it.
-    has_break = " OR ".join(f"strpos({expression}, chr({ord(c)})) > 0" for c in CELL_BREAKS)
-    inner = (
-        f"CASE WHEN {has_break} "
-        f"THEN regexp_replace({expression}, {sql_literal(INNER_FORMULA)}, '\\1''\\2', 'g') "
-        f"ELSE {expression} END"
-    )
     return (
-        f"nullif(CASE WHEN left({expression}, 1) IN ({triggers}) THEN '''' ELSE '' END "
-        f"|| {inner}, '')"
+        f"nullif(CASE WHEN left({expression}, 1) IN ({triggers}) "
+        f"THEN '''' || {expression} ELSE {expression} END, '')"
     )
 
 

@@ -269,6 +269,27 @@ def test_a_formula_sign_after_a_semicolon_tab_or_line_break_gets_an_apostrophe(
     assert row["Links"] == f"https://example.org/a{split}'{sign}b"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Full-width and half-width forms whose UTF-8 starts with the bytes of the full-width signs.
+        "Cost\n＄5 a month",  # noqa: RUF001
+        "Tokyo\nｱﾝｹｰﾄ results",
+        "Score\n（1-5）",  # noqa: RUF001
+        'Quote;"=not a formula: the quote comes first"',
+        "Range 1-5; 10+ people",
+    ],
+)
+def test_text_after_a_break_that_is_no_formula_sign_is_left_as_written(db, use_copy, text):
+    call = make_call(questions=1)
+    question = call.questions.get()
+    make_submission(call, answers={str(question.pk): text})
+
+    [row] = export_rows(use_copy=use_copy)
+
+    assert row["Question 1"] == text
+
+
 def libreoffice_formulas(tmp_path, files: dict[str, bytes]) -> dict[str, list[str]]:
     """Open each CSV in LibreOffice Calc, split at ";" and tab, and list the formulas it made."""
     for name, data in files.items():
