@@ -32,8 +32,10 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from journey import CALL, PAGES  # noqa: E402
+sys.path.insert(0, str(ROOT))
 from server import gunicorn  # noqa: E402
+
+from tests.journey_steps import CALL, PAGES  # noqa: E402
 
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 RESULTS = ROOT / "bench" / "results"

@@ -21,9 +21,8 @@ from django.test import Client
 from django.urls import reverse
 from inprocess import analyse, reviewer, seed_to, time_page  # sets Django up, before any model
 
-from submissions.credits import included
 from submissions.models import Call, Submission
-from submissions.status import status_link_url
+from submissions.models.links import status_link_url
 
 
 def main() -> None:
@@ -39,7 +38,7 @@ def main() -> None:
         Call.objects.annotate(n=Count("submissions")).order_by("-n").values_list("pk", flat=True)
     )[0]
     call = Call.objects.get(pk=busiest)
-    sample = included(call).order_by("pk").first()
+    sample = Submission.objects.included(call).order_by("pk").first()
     client = Client()
     client.get(status_link_url(sample), follow=True)  # the session now opens the status page
     staff = Client()
@@ -60,8 +59,9 @@ def main() -> None:
         ),
     ]
     total = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED).count()
+    included = Submission.objects.included(call).count()
     print(
-        f"call {slug}: {total:,} submitted, {included(call).count():,} included; "
+        f"call {slug}: {total:,} submitted, {included:,} included; "
         f"runs per page: {args.repeat} after a warm-up"
     )
     print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'x base':>7} {'queries':>8} {'bytes':>11}")

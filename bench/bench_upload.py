@@ -24,8 +24,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from journey import CALL, Step, csrf_token, found, walk  # noqa: E402
+sys.path.insert(0, str(ROOT))
 from server import gunicorn  # noqa: E402
+
+from tests.journey_steps import CALL, Step, csrf_token, found, walk  # noqa: E402
 
 MB = 1024 * 1024
 LIMIT_GROWTH = 50 * MB

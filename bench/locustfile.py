@@ -16,8 +16,8 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from journey import JourneyFailed, Step, found, walk
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.journey_steps import JourneyFailed, Step, found, walk
 
 
 @events.init_command_line_parser.add_listener

@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_journey import DEFAULT_DATABASE_URL  # noqa: E402
-from journey import Step, walk  # noqa: E402
+
+from tests.journey_steps import Step, walk  # noqa: E402
 
 # The innermost of these frames on the stack names the category of a sample.
 CATEGORIES = {

@@ -11,7 +11,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-from submissions.security import require_strong_secret_key
+from submissions.common.checks import require_strong_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callforevidence.settings")
 

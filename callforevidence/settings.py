@@ -78,18 +78,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "submissions.security.SecurityHeadersMiddleware",
+    "submissions.common.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "submissions.middleware.UploadLimitsMiddleware",
+    "submissions.journey.uploads.UploadLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "submissions.staff_sessions.StaffSessionMiddleware",
+    "submissions.review.staff_sessions.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "submissions.middleware.DatabaseUnavailableMiddleware",
+    "submissions.common.middleware.DatabaseUnavailableMiddleware",
     # Last, so that it sees the login view's response and can turn it into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -106,7 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "submissions.context_processors.site",
+                "submissions.journey.pages.site",
             ],
         },
     },
@@ -168,7 +168,7 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 else:
     ATTACHMENTS_STORAGE = {
-        "BACKEND": "submissions.storage.PrivateFileSystemStorage",
+        "BACKEND": "submissions.common.storage.PrivateFileSystemStorage",
         "OPTIONS": {
             "location": ATTACHMENTS_ROOT,
             "file_permissions_mode": 0o600,
@@ -188,10 +188,10 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-CSRF_FAILURE_VIEW = "submissions.views.csrf_failure"
+CSRF_FAILURE_VIEW = "submissions.journey.pages.csrf_failure"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30  # a draft may take weeks to finish
 # Staff sessions (the admin) are shorter: they end after this long without a request, and by
-# default when the browser closes (submissions/staff_sessions.py).
+# default when the browser closes (submissions/review/staff_sessions.py).
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 2 * 60 * 60)
 STAFF_SESSION_AT_BROWSER_CLOSE = env_bool("STAFF_SESSION_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -239,7 +239,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # A request larger than this is refused before its body is read. Keep it above the largest
 # call's max_files x max_file_size (5 x 10 MB by default), plus room for the form fields.
 UPLOAD_MAX_REQUEST_SIZE = env_int("UPLOAD_MAX_REQUEST_SIZE", 60 * 1024 * 1024)
-FILE_UPLOAD_HANDLERS = ["submissions.upload_handlers.StreamingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["submissions.journey.uploads.StreamingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 # sweep_files removes the files of drafts untouched for this many days.
 DRAFT_FILES_MAX_AGE_DAYS = env_int("DRAFT_FILES_MAX_AGE_DAYS", 30)
@@ -291,8 +291,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "submissions.ratelimits.client_address"
-AXES_LOCKOUT_CALLABLE = "submissions.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "submissions.common.ratelimits.client_address"
+AXES_LOCKOUT_CALLABLE = "submissions.review.signin.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 
 # Headers. Scripts and styles come only from this site's static files: no inline code at all.
@@ -325,7 +325,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Emailed links carry their token in the path: it must never reach a log (see README).
-    "filters": {"redact_link_tokens": {"()": "submissions.logs.RedactLinkTokens"}},
+    "filters": {"redact_link_tokens": {"()": "submissions.common.logs.RedactLinkTokens"}},
     "formatters": {
         "django.server": {
             "()": "django.utils.log.ServerFormatter",

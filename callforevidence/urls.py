@@ -6,6 +6,6 @@ urlpatterns = [
     path("", include("submissions.urls")),
 ]
 
-handler403 = "submissions.views.permission_denied"
-handler404 = "submissions.views.page_not_found"
-handler500 = "submissions.views.server_error"
+handler403 = "submissions.journey.pages.permission_denied"
+handler404 = "submissions.journey.pages.page_not_found"
+handler500 = "submissions.journey.pages.server_error"

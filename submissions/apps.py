@@ -6,9 +6,7 @@ class SubmissionsConfig(AppConfig):
     name = "submissions"
 
     def ready(self) -> None:
-        # Connects the sign-in signal that starts a short staff session, before any request.
-        from . import (
-            emails,  # noqa: F401  (queues the receipt when a submission is submitted)
-            ratelimits,  # noqa: F401  (registers its deploy check)
-            staff_sessions,  # noqa: F401
-        )
+        # Each import connects something before the first request.
+        from .common import ratelimits  # noqa: F401  (registers its deploy check)
+        from .outbox import queue  # noqa: F401  (queues the receipt when a submission is sent)
+        from .review import admin, staff_sessions  # noqa: F401  (the admin; staff sign-in)

@@ -1,15 +1,20 @@
+"""Every public URL of the service (the admin's are the admin's own)."""
+
 from django.urls import path
 
-from . import public, resume, staff_files, status, views
+from .journey import pages, resume, views
+from .publishing import status
+from .publishing import views as publishing
+from .review import staff_files
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", pages.home, name="home"),
+    path("healthz", pages.healthz, name="healthz"),
     path("staff/files/<int:pk>/", staff_files.attachment_download, name="attachment_download"),
     # Site pages come before the calls' slugs (no call may be named like them).
-    path("accessibility/", views.accessibility, name="accessibility"),
-    path("cookies/", views.cookies, name="cookies"),
-    path("privacy/", views.privacy, name="privacy"),
+    path("accessibility/", pages.accessibility, name="accessibility"),
+    path("cookies/", pages.cookies, name="cookies"),
+    path("privacy/", pages.privacy, name="privacy"),
     path("<slug:slug>/", views.start, name="start"),
     path("<slug:slug>/licence/", views.consent, name="consent"),
     path("<slug:slug>/licence/declined/", views.declined, name="declined"),
@@ -24,15 +29,19 @@ urlpatterns = [
     path("<slug:slug>/save/", resume.resume_request, name="resume_request"),
     path("<slug:slug>/save/sent/", resume.resume_sent, name="resume_sent"),
     path("<slug:slug>/return/<str:token>/", resume.resume, name="resume"),
-    path("<slug:slug>/credits/", public.credits, name="credits"),
-    path("<slug:slug>/open-data/", public.open_data, name="open_data"),
+    path("<slug:slug>/credits/", publishing.credits, name="credits"),
+    path("<slug:slug>/open-data/", publishing.open_data, name="open_data"),
     path(
         "<slug:slug>/open-data/datapackage.json",
-        public.open_data_package,
+        publishing.open_data_package,
         name="open_data_package",
     ),
-    path("<slug:slug>/open-data/contributions.csv", public.open_data_csv, name="open_data_csv"),
-    path("<slug:slug>/open-data/contributions.json", public.open_data_json, name="open_data_json"),
+    path("<slug:slug>/open-data/contributions.csv", publishing.open_data_csv, name="open_data_csv"),
+    path(
+        "<slug:slug>/open-data/contributions.json",
+        publishing.open_data_json,
+        name="open_data_json",
+    ),
     path("<slug:slug>/status/", status.status_page, name="status_page"),
     path("<slug:slug>/status/<str:token>/", status.open_link, name="status"),
 ]

@@ -19,7 +19,7 @@ def attachments_root(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "attachments": {
-            "BACKEND": "submissions.storage.PrivateFileSystemStorage",
+            "BACKEND": "submissions.common.storage.PrivateFileSystemStorage",
             "OPTIONS": {"location": str(root)},
         },
     }

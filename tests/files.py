@@ -4,7 +4,7 @@ from django.test import Client
 
 from submissions.models import Call
 
-from .journey import url, walk_to
+from .contributor import url, walk_to
 
 BOUNDARY = "----evidence-test-boundary"
 

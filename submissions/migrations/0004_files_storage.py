@@ -2,8 +2,8 @@
 
 from django.db import migrations, models
 
+import submissions.common.storage
 import submissions.models
-import submissions.storage
 
 
 class Migration(migrations.Migration):
@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name="file",
             field=models.FileField(
                 max_length=200,
-                storage=submissions.storage.get_attachment_storage,
+                storage=submissions.common.storage.get_attachment_storage,
                 upload_to=submissions.models.attachment_key,
             ),
         ),

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import submissions.text
+import submissions.common.text
 
 
 class Migration(migrations.Migration):
@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             model_name="call",
             name="title",
             field=models.CharField(
-                max_length=200, validators=[submissions.text.validate_single_line]
+                max_length=200, validators=[submissions.common.text.validate_single_line]
             ),
         ),
     ]

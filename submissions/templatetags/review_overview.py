@@ -2,7 +2,7 @@ from django import template
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from ..overview import review_overview as build_overview
+from ..review.overview import review_overview as build_overview
 
 register = template.Library()
 

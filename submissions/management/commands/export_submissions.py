@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_date, parse_datetime
 
-from submissions.exports import SubmissionCsv
+from submissions.exports.writer import SubmissionCsv
 from submissions.models import Call, ExportRecord, Submission
 
 

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
-from submissions.forms import orcid_check_digit
+from submissions.journey.forms import orcid_check_digit
 from submissions.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Call, Submission, Theme
 
 DEFAULT_CALL = "what-works-social-media"

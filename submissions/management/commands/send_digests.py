@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from submissions import emails
 from submissions.models import Call, OutgoingEmail, Submission
+from submissions.outbox import queue as outbox
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                     new = new.filter(submitted_at__gte=since)
                 count = new.count()
                 if count and call.notification_list:
-                    emails.queue(
+                    outbox.queue(
                         OutgoingEmail.Kind.DIGEST,
                         call.notification_list,
                         call,

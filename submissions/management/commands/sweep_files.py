@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from submissions.common.storage import get_attachment_storage
+from submissions.common.wording import human_size
 from submissions.models import Attachment, Submission
-from submissions.storage import get_attachment_storage
-from submissions.wording import human_size
 
 PREFIX = "attachments"
 

@@ -1,0 +1,268 @@
+"""The staff CSV's columns: one table (`export_columns()`) of each column's header, its cell in
+Python and the same cell in SQL, and the formula safety every cell gets (`neutralise()`).
+
+writer.py makes the file from this table, by COPY on PostgreSQL and in Python elsewhere.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.urls import reverse
+
+from ..models import Question, Submission
+
+# OWASP's list for CSV injection, and the full-width forms that some spreadsheets also read as
+# the start of a formula: a cell starting with one of these gets a leading apostrophe.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")  # noqa: RUF001
+# A spreadsheet told to split at `;` (Excel's default in much of Europe) or tab starts a new cell
+# there, and a new row at a line break, since quoting no longer lines up: a formula sign right
+# after one of these gets an apostrophe too.
+CELL_BREAKS = ";\t\r\n"
+FORMULA_SIGNS = "=+@＝＋－＠-"  # noqa: RUF001  ('-' last: literal in a [class])
+INNER_FORMULA_RE = re.compile(f"([{CELL_BREAKS}])([{FORMULA_SIGNS}])")
+# The same, on a whole line of UTF-8 CSV as COPY sends it (see SubmissionCsv.copy_rows). Each sign
+# is spelled out: a class of bytes would match the first byte of any other full-width character.
+INNER_FORMULA_UTF8 = re.compile(
+    b"(["
+    + re.escape(CELL_BREAKS.encode())
+    + b"])(?="
+    + b"|".join(re.escape(sign.encode()) for sign in FORMULA_SIGNS)
+    + b")"
+)
+
+
+def neutralise(value: str) -> str:
+    """The cell as text a spreadsheet shows, never runs: OWASP's apostrophe before a formula.
+
+    At the start of the cell, and right after a `;`, tab or line break inside it.
+    """
+    if not value:
+        return value
+    inner = INNER_FORMULA_RE.sub(r"\1'\2", value)
+    return "'" + inner if value[0] in FORMULA_TRIGGERS else inner
+
+
+def local_iso(moment) -> str:
+    """ISO 8601 in UK time with its UTC offset, to the second: 2018-03-06T23:59:00+00:00."""
+    if moment is None:
+        return ""
+    # settings.TIME_ZONE, not the active time zone: the COPY path cannot know about the latter.
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file: its header, its cell in Python, and the same cell in SQL.
+
+    `value` reads a Submission (call, themes and attachments prefetched). `sql` is an expression
+    over `s` (the submission), `c` (its call) and what `join` adds; joins repeated by several
+    columns are made once. Free text (`text`) is neutralised on both paths: in Python by
+    neutralise(), in SQL at the start of the cell and then, on each whole line COPY sends, after
+    the breaks inside it (copy_rows). An empty cell must be NULL in SQL: COPY writes '' as "",
+    where Python's csv writes nothing.
+    """
+
+    header: str
+    value: Callable[[Submission], str]
+    sql: str
+    text: bool = True
+    join: str = ""
+
+    def python_cell(self, submission: Submission) -> str:
+        value = self.value(submission)
+        return neutralise(value) if self.text else value
+
+    def sql_cell(self) -> str:
+        return sql_neutralise(self.sql) if self.text else self.sql
+
+
+def answer_of(key: str) -> Callable[[Submission], str]:
+    """The cell of one question's answer (a function per column: a lambda in a loop would
+    read the last question)."""
+    return lambda s: s.answers.get(key, "")
+
+
+def export_columns(questions: list[tuple[Question, str]]) -> list[Column]:
+    """Every column of the file, in order, with the questions (and their headers) in the middle."""
+    before, after = attachment_url_parts()
+    file_url = f"{sql_literal(before)} || a.id || {sql_literal(after)}"
+    answers = ", ".join(f'"{q.pk:d}" text' for q, _ in questions)
+    return [
+        Column("Reference", attrgetter("reference"), "s.reference", text=False),
+        Column("Call", lambda s: s.call.title, "c.title"),
+        Column(
+            "Submitted at",
+            lambda s: local_iso(s.submitted_at),
+            sql_local_iso("s.submitted_at"),
+            text=False,
+        ),
+        Column(
+            "Late",
+            lambda s: "yes" if s.is_late else "no",
+            "CASE WHEN s.is_late THEN 'yes' ELSE 'no' END",
+            text=False,
+        ),
+        Column(
+            "Review status",
+            lambda s: s.get_review_status_display(),
+            sql_choice_label("s.review_status", Submission.ReviewStatus.choices),
+            text=False,
+        ),
+        Column("Name", attrgetter("name"), "s.name"),
+        Column("Email", attrgetter("email"), "s.email"),
+        Column("Role", attrgetter("role"), "s.role"),
+        Column("Organisation", attrgetter("organisation"), "s.organisation"),
+        Column("ORCID iD", attrgetter("orcid"), "s.orcid"),
+        Column("Website", attrgetter("website"), "s.website"),
+        Column(
+            "Credit preference",
+            lambda s: s.get_credit_preference_display(),
+            sql_choice_label("s.credit_preference", Submission.Credit.choices),
+            text=False,
+        ),
+        Column("Credit line", Submission.credit_line, sql_credit_line(), join=CO_CONTRIBUTORS),
+        Column(
+            "Co-contributors",
+            lambda s: "\n".join(s.co_contributor_lines()),
+            "co.cell",
+            join=CO_CONTRIBUTORS,
+        ),
+        Column("Licence", attrgetter("consent_licence_id"), "s.consent_licence_id"),
+        Column(
+            "Consent given at",
+            lambda s: local_iso(s.consent_given_at),
+            sql_local_iso("s.consent_given_at"),
+            text=False,
+        ),
+        # Short titles are typed by staff: a header cell can be a formula too.
+        *(
+            Column(
+                neutralise(title),
+                answer_of(str(q.pk)),
+                f'answer."{q.pk:d}"',
+                # jsonb_to_record reads the answers once per row, where ->> would decompress
+                # them once per question.
+                join=f"LEFT JOIN LATERAL jsonb_to_record(s.answers) AS answer({answers}) ON true",
+            )
+            for q, title in questions
+        ),
+        Column(
+            "Links",
+            lambda s: "\n".join(s.links),
+            "links.cell",
+            join="""LEFT JOIN LATERAL (
+                SELECT string_agg(link.value, E'\\n' ORDER BY link.position) AS cell
+                FROM jsonb_array_elements_text(s.links) WITH ORDINALITY AS link(value, position)
+            ) links ON true""",
+        ),
+        Column(
+            "Files",
+            lambda s: "\n".join(
+                f"{a.original_name} ({a.size} bytes) {before}{a.pk}{after}"
+                for a in s.attachments.all()
+            ),
+            "files.cell",
+            join=f"""LEFT JOIN LATERAL (
+                SELECT string_agg(
+                    a.original_name || ' (' || a.size || ' bytes) ' || {file_url},
+                    E'\\n' ORDER BY a.uploaded_at, a.id
+                ) AS cell
+                FROM submissions_attachment a
+                WHERE a.submission_id = s.id
+            ) files ON true""",  # noqa: S608 (literals from sql_literal(), and integers)
+        ),
+        Column(
+            "Themes",
+            lambda s: "; ".join(theme.name for theme in s.themes.all()),
+            "themes.cell",
+            join="""LEFT JOIN LATERAL (
+                SELECT string_agg(t.name, '; ' ORDER BY t.name) AS cell
+                FROM submissions_submission_themes st
+                JOIN submissions_theme t ON t.id = st.theme_id
+                WHERE st.submission_id = s.id
+            ) themes ON true""",
+        ),
+        Column("Reviewer notes", attrgetter("reviewer_notes"), "s.reviewer_notes"),
+    ]
+
+
+def attachment_url_parts() -> tuple[str, str]:
+    """The staff download URL around an attachment's id: (before, after)."""
+    marker = 987654321
+    url = settings.SITE_URL.rstrip("/") + reverse("attachment_download", args=[marker])
+    before, after = url.split(str(marker))
+    return before, after
+
+
+def sql_literal(value: str) -> str:
+    """A PostgreSQL string literal, safe inside a statement that psycopg also formats."""
+    return "'" + value.replace("'", "''").replace("%", "%%") + "'"
+
+
+def sql_neutralise(expression: str) -> str:
+    """SQL for neutralise() at the start of the cell, and NULL for empty text (COPY writes '' as
+    ""). The apostrophes after breaks inside the cell go in on the whole line, in copy_rows."""
+    triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
+    return (
+        f"nullif(CASE WHEN left({expression}, 1) IN ({triggers}) "
+        f"THEN '''' || {expression} ELSE {expression} END, '')"
+    )
+
+
+def sql_local_iso(column: str) -> str:
+    """SQL for local_iso(): to the second in settings.TIME_ZONE, with the UTC offset."""
+    local = f"({column} AT TIME ZONE {sql_literal(settings.TIME_ZONE)})"
+    offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
+    return (
+        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        f"|| CASE WHEN {offset} < interval '0' THEN '-' ELSE '+' END "
+        f"|| to_char(greatest({offset}, -{offset}), 'HH24:MI')"
+    )
+
+
+def sql_choice_label(column: str, choices) -> str:
+    """SQL for get_FOO_display(): the label of a choice, or the stored value if unknown."""
+    whens = " ".join(
+        f"WHEN {sql_literal(value)} THEN {sql_literal(str(label))}" for value, label in choices
+    )
+    return f"CASE {column} {whens} ELSE nullif({column}, '') END"
+
+
+# co.cell is Submission.co_contributor_lines(), co.credit the co-contributors' part of
+# Submission.credit_line().
+CO_CONTRIBUTORS = """LEFT JOIN LATERAL (
+    SELECT string_agg(
+        (p.value ->> 'name') || coalesce(' (' || nullif(concat_ws(', ',
+            nullif(p.value ->> 'organisation', ''),
+            'ORCID iD ' || nullif(p.value ->> 'orcid', '')), '') || ')', ''),
+        E'\\n' ORDER BY p.position
+    ) AS cell,
+    string_agg(
+        nullif(concat_ws(', ', nullif(p.value ->> 'name', ''),
+            nullif(p.value ->> 'organisation', '')), ''),
+        '; ' ORDER BY p.position
+    ) AS credit
+    FROM jsonb_array_elements(s.co_contributors) WITH ORDINALITY AS p(value, position)
+) co ON true"""
+
+
+def sql_credit_line() -> str:
+    """SQL for Submission.credit_line(): the contributor as chosen, then the co-contributors.
+
+    A second wording of Submission.credit_line_for(), kept on purpose: the COPY path builds
+    every cell inside PostgreSQL, so it cannot call Python. The byte-identical export test
+    (tests/test_export.py, PostgreSQL) fails if the two ever differ.
+    """
+    credit = Submission.Credit
+    return (
+        f"CASE s.credit_preference "
+        f"WHEN {sql_literal(credit.NAME_AND_ORGANISATION)} "
+        f"THEN concat_ws('; ', nullif(concat_ws(', ', nullif(s.name, ''), "
+        f"nullif(s.organisation, '')), ''), co.credit) "
+        f"WHEN {sql_literal(credit.ORGANISATION_ONLY)} "
+        f"THEN concat_ws('; ', nullif(s.organisation, ''), co.credit) END"
+    )

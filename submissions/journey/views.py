@@ -1,0 +1,289 @@
+"""The contributor's journey, from the start page to the confirmation."""
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..common import ratelimits
+from ..models import Call, NotADraft, Submission
+from .drafts import (
+    forget_draft,
+    load_draft,
+    open_call,
+    open_step,
+    posted,
+    published_call,
+    remember_draft,
+)
+from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
+from .steps import STEP_NUMBERS, STEPS, first_unfinished, previous_step
+
+
+def _changing(request: HttpRequest) -> bool:
+    """Whether the contributor came from check-your-answers to change an answer.
+
+    The only place that reads `return_to`: the Change links carry it in the query string and
+    the step's form sends it back as a hidden field.
+    """
+    return (request.POST.get("return_to") or request.GET.get("return_to")) == "check"
+
+
+def _step_context(call: Call, step: str, now: datetime, *, changing: bool = False, **extra) -> dict:
+    """While changing an answer, Back and the button lead back to check-your-answers."""
+    return {
+        "call": call,
+        "step_number": STEP_NUMBERS[step],
+        "step_count": len(STEPS),
+        "back_url_name": "check" if changing else previous_step(step) or "start",
+        "changing": changing,
+        "is_late": not call.is_on_time(now),
+        **extra,
+    }
+
+
+StepView = Callable[[HttpRequest, Call, Submission, datetime], HttpResponse]
+
+
+def journey_step(step: str) -> Callable[[StepView], Callable[..., HttpResponse]]:
+    """Open the call and the session's draft at this step (drafts.open_step) before the view."""
+
+    def decorator(view: StepView) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @require_http_methods(["GET", "POST"])
+        def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
+            opened = open_step(request, slug, step)
+            if isinstance(opened, HttpResponse):
+                return opened
+            return view(request, *opened)
+
+        return wrapper
+
+    return decorator
+
+
+def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResponse:
+    """After saving a step: back to check-your-answers when the contributor came from there,
+    or on to ask for a link by email after "Save and come back later"."""
+    if "save_for_later" in request.POST:
+        return redirect("resume_request", call.slug)
+    if _changing(request):
+        return redirect("check", call.slug)
+    return redirect(next_step, call.slug)
+
+
+def start(request: HttpRequest, slug: str) -> HttpResponse:
+    call = published_call(slug, Call.objects.published().with_credits_shown())
+    now = timezone.now()
+    # A browser holding a draft is offered to continue it, at the first unfinished step.
+    draft = load_draft(request, call) if request.session.session_key else None
+    if draft is not None and draft.is_submitted:
+        draft = None
+    context = {
+        "call": call,
+        "questions": list(call.questions.all()),
+        "accepts": call.accepts_submissions(now),
+        "is_late": not call.is_on_time(now),
+        "draft": draft,
+        "continue_url_name": first_unfinished(draft).url_name if draft else None,
+    }
+    return render(request, "submissions/start.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, slug: str) -> HttpResponse:
+    opened = open_call(slug)
+    if isinstance(opened, HttpResponse):
+        return opened
+    call, now = opened
+    submission = load_draft(request, call)
+    if submission is not None and submission.is_submitted:
+        # A new submission after a finished one starts afresh.
+        submission = None
+    initial = {"consent": "yes"} if submission and submission.consent_given_at else {}
+    form = ConsentForm(posted(request), call=call, initial=initial)
+    changing = _changing(request)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["consent"] == "no":
+            if submission is not None and submission.has_entries():
+                # One click must not delete a whole draft: ask first, keep it until then.
+                url = reverse("delete_answers", args=[call.slug])
+                return redirect(f"{url}?return_to=check" if changing else url)
+            # Nothing the person typed is kept once they decline; a submission already sent
+            # (in another tab, a moment ago) is not a draft to throw away.
+            if submission is not None and not submission.delete_draft():
+                return redirect("confirmation", call.slug)
+            forget_draft(request, call)
+            return redirect("declined", call.slug)
+        if submission is None and (refused := ratelimits.refuse(request, "draft")):
+            return refused
+        if form.cleaned_data["homepage"]:
+            # Only a bot fills the hidden field: it sees the usual next page, nothing is kept.
+            return redirect("about", call.slug)
+        if submission is None:
+            submission = Submission(call=call)
+            submission.record_consent(call, at=now)
+            submission.save()
+        else:
+            submission.record_consent(call, at=now)
+            if not submission.update_draft(**submission.consent_columns()):
+                return redirect("confirmation", call.slug)
+        remember_draft(request, call, submission)
+        return _next_or_check(request, call, "about")
+    context = _step_context(call, "consent", now, changing=changing, form=form)
+    return render(request, "submissions/consent.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def delete_answers(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "This will delete your answers": a draft is deleted only once the person confirms."""
+    call = published_call(slug)
+    submission = load_draft(request, call)
+    if submission is None or submission.is_submitted:
+        return redirect("start", call.slug)
+    if request.method == "POST":
+        # Under the row lock: a submission sent from another tab a moment ago is not deleted.
+        if not submission.delete_draft():
+            return redirect("confirmation", call.slug)
+        forget_draft(request, call)
+        return redirect("declined", call.slug)
+    changing = _changing(request)
+    keep_url = reverse("check" if changing else "consent", args=[call.slug])
+    if changing:
+        keep_url += "?return_to=check"
+    context = {"call": call, "keep_url": keep_url, "changing": changing}
+    return render(request, "submissions/delete_answers.html", context)
+
+
+def declined(request: HttpRequest, slug: str) -> HttpResponse:
+    call = published_call(slug)
+    return render(request, "submissions/declined.html", {"call": call})
+
+
+@journey_step("about")
+def about(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
+    form = AboutYouForm(posted(request), instance=submission)
+    if request.method == "POST" and form.is_valid():
+        # Only this step's columns, and only while it is a draft (never `form.save()`).
+        if not submission.update_draft(**form.columns()):
+            return redirect("confirmation", call.slug)
+        return _next_or_check(request, call, "evidence")
+    # The instance holds what was typed, valid or not: preview that.
+    context = _step_context(
+        call,
+        "about",
+        now,
+        changing=_changing(request),
+        form=form,
+        credit_previews=_previews(submission),
+    )
+    return render(request, "submissions/about.html", context)
+
+
+def _previews(submission: Submission) -> dict[str, str]:
+    """The credit line each choice would give, from the details entered so far."""
+    # Placeholders until a name is given; after that, no organisation means none (independent).
+    name = submission.name or "Your Name"
+    organisation = submission.organisation if submission.name else "Your Organisation"
+    return {
+        value: Submission.credit_line_for(value, name, organisation, submission.co_contributors)
+        for value, _label in Submission.Credit.choices
+    }
+
+
+@journey_step("evidence")
+def evidence(
+    request: HttpRequest, call: Call, submission: Submission, now: datetime
+) -> HttpResponse:
+    questions = list(call.questions.all())
+    initial = EvidenceForm.initial_for(submission, questions)
+    form = EvidenceForm(posted(request), questions=questions, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if not submission.update_draft(answers=form.answers(), links=form.cleaned_data["links"]):
+            return redirect("confirmation", call.slug)
+        return _next_or_check(request, call, "files")
+    context = _step_context(call, "evidence", now, changing=_changing(request), form=form)
+    return render(request, "submissions/evidence.html", context)
+
+
+def _files_url(call: Call, changing: bool) -> str:
+    url = reverse("files", args=[call.slug])
+    return f"{url}?return_to=check" if changing else url
+
+
+@journey_step("files")
+def files(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
+    existing = list(submission.attachments.all())
+    changing = _changing(request)
+    uploading = request.method == "POST" and bool(request.FILES)
+    if uploading and (refused := ratelimits.refuse(request, "upload")):
+        return refused
+    form = FilesForm(posted(request), request.FILES or None, call=call, existing=existing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = form.add_to(submission)
+        except NotADraft:
+            return redirect("confirmation", call.slug)
+        if added and request.POST.get("action") == "add":
+            return redirect(_files_url(call, changing))
+        if added:
+            return _next_or_check(request, call, "check")
+        existing = list(submission.attachments.all())
+    context = _step_context(call, "files", now, changing=changing, form=form, attachments=existing)
+    return render(request, "submissions/files.html", context)
+
+
+@require_POST
+@journey_step("files")
+def remove_file(
+    request: HttpRequest, call: Call, submission: Submission, now: datetime
+) -> HttpResponse:
+    """The Remove button beside each file: back to the files step, one file fewer."""
+    remove = request.POST.get("remove", "")
+    if remove.isdigit() and not submission.remove_attachment(int(remove)):
+        return redirect("confirmation", call.slug)
+    return redirect(_files_url(call, _changing(request)))
+
+
+@journey_step("check")
+def check(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
+    if request.method == "POST":
+        if refused := ratelimits.refuse(request, "submit"):
+            return refused
+        # Timed under its row lock, not at `now`: see Submission.submit().
+        submission.submit()
+        return redirect("confirmation", call.slug)
+    questions = list(call.questions.all())
+    context = _step_context(
+        call,
+        "check",
+        now,
+        submission=submission,
+        answers=submission.answered_questions(questions),
+        attachments=list(submission.attachments.all()),
+    )
+    return render(request, "submissions/check.html", context)
+
+
+def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
+    call = published_call(slug)
+    submission = load_draft(request, call)
+    if submission is None:
+        return redirect("start", call.slug)
+    if not submission.is_submitted:
+        return redirect(first_unfinished(submission).url_name, call.slug)
+    return render(
+        request, "submissions/confirmation.html", {"call": call, "submission": submission}
+    )
+
+
+def closed(request: HttpRequest, slug: str) -> HttpResponse:
+    call = published_call(slug, Call.objects.published().with_credits_shown())
+    if call.accepts_submissions(timezone.now()):
+        return redirect("start", call.slug)
+    return render(request, "submissions/closed.html", {"call": call})

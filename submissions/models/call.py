@@ -1,0 +1,210 @@
+"""Calls, their questions and themes, and the reviewers assigned to them."""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from ..common.text import validate_single_line
+
+# The deadline rule: a deadline is a whole minute, so 23:59 is on time up to 23:59:59.999999.
+# Call.is_on_time() and CallQuerySet.open_at() (its SQL form) both read this one constant.
+DEADLINE_MINUTE = timedelta(minutes=1)
+
+
+def consent_hash(wording: str) -> str:
+    return hashlib.sha256(wording.encode()).hexdigest()
+
+
+class CallQuerySet(models.QuerySet):
+    def published(self) -> "CallQuerySet":
+        return self.filter(published=True)
+
+    def open_at(self, at: datetime) -> "CallQuerySet":
+        """Published calls taking submissions at `at`: open, or closed but accepting late ones.
+
+        `closes_at > at - DEADLINE_MINUTE` is Call.is_on_time(at) (`at < closes_at +
+        DEADLINE_MINUTE`) written for the database.
+        """
+        on_time = models.Q(closes_at__gt=at - DEADLINE_MINUTE)
+        late_ok = models.Q(late_policy=Call.LatePolicy.ACCEPT_LATE)
+        return self.published().filter(opens_at__lte=at).filter(on_time | late_ok)
+
+    def with_credits_shown(self) -> "CallQuerySet":
+        """Annotate `credits_shown`: one submission is included and no manager hid the credits."""
+        submissions = self.model._meta.get_field("submissions").related_model
+        included = submissions.objects.included(models.OuterRef("pk")).order_by()
+        shown = models.Q(models.Exists(included)) & models.Q(credits_hidden=False)
+        return self.annotate(credits_shown=models.ExpressionWrapper(shown, models.BooleanField()))
+
+
+class Call(models.Model):
+    class LatePolicy(models.TextChoices):
+        REFUSE = "refuse", "Refuse: the form closes at the deadline"
+        ACCEPT_LATE = "accept_late", "Accept and flag as late"
+
+    class NotificationMode(models.TextChoices):
+        EACH = "each", "An email for each submission"
+        DAILY_DIGEST = "daily_digest", "One daily digest"
+
+    slug = models.SlugField(unique=True)
+    # It goes into email subjects: one line only.
+    title = models.CharField(max_length=200, validators=[validate_single_line])
+    summary = models.TextField(
+        help_text="Shown on the start page. Blank lines separate paragraphs."
+    )
+    asks = models.TextField("what we are asking", blank=True)
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField(
+        "deadline",
+        help_text="Submissions are on time up to the end of this minute, UK time.",
+    )
+    late_policy = models.CharField(
+        max_length=20, choices=LatePolicy.choices, default=LatePolicy.REFUSE
+    )
+    licence_id = models.CharField(max_length=50, default="CC-BY-NC-4.0")
+    licence_name = models.CharField(
+        max_length=200, default="Creative Commons Attribution-NonCommercial 4.0 International"
+    )
+    licence_version = models.CharField(max_length=20, default="4.0")
+    licence_url = models.URLField(default="https://creativecommons.org/licenses/by-nc/4.0/")
+    licence_summary = models.TextField(
+        blank=True, help_text="What the licence allows, in plain words."
+    )
+    consent_wording = models.TextField(
+        help_text="The exact yes/no question asked; its hash is stored with each consent."
+    )
+    consent_version = models.CharField(max_length=20, default="1")
+    credit_promise = models.TextField(blank=True, help_text="How contributors are credited.")
+    next_steps = models.TextField(
+        "what happens next",
+        blank=True,
+        help_text="Shown on the confirmation page: the call's own timeline after the deadline. "
+        "Blank lines separate paragraphs; lines starting '- ' make a list.",
+    )
+    privacy_notice = models.TextField(blank=True)
+    contact_email = models.EmailField()
+    notification_emails = models.TextField(
+        blank=True, help_text="Staff addresses told of each new submission, one per line."
+    )
+    notification_mode = models.CharField(
+        max_length=20,
+        choices=NotificationMode.choices,
+        default=NotificationMode.EACH,
+        help_text="A daily digest is sent by `manage.py send_digests`, run once a day by cron.",
+    )
+    # The end of the period the last digest covered; the next one starts here.
+    last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
+    max_files = models.PositiveSmallIntegerField(default=5)
+    # Kept in bytes; the admin form reads and writes it in MB (submissions/admin_forms.py).
+    max_file_size = models.PositiveIntegerField(default=10 * 1024 * 1024, help_text="In bytes.")
+    published = models.BooleanField(default=False)
+    draft_retention_days = models.PositiveSmallIntegerField(
+        "keep unfinished drafts for (days)",
+        default=30,
+        help_text="Drafts never sent are deleted, with their files, this many days after the "
+        "deadline (or after they were last saved, if later). Drafts without contributor "
+        "details go after a day.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Public credits and open data (submissions/credits.py, opendata.py, status.py).
+    credits_hidden = models.BooleanField(
+        "hide the credits page",
+        default=False,
+        help_text="Hide the public credits page and the open data of this call, "
+        "even when submissions are included in the toolkit.",
+    )
+    credits_frozen = models.BooleanField(
+        "freeze the credits",
+        default=False,
+        help_text="Contributors can no longer correct their credit details on their status page.",
+    )
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-closes_at", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # The deadline is a whole minute: 23:59 means up to 23:59:59.999999.
+        self.closes_at = self.closes_at.replace(second=0, microsecond=0)
+        super().save(*args, **kwargs)
+
+    @property
+    def closed_from(self) -> datetime:
+        """The first instant that is late."""
+        return self.closes_at + DEADLINE_MINUTE
+
+    def is_on_time(self, at: datetime) -> bool:
+        return at < self.closed_from
+
+    def accepts_submissions(self, at: datetime) -> bool:
+        if at < self.opens_at or not self.published:
+            return False
+        return self.is_on_time(at) or self.late_policy == self.LatePolicy.ACCEPT_LATE
+
+    @property
+    def consent_hash(self) -> str:
+        return consent_hash(self.consent_wording)
+
+    @property
+    def notification_list(self) -> list[str]:
+        return [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+
+
+class CallReviewer(models.Model):
+    """A reviewer assigned to a call: they see and export that call's submissions (access.py)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="reviewer_assignments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_assignments"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "reviewer of this call"
+        verbose_name_plural = "reviewers of this call"
+        # Superusers and call managers have this: they see every call's submissions.
+        permissions = [("review_every_call", "Can review the submissions of every call")]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "reviewer"], name="call_reviewer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} reviews {self.call}"
+
+
+class Question(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField()
+    short_title = models.CharField(max_length=80, help_text="Used in check-answers and exports.")
+    text = models.TextField()
+    help_text = models.TextField(blank=True)
+    max_length = models.PositiveIntegerField(default=5000)
+
+    class Meta:
+        ordering = ["call", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "position"], name="question_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.short_title}"
+
+
+class Theme(models.Model):
+    """A staff-managed tag for grouping submissions during review."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,154 @@
+"""Every email is a row in a durable queue, delivered by the task worker, never by a request.
+
+`queue()` writes an OutgoingEmail and its task in the caller's transaction: a rollback queues
+nothing, a commit always leaves a task. `manage.py db_worker` runs `deliver_email`, which
+renders and sends it. What is guaranteed:
+
+- At least once: a failure (refused, timed out, any exception) is tried again with backoff
+  (30 s, doubling, at most an hour apart) until `retry_until` (EMAIL_RETRY_HOURS after it was
+  queued, 48 by default), then the email is marked failed and staff can retry it in the admin.
+  A worker that dies in the middle of a send is covered too: every attempt first takes a lease
+  and queues a fallback task for when the lease ends, which finds the email still due.
+- Usually once: an attempt claims the email with a conditional UPDATE (so a duplicate task or
+  a second worker skips it), and it is marked sent as soon as the server accepts it. Only a
+  send whose outcome is unknown (the connection died after the message was handed over) is
+  sent again; it keeps its Message-ID, which most mail systems use to drop the duplicate.
+  A save-and-return link is the exception: each attempt issues a fresh token (only its hash
+  is stored), so it gets a fresh Message-ID and the latest link is the one that works.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.dispatch import receiver
+from django.utils import timezone
+from django_tasks import task
+
+from ..models import Call, ContributorLink, OutgoingEmail, Submission, submitted
+from .render import build_message, message_domain
+
+logger = logging.getLogger(__name__)
+
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+# Longer than any send can take (connect, greeting and data, each up to EMAIL_TIMEOUT).
+LEASE = timedelta(minutes=10)
+Kind = OutgoingEmail.Kind
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s after the first failure, doubling, at most an hour."""
+    return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20), LONGEST_RETRY)
+
+
+def queue(
+    kind: str,
+    to: list[str],
+    call: Call,
+    submission: Submission | None = None,
+    params: dict | None = None,
+) -> OutgoingEmail:
+    """Queue one email in the current transaction (atomic either way: the row and its task)."""
+    with transaction.atomic(savepoint=False):
+        email = OutgoingEmail.objects.create(
+            kind=kind,
+            to="\n".join(to),
+            call=call,
+            submission=submission,
+            params=params or {},
+            message_id=f"{uuid.uuid4().hex}@{message_domain()}",
+        )
+        deliver_email.enqueue(email.pk)
+    return email
+
+
+@receiver(submitted, sender=Submission)
+def queue_submission_emails(submission: Submission, **kwargs) -> None:
+    """The receipt, and the staff notification when the call wants one per submission.
+
+    Called by Submission.submit() through the `submitted` signal, in the submit's transaction.
+    """
+    call = submission.call
+    queue(Kind.RECEIPT, [submission.email], call, submission)
+    if call.notification_list and call.notification_mode == Call.NotificationMode.EACH:
+        queue(Kind.NOTIFICATION, call.notification_list, call, submission)
+
+
+def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
+    """Invalidate every earlier save-and-return link of this draft and queue a new one.
+
+    The token is issued by the worker when it sends, so no raw token is ever stored.
+    """
+    with transaction.atomic():
+        ContributorLink.objects.filter(
+            submission=submission, purpose=ContributorLink.Purpose.RESUME
+        ).delete()
+        # An older link still waiting to be sent would replace the new one when it goes.
+        OutgoingEmail.objects.filter(
+            submission=submission, kind=Kind.RESUME_LINK, state=OutgoingEmail.State.PENDING
+        ).delete()
+        return queue(Kind.RESUME_LINK, [address], submission.call, submission)
+
+
+def retry(email: OutgoingEmail) -> bool:
+    """Staff's "retry": a failed email is due again now, with a fresh retry window."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = OutgoingEmail.objects.filter(pk=email.pk, state=OutgoingEmail.State.FAILED)
+        if not updated.update(
+            state=OutgoingEmail.State.PENDING,
+            next_try_at=now,
+            retry_until=now + timedelta(hours=settings.EMAIL_RETRY_HOURS),
+        ):
+            return False
+        deliver_email.enqueue(email.pk)
+    return True
+
+
+@task()
+def deliver_email(email_id: int) -> str:
+    """Send one queued email if it is still due; on failure, schedule the next try."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = OutgoingEmail.objects.filter(
+            pk=email_id, state=OutgoingEmail.State.PENDING, next_try_at__lte=now
+        )
+        # The claim: a duplicate task, a second worker or an early fallback finds nothing due.
+        if not due.update(next_try_at=now + LEASE, attempts=F("attempts") + 1, last_tried_at=now):
+            return "not due"
+        # If this worker dies before it records the outcome, the fallback tries again.
+        deliver_email.using(run_after=now + LEASE).enqueue(email_id)
+    email = OutgoingEmail.objects.select_related("call", "submission").get(pk=email_id)
+    try:
+        build_message(email).send()
+    except Exception as error:
+        return _record_failure(email, error)
+    OutgoingEmail.objects.filter(pk=email_id).update(
+        state=OutgoingEmail.State.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
+
+
+def _record_failure(email: OutgoingEmail, error: Exception) -> str:
+    now = timezone.now()
+    description = f"{type(error).__name__}: {error}"[:1000]
+    logger.warning(
+        "Email %s (%s) attempt %s failed: %s", email.pk, email.kind, email.attempts, description
+    )
+    with transaction.atomic():
+        if now >= email.retry_until:
+            OutgoingEmail.objects.filter(pk=email.pk).update(
+                state=OutgoingEmail.State.FAILED, last_error=description
+            )
+            logger.error("Email %s (%s) failed; gave up", email.pk, email.kind)
+            return "failed"
+        next_try = now + retry_delay(email.attempts)
+        OutgoingEmail.objects.filter(pk=email.pk).update(
+            next_try_at=next_try, last_error=description
+        )
+        deliver_email.using(run_after=next_try).enqueue(email.pk)
+    return "will retry"

@@ -1,0 +1,134 @@
+"""What each email says: its subject, its text and HTML bodies, from the templates under
+templates/submissions/email/. The worker (queue.py) renders an email just before it sends it.
+"""
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from ..common.site import absolute
+from ..models import ContributorLink, OutgoingEmail, Submission
+from ..models.links import resume_link_expires_at, status_link_url
+
+Kind = OutgoingEmail.Kind
+
+
+def message_domain() -> str:
+    """The sender's domain, for Message-IDs."""
+    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+
+
+def one_line(text: str, limit: int = 150) -> str:
+    """Staff-typed text made safe for a header: one line, whitespace collapsed, bounded."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def build_message(email: OutgoingEmail) -> EmailMessage:
+    """Render the email as it is sent. Headers hold only the service's words, never a
+    contributor's: the subject names the call (staff-typed, made one line) and the reference,
+    and addresses go without display names.
+    """
+    builders: dict[str, Callable[[OutgoingEmail], tuple[str, str, dict]]] = {
+        Kind.RECEIPT: _receipt,
+        Kind.NOTIFICATION: _notification,
+        Kind.DIGEST: _digest,
+        Kind.RESUME_LINK: _resume_link,
+    }
+    subject, template, context = builders[email.kind](email)
+    context = {"call": email.call, "site_url": settings.SITE_URL.rstrip("/"), **context}
+    message_id = email.message_id
+    if email.kind == Kind.RESUME_LINK:
+        # A new token each attempt: a new message, not a duplicate of the last one.
+        local, _, domain = message_id.partition("@")
+        message_id = f"{local}.{email.attempts}@{domain}"
+    message = EmailMultiAlternatives(
+        subject=one_line(subject, 200),
+        body=render_to_string(f"submissions/email/{template}.txt", context),
+        to=email.recipients,
+        reply_to=[email.call.contact_email],
+        headers={"Message-ID": f"<{message_id}>"},
+    )
+    if email.kind in (Kind.RECEIPT, Kind.RESUME_LINK):
+        message.attach_alternative(
+            render_to_string(f"submissions/email/{template}.html", context), "text/html"
+        )
+    return message
+
+
+def stable_link_token(email: OutgoingEmail) -> str:
+    """A 256-bit token that is the same on every attempt at this one email.
+
+    A receipt resent after an uncertain send keeps its Message-ID, so a mail system may drop
+    the second copy: the link in the first must still work. An HMAC of the email's id under
+    SECRET_KEY gives that without storing the raw token anywhere.
+    """
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"contributor-link:{email.pk}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _receipt(email: OutgoingEmail) -> tuple[str, str, dict]:
+    submission, call = email.submission, email.call
+    assert submission is not None  # receipts are queued for a submission
+    context = {
+        "submission": submission,
+        "answers": submission.answered_questions(call.questions.all()),
+        "attachments": list(submission.attachments.all()),
+        # Issued here, in the worker: only the token's hash is stored, never the task's arguments.
+        "status_url": status_link_url(submission, raw=stable_link_token(email)),
+    }
+    subject = f"Your evidence to {one_line(call.title)}: reference {submission.reference}"
+    return subject, "receipt", context
+
+
+def _notification(email: OutgoingEmail) -> tuple[str, str, dict]:
+    submission = email.submission
+    assert submission is not None  # notifications are queued for a submission
+    context = {
+        "submission": submission,
+        "admin_url": absolute(reverse("admin:submissions_submission_change", args=[submission.pk])),
+    }
+    late = " (late)" if submission.is_late else ""
+    subject = f"New submission {submission.reference}{late} to {one_line(email.call.title)}"
+    return subject, "notification", context
+
+
+def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
+    since = datetime.fromisoformat(email.params["since"]) if email.params.get("since") else None
+    until = datetime.fromisoformat(email.params["until"])
+    submitted = Submission.objects.filter(
+        call=email.call, state=Submission.State.SUBMITTED, submitted_at__lt=until
+    )
+    if since is not None:
+        submitted = submitted.filter(submitted_at__gte=since)
+    submissions = list(submitted.order_by("submitted_at").only("reference", "is_late", "pk"))
+    context = {
+        "since": since,
+        "until": until,
+        "submissions": submissions,
+        "admin_url": absolute(reverse("admin:submissions_submission_changelist")),
+    }
+    subject = f"{len(submissions)} new submissions to {one_line(email.call.title)}"
+    return subject, "digest", context
+
+
+def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
+    submission = email.submission
+    assert submission is not None  # resume links are queued for a draft
+    token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
+    context = {
+        "resume_url": absolute(reverse("resume", args=[email.call.slug, token])),
+        "expires_at": resume_link_expires_at(submission),
+        "save_url": absolute(reverse("resume_request", args=[email.call.slug])),
+    }
+    subject = f"Continue your evidence to {one_line(email.call.title)}"
+    return subject, "resume_link", context

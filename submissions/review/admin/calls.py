@@ -1,0 +1,189 @@
+"""Calls in the admin: their questions, dates, licence and contact, the reviewers assigned to
+them, and the themes reviewers tag submissions with. A call's maximum file size is entered in
+MB and kept in bytes.
+"""
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count
+from django.utils.text import capfirst
+
+from ...models import Call, CallReviewer, Question, Theme
+from ..access import reviewable_calls, sees_every_call
+from ..history import person
+from .credits import AcknowledgementsAdminMixin
+from .filters import staff_users
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class SubmissionCount(TypedDict):
+    submission_count: int  # ThemeAdmin.get_queryset()
+
+
+MB = 1024 * 1024
+
+
+class CallAdminForm(forms.ModelForm):
+    max_file_size_mb = forms.DecimalField(
+        label="Maximum file size (MB)",
+        min_value=Decimal("0.1"),
+        max_digits=6,
+        decimal_places=1,
+        help_text="For each file, in megabytes (1 MB = 1,048,576 bytes).",
+    )
+
+    class Meta:
+        model = Call
+        # The admin's fieldsets choose the rest; max_file_size itself is set from the MB field.
+        fields = ["max_files"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        size = self.instance.max_file_size or Call._meta.get_field("max_file_size").default
+        self.fields["max_file_size_mb"].initial = (Decimal(size) / MB).quantize(Decimal("0.1"))
+
+    def clean(self):
+        cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean() returns cleaned_data
+        size_mb, max_files = cleaned.get("max_file_size_mb"), cleaned.get("max_files")
+        if size_mb is not None and max_files:
+            # Several files may come in one request; the server refuses larger requests unread.
+            limit = settings.UPLOAD_MAX_REQUEST_SIZE / MB - 1
+            if size_mb * max_files > limit:
+                self.add_error(
+                    "max_file_size_mb",
+                    forms.ValidationError(
+                        "%(files)s files of %(size)s MB would exceed the server's limit of "
+                        "%(limit)s MB for one upload. Allow fewer or smaller files.",
+                        code="upload_limit",
+                        params={"files": max_files, "size": size_mb, "limit": int(limit)},
+                    ),
+                )
+        return cleaned
+
+    def save(self, commit=True):
+        self.instance.max_file_size = int(self.cleaned_data["max_file_size_mb"] * MB)
+        return super().save(commit)
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = ["position", "short_title", "text", "help_text", "max_length"]
+
+
+class CallReviewerInline(admin.TabularInline):
+    """Call managers assign reviewers here; a reviewer sees only the calls they are given."""
+
+    model = CallReviewer
+    extra = 0
+    fields = ["reviewer", "assigned_at"]
+    readonly_fields = ["assigned_at"]
+    verbose_name = "reviewer"
+    verbose_name_plural = "Reviewers (they see and export only this call's submissions)"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class NamedDeleteFormSet(formset):  # type: ignore[valid-type, misc]  # a class made at run time
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:
+                    # A table row has no <label> for its "Delete?" box: name it.
+                    form.fields["DELETE"].widget.attrs["aria-label"] = "Remove this reviewer"
+
+        return NamedDeleteFormSet
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reviewer":
+            kwargs["queryset"] = staff_users()
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            assert field is not None  # a ForeignKey's form field is a ModelChoiceField
+            field.label_from_instance = person  # type: ignore[method-assign, assignment]  # Django's documented hook
+            # A table row has no <label>: name the select for screen readers.
+            field.widget.attrs["aria-label"] = "Reviewer"
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Call)
+class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+    form = CallAdminForm
+    list_display = [
+        "title",
+        "opens_at",
+        "closes_at",
+        "late_policy",
+        "published",
+        "acknowledgements_link",
+    ]
+    list_filter = ["published", "late_policy"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [QuestionInline, CallReviewerInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "published", "summary", "asks"]}),
+        ("Dates", {"fields": ["opens_at", "closes_at", "late_policy", "draft_retention_days"]}),
+        (
+            "Licence and consent",
+            {
+                "fields": [
+                    "licence_id",
+                    "licence_name",
+                    "licence_version",
+                    "licence_url",
+                    "licence_summary",
+                    "consent_wording",
+                    "consent_version",
+                    "credit_promise",
+                    "next_steps",
+                    "privacy_notice",
+                ]
+            },
+        ),
+        ("Contact", {"fields": ["contact_email", "notification_emails", "notification_mode"]}),
+        ("Files", {"fields": ["max_files", "max_file_size_mb"]}),
+        ("Credits and open data", {"fields": ["credits_hidden", "credits_frozen"]}),
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and field is not None:
+            # Django's split date and time boxes have no <label> each; name them.
+            date_box, time_box = field.widget.widgets
+            date_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: date"
+            time_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: time"
+        return field
+
+    def get_queryset(self, request):
+        # A reviewer reads only the calls they review; call managers see every call.
+        calls = super().get_queryset(request)
+        if sees_every_call(request.user):
+            return calls
+        return calls.filter(pk__in=reviewable_calls(request.user).values("pk"))
+
+    @admin.display(description="Maximum file size (MB)")
+    def max_file_size_mb(self, obj: Call) -> str:
+        # Shown to staff who may only view the call; the form has its own field of this name.
+        return f"{obj.max_file_size / MB:.1f}"
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "submission_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(submission_count=Count("submissions"))
+
+    @admin.display(description="Submissions", ordering="submission_count")
+    def submission_count(self, obj: "WithAnnotations[Theme, SubmissionCount]") -> int:
+        return obj.submission_count

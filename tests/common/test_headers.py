@@ -1,0 +1,157 @@
+"""Security headers on every page, a strict Content-Security-Policy, and production's refusals."""
+
+import os
+import re
+import secrets
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from ..factories import make_call_manager, make_submission
+from ..contributor import ABOUT, evidence_data, url
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+=", re.IGNORECASE)
+
+
+def policy(response) -> dict[str, list[str]]:
+    directives = {}
+    for part in response["Content-Security-Policy"].split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    return directives
+
+
+def assert_strict(response) -> None:
+    csp = policy(response)
+    for directive in ("script-src", "style-src", "default-src"):
+        assert "'unsafe-inline'" not in csp.get(directive, []), directive
+        assert "'unsafe-eval'" not in csp.get(directive, []), directive
+    assert csp["script-src"] == ["'self'"]
+    assert csp["style-src"] == ["'self'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["object-src"] == ["'none'"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in response["Permissions-Policy"]
+    if response.get("Content-Type", "").startswith("text/html"):
+        found = INLINE.search(response.content.decode())
+        assert found is None, f"inline code in {response.request['PATH_INFO']}: {found}"
+
+
+def test_every_page_of_the_journey_sends_the_headers_and_has_no_inline_code(seeded_call):
+    client = Client()
+    responses = [client.get("/"), client.get(url(seeded_call, "start"))]
+    steps = [
+        ("consent", {"consent": "yes"}),
+        ("about", {**ABOUT, "email": "not an email"}),  # an error page too
+        ("about", ABOUT),
+        ("evidence", evidence_data(seeded_call)),
+        ("files", {"action": "continue"}),
+        ("check", {}),
+    ]
+    for step, data in steps:
+        responses.append(client.get(url(seeded_call, step)))
+        responses.append(client.post(url(seeded_call, step), data))
+    responses.append(client.get(url(seeded_call, "confirmation")))
+    responses.append(client.get("/no-such-call/"))
+    responses.append(client.get(url(seeded_call, "declined")))
+    responses.append(client.get("/healthz"))
+    csrf_checked = Client(enforce_csrf_checks=True)
+    responses.append(csrf_checked.post(url(seeded_call, "consent"), {"consent": "yes"}))
+    assert {r.status_code for r in responses} >= {200, 302, 403, 404}
+    for response in responses:
+        assert_strict(response)
+
+
+def test_the_429_page_and_the_admin_send_the_headers_too(client, seeded_call, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "draft": "0/h"}
+    refused = Client().post(url(seeded_call, "consent"), {"consent": "yes"})
+    assert refused.status_code == 429
+    assert_strict(refused)
+
+    login = Client().get("/admin/login/")
+    assert login.status_code == 200
+    assert_strict(login)
+    submission = make_submission(seeded_call)
+    client.force_login(make_call_manager())
+    for path in (
+        "/admin/",
+        "/admin/submissions/submission/",
+        f"/admin/submissions/submission/{submission.pk}/change/",
+        f"/admin/submissions/call/{seeded_call.pk}/change/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_strict(response)
+
+
+def production_env() -> dict[str, str]:
+    """The environment the README's "In production" section exports, with real-looking values."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### In production", 1)[1]
+    command = re.search(r"export (.+?)\n\s*\.venv", section, re.DOTALL).group(1)
+    env = dict(item.split("=", 1) for item in shlex.split(command.replace("\\\n", " ")))
+    assert env["SECRET_KEY"] == "..." and env["DATABASE_URL"] == "postgres://..."
+    env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["DATABASE_URL"] = "postgres://app@127.0.0.1:5432/callforevidence"
+    return env
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_check_deploy_prints_no_warning_with_the_readmes_production_settings():
+    env = production_env()
+    assert env["REDIS_URL"].startswith("redis://")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_rate_limits_are_not_shared():
+    env = production_env()
+    del env["REDIS_URL"]
+    result = manage("check", "--deploy", **env)
+    assert "submissions.W001" in result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_with_a_short_secret_key():
+    env = {**production_env(), "SECRET_KEY": "s" * 49}
+    # What gunicorn does first: import the WSGI application.
+    started = manage_python("import callforevidence.wsgi", **env)
+    assert started.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters when DEBUG is off" in started.stderr
+    deploy = manage("check", "--deploy", **env)
+    assert "security.W009" in deploy.stdout + deploy.stderr
+    good = {**env, "SECRET_KEY": secrets.token_urlsafe(50)}
+    assert manage_python("import callforevidence.wsgi", **good).returncode == 0
+
+
+def manage_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
+    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

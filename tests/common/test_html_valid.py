@@ -1,0 +1,186 @@
+"""Every page of the journey, its error states included, is valid HTML to the W3C Nu checker.
+
+The pages are fetched with the test client and written to files; the checker (vnu.jar from the
+npm package vnu-jar, which `make test` installs with Java) then reads them all in one run.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.test import Client
+
+from submissions.models import Call, Submission
+from submissions.models.links import status_link_url
+
+from .. import samples
+from ..factories import make_call
+from ..files import BOUNDARY, multipart
+from ..contributor import ABOUT, evidence_data, url, walk_to
+
+pytestmark = pytest.mark.django_db
+
+VNU = Path(settings.BASE_DIR) / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# Typed into the email box: a NUL, U+0001, ESC and a line break, each refused at the field.
+HOSTILE_EMAILS = ["jane\x00@example.org", "jane\x01@example.org", "jane\x1b[31m@example.org"]
+HOSTILE_EMAILS.append("jane@example.org\r\nBcc: everyone@example.org")
+
+
+def checker() -> list[str]:
+    if not VNU.exists() or shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{VNU} or java is missing: `make test` installs both")
+        pytest.skip("the Nu HTML checker is not installed: `make test` installs it")
+    return ["java", "-Xss4m", "-jar", str(VNU)]
+
+
+def upload_files(client: Client, call: Call, files) -> str:
+    body = multipart(files, action="add")
+    content_type = f"multipart/form-data; boundary={BOUNDARY}"
+    return client.post(url(call, "files"), body, content_type=content_type).content.decode()
+
+
+def journey_pages(call: Call) -> dict[str, str]:
+    """Every page a contributor can see, in every error state, as HTML."""
+    client = Client()
+    pages: dict[str, str] = {}
+
+    def get(name: str, path: str) -> None:
+        pages[name] = client.get(path).content.decode()
+
+    def post(name: str, step: str, data: dict) -> None:
+        response = client.post(url(call, step), data)
+        assert response.status_code == 200, (name, response.status_code)
+        pages[name] = response.content.decode()
+
+    get("start", url(call, "start"))
+    get("consent", url(call, "consent"))
+    post("consent-error", "consent", {})
+    post("consent-forged", "consent", {"consent": "\x00maybe\x1b"})
+    walk_to(client, call, "about")
+    get("about", url(call, "about"))
+    post("about-empty", "about", {})
+    for number, email in enumerate(HOSTILE_EMAILS):
+        post(f"about-email-{number}", "about", {**ABOUT, "email": email})
+    post(
+        "about-everything-wrong",
+        "about",
+        {
+            "name": "Alice\r\n\r\nYour account is suspended. Log in at http://evil.example",
+            "email": "not an email",
+            "role": "Lec\x00turer",
+            "organisation": "Org\u202eanisation\ufeff",
+            "orcid": "0000-0002-1825-0098",
+            "website": "javascript:alert(1)",
+            "credit_preference": "\x07",
+        },
+    )
+    walk_to(client, call, "evidence")
+    get("evidence", url(call, "evidence"))
+    post("evidence-empty", "evidence", evidence_data(call, **{"links": ""}) | _no_answers(call))
+    first = f"answer_{call.questions.first().pk}"
+    post(
+        "evidence-bad",
+        "evidence",
+        evidence_data(call, **{first: "Text\x01with\x1bcontrols\x00", "links": "ftp://x\n\x00"}),
+    )
+    walk_to(client, call, "files")
+    get("files", url(call, "files"))
+    pages["files-refused"] = upload_files(
+        client, call, [("evil\u202efdp.exe", samples.EXE), ("notes\x01.txt", samples.TXT)]
+    )
+    pages["files-added"] = client.get(
+        client.post(
+            url(call, "files"),
+            multipart([("evidence.pdf", samples.PDF)], action="add"),
+            content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        ).url
+    ).content.decode()
+    post("evidence-too-long", "evidence", evidence_data(call, **{first: "x" * 5001}))
+    # Save and come back later, and the links it sends.
+    get("save", f"/{call.slug}/save/")
+    pages["save-error"] = client.post(f"/{call.slug}/save/", {"email": "a\x00b"}).content.decode()
+    client.post(f"/{call.slug}/save/", {"email": ABOUT["email"]})
+    get("save-sent", f"/{call.slug}/save/sent/")
+    get("link-does-not-work", f"/{call.slug}/return/{'x' * 43}/")
+    # "No" to the licence with answers typed: asked first.
+    get("delete-answers", f"/{call.slug}/licence/delete-answers/")
+    walk_to(client, call, "check")
+    get("check", url(call, "check"))
+    client.post(url(call, "check"))
+    get("confirmation", url(call, "confirmation"))
+    # Included in the toolkit: credits, open data, and the contributor's status page.
+    sent = Submission.objects.get(state=Submission.State.SUBMITTED)
+    Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
+    get("credits", f"/{call.slug}/credits/")
+    get("open-data", f"/{call.slug}/open-data/")
+    contributor = Client()
+    opened = contributor.get(urlsplit(status_link_url(sent)).path, follow=True)
+    pages["status"] = opened.content.decode()
+    refused = contributor.post(
+        f"/{call.slug}/status/",
+        {"action": "credit", "credit-name": "", "credit-orcid": "0000-0002-1825-0098"},
+    )
+    pages["status-error"] = refused.content.decode()
+    for page in ("accessibility", "cookies", "privacy"):
+        get(page, f"/{page}/")
+    declining = Client()
+    declining.post(url(call, "consent"), {"consent": "no"})
+    get("declined", url(call, "declined"))
+    get("not-found", "/no-such-call/")
+    forged = Client(enforce_csrf_checks=True)
+    pages["csrf"] = forged.post(url(call, "consent"), {"consent": "yes"}).content.decode()
+    for template in ("403.html", "413.html", "500.html", "503.html"):
+        pages[template.removesuffix(".html")] = render_to_string(template, {"limit": "60 MB"})
+    return pages
+
+
+def _no_answers(call: Call) -> dict[str, str]:
+    return {f"answer_{q.pk}": "" for q in call.questions.all()}
+
+
+def closed_page() -> str:
+    london = ZoneInfo("Europe/London")
+    call = make_call(closes_at=datetime(2018, 3, 6, 23, 59, tzinfo=london))
+    with time_machine.travel(datetime(2018, 3, 7, 9, 0, tzinfo=london), tick=False):
+        return Client().get(url(call, "closed")).content.decode()
+
+
+def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
+    command = checker()
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    pages = journey_pages(seeded_call)
+    pages["closed"] = closed_page()
+    # Each page is the one named, not a redirect's target or a "not found".
+    assert "This will delete your answers" in pages["delete-answers"]
+    assert "Included in the toolkit" in pages["status"]
+    assert "Error: " in pages["status-error"] and "Error: " in pages["save-error"]
+    assert ABOUT["name"] in pages["credits"]
+    for name, html in pages.items():
+        assert html.lstrip().lower().startswith("<!doctype html>"), name
+        (folder / f"{name}.html").write_text(html, encoding="utf-8")
+
+    result = subprocess.run(  # noqa: S603 (our own jar, on files we wrote)
+        [*command, "--errors-only", "--format", "json", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    messages = json.loads(result.stderr)["messages"]
+    problems = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']} | {m.get('extract')!r}"
+        for m in messages
+    ]
+    assert problems == [], "\n".join(problems)
+    assert len(list(folder.glob("*.html"))) == len(pages) >= 40

@@ -1,0 +1,267 @@
+"""A confirmed submission stays submitted: no step of the journey can write to it afterwards.
+
+Each test races one step's POST against the final submit, in real threads on PostgreSQL, in the
+two orders that matter: the submit commits while the step is between reading the draft and
+writing it; or the submit holds its row lock while the step tries to write. The pause is made by
+a database execute wrapper in the step's (or the submit's) own thread, with a threading.Barrier
+and events, so both orders happen every time instead of now and then.
+"""
+
+import threading
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from submissions.models import Attachment, Submission
+
+from .. import samples
+from ..factories import make_call, make_call_manager
+from ..files import BOUNDARY, multipart
+from ..contributor import ABOUT, evidence_data, url, walk_to
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need concurrent transactions and row locks: SQLite serialises every write",
+    ),
+]
+
+WAIT = 20  # seconds; far more than any step takes, short enough to fail rather than hang
+KEPT = [
+    "state",
+    "reference",
+    "submitted_at",
+    "is_late",
+    "name",
+    "email",
+    "organisation",
+    "answers",
+    "links",
+    "consent_given_at",
+]
+
+
+def is_write_to_a_submission(sql: str) -> bool:
+    words = sql.lstrip().upper()
+    writes = words.startswith(("UPDATE", "INSERT", "DELETE")) or "FOR UPDATE" in words
+    return writes and '"SUBMISSIONS_' in words
+
+
+class PauseBeforeFirstWrite:
+    """In the step's thread: once the draft is read, wait until the submit has committed."""
+
+    def __init__(self, barrier: threading.Barrier, submitted: threading.Event):
+        self.barrier, self.submitted, self.paused = barrier, submitted, False
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.paused and is_write_to_a_submission(sql):
+            self.paused = True
+            self.barrier.wait(timeout=WAIT)
+            assert self.submitted.wait(timeout=WAIT)
+        return execute(sql, params, many, context)
+
+
+class HoldTheLock:
+    """In the submit's thread: once the row lock is taken, keep it until told to go on."""
+
+    def __init__(self, locked: threading.Event, release: threading.Event):
+        self.locked, self.release, self.done = locked, release, False
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not self.done and "FOR UPDATE" in sql.upper():
+            self.done = True
+            self.locked.set()
+            assert self.release.wait(timeout=WAIT)
+        return result
+
+
+def twin(cookie: str) -> Client:
+    """Another client in the same browser session: a second tab."""
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    return client
+
+
+def post_step(client: Client, call, step: str, data):
+    if step == "files-add":
+        body = multipart([("late.txt", samples.TXT)], action="add")
+        content_type = f"multipart/form-data; boundary={BOUNDARY}"
+        return client.post(url(call, "files"), body, content_type=content_type)
+    if step == "files-remove":
+        return client.post(f"/{call.slug}/files/remove/", data)
+    if step == "declined":
+        # "No" to the licence asks first; this is the confirmed "Yes, delete my answers".
+        return client.post(f"/{call.slug}/licence/delete-answers/", data)
+    return client.post(url(call, step), data)
+
+
+def in_thread(results: dict, key: str, work) -> threading.Thread:
+    def run():
+        try:
+            results[key] = work()
+        except BaseException as error:  # reported by the test, not lost in the thread
+            results[key] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.fixture
+def draft_at_check():
+    """A complete draft with one file, ready to submit, and its session cookie."""
+    call = make_call()
+    client = Client()
+    walk_to(client, call, "files")
+    body = multipart([("evidence.pdf", samples.PDF)], action="continue")
+    response = client.post(
+        url(call, "files"), body, content_type=f"multipart/form-data; boundary={BOUNDARY}"
+    )
+    assert response.status_code == 302
+    return call, client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def step_data(call, step: str) -> dict:
+    submission = Submission.objects.get()
+    return {
+        "consent": {"consent": "yes"},
+        "declined": {},
+        "about": {**ABOUT, "name": "Mallory", "email": "mallory@example.org"},
+        "evidence": evidence_data(call, links="https://example.org/changed"),
+        "files-add": {},
+        "files-remove": {"remove": str(submission.attachments.get().pk)},
+    }[step]
+
+
+STEPS = ["consent", "declined", "about", "evidence", "files-add", "files-remove"]
+
+
+def assert_the_confirmed_submission_is_kept(snapshot: dict, files: set[int]) -> None:
+    submission = Submission.objects.get()
+    assert {field: getattr(submission, field) for field in KEPT} == snapshot
+    assert set(submission.attachments.values_list("pk", flat=True)) == files
+    assert not Attachment.objects.filter(uploaded_at__gt=snapshot["submitted_at"]).exists()
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_step_posted_as_the_submit_commits_changes_nothing(draft_at_check, step):
+    call, cookie = draft_at_check
+    data = step_data(call, step)
+    barrier, submitted = threading.Barrier(2), threading.Event()
+    results: dict = {}
+
+    def the_step():
+        with connection.execute_wrapper(PauseBeforeFirstWrite(barrier, submitted)):
+            return post_step(twin(cookie), call, step, data)
+
+    def the_submit():
+        barrier.wait(timeout=WAIT)
+        response = twin(cookie).post(url(call, "check"))
+        submission = Submission.objects.get()
+        results["snapshot"] = {field: getattr(submission, field) for field in KEPT}
+        results["files"] = set(submission.attachments.values_list("pk", flat=True))
+        submitted.set()
+        return response
+
+    threads = [in_thread(results, "step", the_step), in_thread(results, "submit", the_submit)]
+    for thread in threads:
+        thread.join(timeout=3 * WAIT)
+
+    assert results["submit"].status_code == 302, results["submit"]
+    assert results["step"].status_code == 302, results["step"]
+    assert results["snapshot"]["state"] == Submission.State.SUBMITTED
+    assert_the_confirmed_submission_is_kept(results["snapshot"], results["files"])
+    # The tab that lost the race shows the confirmation, as the one that won does.
+    assert results["step"].url == url(call, "confirmation")
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_step_posted_while_the_submit_holds_its_lock_changes_nothing(draft_at_check, step):
+    call, cookie = draft_at_check
+    data = step_data(call, step)
+    locked, release = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def the_submit():
+        with connection.execute_wrapper(HoldTheLock(locked, release)):
+            return twin(cookie).post(url(call, "check"))
+
+    submit = in_thread(results, "submit", the_submit)
+    assert locked.wait(timeout=WAIT)
+    step_thread = in_thread(results, "step", lambda: post_step(twin(cookie), call, step, data))
+    # Let the step run into the lock (a step that takes no lock simply runs on), then go on.
+    deadline = time.monotonic() + 5
+    while not someone_waits_for_a_lock() and step_thread.is_alive():
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    release.set()
+    submit.join(timeout=3 * WAIT)
+    step_thread.join(timeout=3 * WAIT)
+
+    assert results["submit"].status_code == 302, results["submit"]
+    assert results["step"].status_code == 302, results["step"]
+    submission = Submission.objects.get()
+    assert submission.state == Submission.State.SUBMITTED
+    assert submission.reference
+    assert submission.name == ABOUT["name"]
+    assert submission.links == ["https://example.org/report", "http://example.org/slides"]
+    assert submission.attachments.count() == 1
+    assert not submission.attachments.filter(uploaded_at__gt=submission.submitted_at).exists()
+    assert results["step"].url == url(call, "confirmation")
+
+
+def test_a_review_saved_in_the_admin_as_the_submit_commits_keeps_the_submission(draft_at_check):
+    call, cookie = draft_at_check
+    draft = Submission.objects.get()
+    reviewer = Client()
+    # A call manager: reviewers never see drafts, but call managers do and may save a review.
+    reviewer.force_login(make_call_manager())
+    change_url = reverse("admin:submissions_submission_change", args=[draft.pk])
+    review = {"review_status": "in_review", "reviewer_notes": "Looks promising.", "themes": []}
+    review["assigned_reviewer"] = ""
+    barrier, submitted = threading.Barrier(2), threading.Event()
+    results: dict = {}
+
+    def the_review():
+        with connection.execute_wrapper(PauseBeforeFirstWrite(barrier, submitted)):
+            return reviewer.post(change_url, review)
+
+    def the_submit():
+        barrier.wait(timeout=WAIT)
+        response = twin(cookie).post(url(call, "check"))
+        submission = Submission.objects.get()
+        results["snapshot"] = {field: getattr(submission, field) for field in KEPT}
+        submitted.set()
+        return response
+
+    threads = [in_thread(results, "review", the_review), in_thread(results, "submit", the_submit)]
+    for thread in threads:
+        thread.join(timeout=3 * WAIT)
+
+    assert results["review"].status_code == 302, results["review"]
+    assert results["submit"].status_code == 302, results["submit"]
+    submission = Submission.objects.get()
+    assert {field: getattr(submission, field) for field in KEPT} == results["snapshot"]
+    assert submission.state == Submission.State.SUBMITTED
+    assert (submission.review_status, submission.reviewer_notes) == (
+        "in_review",
+        review["reviewer_notes"],
+    )

@@ -1,0 +1,89 @@
+"""The overview's chart spans the call's open period, with labelled axes and the deadline."""
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from submissions.models import Call, Submission
+from submissions.review.overview import build_chart
+from tests.factories import make_call, make_reviewer, make_submission
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def chart_html(client):
+    Call.objects.all().delete()
+    call = make_call(
+        opens_at=datetime(2018, 1, 15, 9, tzinfo=LONDON),
+        closes_at=datetime(2018, 3, 6, 23, 59, tzinfo=LONDON),
+        late_policy=Call.LatePolicy.ACCEPT_LATE,
+    )
+    # Nothing in the first weeks; one on 1 March; one late, on 20 March.
+    make_submission(call, submitted_at=datetime(2018, 3, 1, 12, tzinfo=LONDON))
+    make_submission(call, submitted_at=datetime(2018, 3, 20, 12, tzinfo=LONDON), is_late=True)
+    client.force_login(make_reviewer(every_call=True))
+    html = client.get(reverse("admin:index")).text
+    return html.split('id="review-overview"')[1].split("</figure>")[0]
+
+
+def test_the_chart_runs_from_the_opening_to_the_deadline_and_the_late_tail(chart_html):
+    assert "Submissions per day, 15 Jan 2018 to 20 Mar 2018" in chart_html
+    assert ">15 Jan 2018</text>" in chart_html
+    assert ">20 Mar 2018</text>" in chart_html
+    assert "and the late ones after it" in chart_html
+
+
+def test_the_chart_marks_the_deadline_and_labels_its_axes(chart_html):
+    assert 'class="deadline"' in chart_html
+    assert ">Deadline 6 Mar 2018</text>" in chart_html
+    assert ">Submissions</text>" in chart_html
+    assert ">Date (UK), by day</text>" in chart_html
+    # The count axis runs from 0 to the tallest bar.
+    assert re.findall(r'class="tick tick-y"[^>]*>(\d+)</text>', chart_html) == ["0", "1"]
+
+
+def test_the_deadline_line_falls_within_the_deadlines_own_bar():
+    chart = build_chart(
+        {date(2018, 3, 6): 2, date(2018, 3, 8): 1},
+        opens=date(2018, 3, 1),
+        deadline=date(2018, 3, 6),
+    )
+    bar = next(bar for bar in chart.bars if bar.start == date(2018, 3, 6))
+
+    assert chart.bars[0].start == date(2018, 3, 1)
+    assert len(chart.bars) == 8
+    assert bar.x <= chart.deadline_x <= bar.x + bar.width
+
+
+def test_a_call_open_for_years_is_charted_by_month():
+    chart = build_chart({}, opens=date(2018, 1, 10), deadline=date(2021, 6, 30))
+
+    assert chart.period == "month"
+    assert chart.bars[0].start == date(2018, 1, 1)
+    assert chart.bars[-1].start == date(2021, 6, 1)
+
+
+def test_a_call_with_no_submissions_yet_still_shows_its_period():
+    chart = build_chart({}, opens=date(2018, 3, 1), deadline=date(2018, 3, 31))
+
+    assert chart.period == "day"
+    assert len(chart.bars) == 31
+    assert chart.peak == 0
+
+
+def test_submissions_before_the_opening_are_not_lost_from_the_totals(client):
+    # A draft started before the call moved its opening date: still counted in the table.
+    call = make_call(opens_at=datetime(2018, 3, 1, tzinfo=LONDON))
+    make_submission(call, submitted_at=datetime(2018, 2, 20, tzinfo=LONDON))
+    assert Submission.objects.filter(call=call).count() == 1
+    client.force_login(make_reviewer(every_call=True))
+
+    html = client.get(reverse("admin:index")).text
+
+    assert "1 submitted" in html.split(call.title)[1]
