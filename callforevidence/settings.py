@@ -241,8 +241,6 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 UPLOAD_MAX_REQUEST_SIZE = env_int("UPLOAD_MAX_REQUEST_SIZE", 60 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = ["submissions.journey.uploads.StreamingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
-# sweep_files removes the files of drafts untouched for this many days.
-DRAFT_FILES_MAX_AGE_DAYS = env_int("DRAFT_FILES_MAX_AGE_DAYS", 30)
 LOGIN_URL = "admin:login"
 
 # A shared cache for rate limits: Redis in production and the tests, so that every app server

@@ -26,9 +26,23 @@ def attachments_root(settings, tmp_path):
     return root
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Rate-limit counts start from nothing in every test (the tests' own Redis database)."""
+def clear_this_runs_cache() -> None:
+    """Delete this run's keys only, never the whole Redis database: cache.clear() would flush
+    whatever others keep there (another test run, a developer's server)."""
+    from django.conf import settings
     from django.core.cache import cache
 
-    cache.clear()
+    prefix = settings.CACHES["default"].get("KEY_PREFIX")
+    if not prefix:
+        cache.clear()  # a cache of this process's own (local memory)
+        return
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]  # RedisCache's
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counts start from nothing in every test."""
+    clear_this_runs_cache()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import formats, timezone
 
+# The one time zone the service judges and shows times in (settings.TIME_ZONE too).
 LONDON = ZoneInfo("Europe/London")
 
 

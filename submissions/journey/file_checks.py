@@ -135,7 +135,7 @@ def clean_file_name(sent: str) -> str:
     return name
 
 
-def _inflates_within(stream: IO[bytes], package: zipfile.ZipFile, limit: int) -> bool:
+def inflates_within(stream: IO[bytes], package: zipfile.ZipFile, limit: int) -> bool:
     """Decompress every member, counting the bytes it really gives, up to `limit` in all.
 
     The sizes in an archive's directory are the sender's word: a member declared as 1,000 bytes
@@ -186,7 +186,7 @@ def _is_valid_ooxml(stream: IO[bytes], extension: str) -> bool:
                 return False
             if sum(member.file_size for member in members) > MAX_PACKAGE_EXPANDED:
                 return False
-            if not _inflates_within(stream, package, MAX_PACKAGE_EXPANDED):
+            if not inflates_within(stream, package, MAX_PACKAGE_EXPANDED):
                 return False
             if "[Content_Types].xml" not in names or OOXML_MAIN_PART[extension] not in names:
                 return False
@@ -208,7 +208,7 @@ def _is_valid_odt(stream: IO[bytes]) -> bool:
                 return False
             if sum(member.file_size for member in package.infolist()) > MAX_PACKAGE_EXPANDED:
                 return False
-            if not _inflates_within(stream, package, MAX_PACKAGE_EXPANDED):
+            if not inflates_within(stream, package, MAX_PACKAGE_EXPANDED):
                 return False
             mimetype = package.read("mimetype").strip()
             return mimetype == b"application/vnd.oasis.opendocument.text"

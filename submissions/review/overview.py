@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -10,10 +9,10 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 
+from ..common.wording import LONDON
 from ..models import Call, Submission
 from .access import reviewable_calls, sees_every_call
 
-LONDON = ZoneInfo("Europe/London")
 # The SVG's coordinate box, and the plot inside it: room on the left for the count axis and
 # below for the dates and the axis title.
 CHART_WIDTH = 680

@@ -1,7 +1,6 @@
 """Admin template tags for the review pages."""
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django import template
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
@@ -10,8 +9,9 @@ from django.db.models import Exists, Max, Min
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 
+from submissions.common.wording import LONDON
+
 register = template.Library()
-LONDON = ZoneInfo("Europe/London")
 
 
 def review_date_hierarchy(cl) -> dict | None:

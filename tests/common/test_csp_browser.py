@@ -16,8 +16,8 @@ from submissions.models.links import status_link_url
 
 from .. import samples
 from ..browser import CHROMIUM
-from ..factories import make_call_manager
 from ..contributor import ABOUT
+from ..factories import make_call_manager
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),

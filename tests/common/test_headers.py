@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from ..factories import make_call_manager, make_submission
 from ..contributor import ABOUT, evidence_data, url
+from ..factories import make_call_manager, make_submission
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

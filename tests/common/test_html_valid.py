@@ -23,9 +23,9 @@ from submissions.models import Call, Submission
 from submissions.models.links import status_link_url
 
 from .. import samples
+from ..contributor import ABOUT, evidence_data, url, walk_to
 from ..factories import make_call
 from ..files import BOUNDARY, multipart
-from ..contributor import ABOUT, evidence_data, url, walk_to
 
 pytestmark = pytest.mark.django_db
 

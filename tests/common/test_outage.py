@@ -5,8 +5,8 @@ from django.db import connection
 
 from submissions.models import Submission
 
-from ..factories import make_call
 from ..contributor import ABOUT, url, walk_to
+from ..factories import make_call
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

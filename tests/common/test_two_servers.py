@@ -24,8 +24,8 @@ from django.db import connection
 from submissions.models import Attachment, Submission
 
 from .. import samples
-from ..factories import PASSWORD, make_reviewer
 from ..contributor import ABOUT, evidence_data
+from ..factories import PASSWORD, make_reviewer
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-2"

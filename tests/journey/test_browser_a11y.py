@@ -16,8 +16,8 @@ from submissions.models import Call
 
 from .. import samples
 from ..browser import CHROMIUM
-from ..factories import make_call
 from ..contributor import ABOUT
+from ..factories import make_call
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),

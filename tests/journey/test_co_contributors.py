@@ -11,8 +11,8 @@ from django.db import connection
 from submissions.exports.writer import SubmissionCsv
 from submissions.models import Submission
 
-from ..factories import make_call, make_reviewer, make_submission
 from ..contributor import ABOUT, url, walk_to
+from ..factories import make_call, make_reviewer, make_submission
 from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db

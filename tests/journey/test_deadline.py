@@ -9,8 +9,8 @@ import time_machine
 from submissions.models import Call, Submission
 from submissions.templatetags.text_filters import uk_time
 
-from ..factories import make_call
 from ..contributor import url, walk_to
+from ..factories import make_call
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")

@@ -10,8 +10,8 @@ from django.test import Client
 
 from submissions.models import Submission
 
-from ..factories import make_call
 from ..contributor import url, walk_to
+from ..factories import make_call
 from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db

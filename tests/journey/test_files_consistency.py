@@ -16,9 +16,9 @@ from submissions.journey.file_checks import check_upload
 from submissions.models import Attachment, AttachmentLimitReached, Submission
 
 from .. import samples
+from ..contributor import url
 from ..factories import make_call, make_submission
 from ..files import draft_at_files_step, upload
-from ..contributor import url
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_sweep_lists_and_then_deletes_files_no_record_points_to(attachments_root
     assert f"orphan {old} (1 bytes)" in listing
     assert young not in listing  # it may belong to an upload that has not committed yet
     assert kept.file.name not in listing
-    assert "Found 1 orphaned files and 0 files of drafts" in listing
+    assert "Found 1 orphaned files." in listing
     assert storage.exists(old)
 
     assert "Deleted 1 orphaned files" in sweep("--delete")
@@ -138,29 +138,22 @@ def test_sweep_lists_and_then_deletes_files_no_record_points_to(attachments_root
     assert storage.exists(kept.file.name)
 
 
-def test_sweep_removes_the_files_of_abandoned_drafts_only(
+def test_sweep_files_leaves_a_drafts_files_to_the_drafts_own_retention(
     attachments_root, django_capture_on_commit_callbacks
 ):
-    call = make_call()
-    abandoned = make_submission(call, state=Submission.State.DRAFT)
-    recent = make_submission(call, state=Submission.State.DRAFT)
-    submitted = make_submission(call, state=Submission.State.DRAFT)
-    for submission in (abandoned, recent, submitted):
-        submission.add_files([checked("a.pdf", samples.PDF)])
-    submitted.submit()  # files are added to drafts only
-    long_ago = timezone.now() - timedelta(days=31)
-    Submission.objects.filter(pk__in=[abandoned.pk, submitted.pk]).update(updated_at=long_ago)
+    """One retention policy: a draft's files go with the draft (sweep_drafts), never before it.
 
-    listing = sweep()
-    assert f"abandoned draft {abandoned.pk} " in listing
-    assert f"draft {recent.pk} " not in listing
-    assert f"draft {submitted.pk} " not in listing
-    assert "untouched for 30 days" in listing
+    Until issue 18, sweep_files deleted the files of any draft untouched for 30 days, while the
+    call (open until 2030 here) still kept the draft itself and its contributor could return.
+    """
+    call = make_call()  # closes in 2030: drafts are kept until 30 days after that
+    draft = make_submission(call, state=Submission.State.DRAFT)
+    draft.add_files([checked("a.pdf", samples.PDF)])
+    long_ago = timezone.now() - timedelta(days=400)
+    Submission.objects.filter(pk=draft.pk).update(updated_at=long_ago)
 
     with django_capture_on_commit_callbacks(execute=True):
-        sweep("--delete")
-    assert not abandoned.attachments.exists()
-    assert recent.attachments.count() == submitted.attachments.count() == 1
-    assert len(stored_files(attachments_root)) == 2
-    # The age is configurable: with no grace at all, the recent draft's file is listed too.
-    assert f"abandoned draft {recent.pk} " in sweep("--draft-age-days", "0")
+        assert "Deleted 0 orphaned files." in sweep("--delete")
+        call_command("sweep_drafts", stdout=StringIO())
+    assert draft.attachments.count() == 1
+    assert len(stored_files(attachments_root)) == 1

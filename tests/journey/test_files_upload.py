@@ -11,9 +11,9 @@ from submissions.journey.uploads import UploadLimitsMiddleware
 from submissions.models import Attachment, Submission
 
 from .. import samples
+from ..contributor import url
 from ..factories import make_attachment
 from ..files import BOUNDARY, draft_at_files_step, multipart, upload
-from ..contributor import url
 
 pytestmark = pytest.mark.django_db
 

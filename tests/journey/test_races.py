@@ -19,9 +19,9 @@ from django.urls import reverse
 from submissions.models import Attachment, Submission
 
 from .. import samples
+from ..contributor import ABOUT, evidence_data, url, walk_to
 from ..factories import make_call, make_call_manager
 from ..files import BOUNDARY, multipart
-from ..contributor import ABOUT, evidence_data, url, walk_to
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

@@ -15,8 +15,8 @@ from submissions.common.ratelimits import client_address, rate_limited
 from submissions.models import Submission
 
 from .. import samples
-from ..files import draft_at_files_step, upload
 from ..contributor import url, walk_to
+from ..files import draft_at_files_step, upload
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

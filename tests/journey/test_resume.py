@@ -14,8 +14,8 @@ from django_tasks_db.models import DBTaskResult
 from submissions.models import Call, ContributorLink, OutgoingEmail, Submission
 from submissions.models.links import resume_link_expires_at
 
-from ..factories import LONDON, make_call
 from ..contributor import ABOUT, evidence_data, url, walk_to
+from ..factories import LONDON, make_call
 from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db

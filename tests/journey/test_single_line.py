@@ -11,9 +11,9 @@ from django.test import Client, RequestFactory
 from submissions.models import Call, Submission
 
 from .. import samples
+from ..contributor import ABOUT, url, walk_to
 from ..factories import make_call, make_call_manager
 from ..files import upload
-from ..contributor import ABOUT, url, walk_to
 from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db

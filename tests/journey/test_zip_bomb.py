@@ -10,9 +10,9 @@ import pytest
 from submissions.journey import file_checks
 
 from .. import samples
+from ..contributor import walk_to
 from ..factories import make_call
 from ..files import upload
-from ..contributor import walk_to
 
 pytestmark = pytest.mark.django_db
 
@@ -137,14 +137,14 @@ def test_a_docx_declaring_1000_bytes_but_inflating_past_the_cap_is_refused(clien
 def test_a_member_larger_than_it_declares_is_refused_even_under_the_cap(kind):
     package = lying_package(kind, real_size=2 * MiB, declared_size=1000)
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        assert not file_checks._inflates_within(io.BytesIO(package), archive, CAP)
+        assert not file_checks.inflates_within(io.BytesIO(package), archive, CAP)
 
 
 def test_a_package_that_really_inflates_past_the_cap_is_refused():
     package = lying_package("pptx", real_size=3 * MiB, declared_size=3 * MiB)
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        assert file_checks._inflates_within(io.BytesIO(package), archive, 4 * MiB)
-        assert not file_checks._inflates_within(io.BytesIO(package), archive, 2 * MiB)
+        assert file_checks.inflates_within(io.BytesIO(package), archive, 4 * MiB)
+        assert not file_checks.inflates_within(io.BytesIO(package), archive, 2 * MiB)
 
 
 def test_an_honest_package_is_still_accepted(client):

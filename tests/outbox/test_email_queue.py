@@ -12,8 +12,8 @@ from django_tasks_db.models import DBTaskResult
 from submissions.models import OutgoingEmail, Submission
 from submissions.outbox import queue as outbox
 
-from ..factories import make_call, make_call_manager, make_submission
 from ..contributor import ABOUT, evidence_data, url, walk_to
+from ..factories import make_call, make_call_manager, make_submission
 from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.urls import reverse
 from submissions.models import ContributorLink, OutgoingEmail, ReviewChange, Submission
 from submissions.models.links import status_link_url
 from submissions.outbox import queue as outbox
-from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
 from tests.contributor import ABOUT, url, walk_to
+from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
 from tests.worker import run_worker
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.urls import reverse
 from submissions.models import Attachment, ExportRecord, Submission
 
 from .. import samples
-from ..factories import make_call, make_call_manager, make_reviewer, make_submission
 from ..contributor import url, walk_to
+from ..factories import make_call, make_call_manager, make_reviewer, make_submission
 
 pytestmark = pytest.mark.django_db
 

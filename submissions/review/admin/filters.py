@@ -2,18 +2,16 @@
 
 import contextlib
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
+from ...common.wording import LONDON
 from ...models import Attachment, Call, Submission, Theme
 from ..access import reviewable_calls, sees_drafts
 from ..history import person
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def staff_users() -> QuerySet:
