@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 
+from ..common.site import absolute
 from ..models import Question, Submission
 
 # OWASP's list for CSV injection, and the full-width forms that some spreadsheets also read as
@@ -193,7 +194,7 @@ def export_columns(questions: list[tuple[Question, str]]) -> list[Column]:
 def attachment_url_parts() -> tuple[str, str]:
     """The staff download URL around an attachment's id: (before, after)."""
     marker = 987654321
-    url = settings.SITE_URL.rstrip("/") + reverse("attachment_download", args=[marker])
+    url = absolute(reverse("attachment_download", args=[marker]))
     before, after = url.split(str(marker))
     return before, after
 

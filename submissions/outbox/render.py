@@ -43,7 +43,7 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         Kind.RESUME_LINK: _resume_link,
     }
     subject, template, context = builders[email.kind](email)
-    context = {"call": email.call, "site_url": settings.SITE_URL.rstrip("/"), **context}
+    context = {"call": email.call, "site_url": absolute(""), **context}
     message_id = email.message_id
     if email.kind == Kind.RESUME_LINK:
         # A new token each attempt: a new message, not a duplicate of the last one.

@@ -95,9 +95,9 @@ def test_the_429_page_and_the_admin_send_the_headers_too(client, seeded_call, se
 
 
 def production_env() -> dict[str, str]:
-    """The environment the README's "In production" section exports, with real-looking values."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### In production", 1)[1]
+    """The environment docs/deployment.md's "In production" exports, with real-looking values."""
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    section = guide.split("## In production", 1)[1]
     command = re.search(r"export (.+?)\n\s*\.venv", section, re.DOTALL).group(1)
     env = dict(item.split("=", 1) for item in shlex.split(command.replace("\\\n", " ")))
     assert env["SECRET_KEY"] == "..." and env["DATABASE_URL"] == "postgres://..."

@@ -1,11 +1,11 @@
 """The deadline is judged in UK time on every step and at the final submit."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
 
+from submissions.common.wording import LONDON
 from submissions.models import Call, Submission
 from submissions.templatetags.text_filters import uk_time
 
@@ -13,7 +13,6 @@ from ..contributor import url, walk_to
 from ..factories import make_call
 
 pytestmark = pytest.mark.django_db
-LONDON = ZoneInfo("Europe/London")
 
 # Winter (GMT, UTC+0) and summer (BST, UTC+1) deadlines, each at the end of the day.
 WINTER = datetime(2018, 3, 6, 23, 59, tzinfo=LONDON)
@@ -71,14 +70,14 @@ def test_midnight_after_the_deadline_is_flagged_late_under_the_accept_policy(cli
 def test_summer_deadline_is_judged_in_uk_time_not_utc(client):
     call = make_call(closes_at=SUMMER, late_policy=Call.LatePolicy.ACCEPT_LATE)
     # 23:30 UTC on 10 July is 00:30 BST on 11 July: late, though still 10 July in UTC.
-    submit_at(client, call, datetime(2018, 7, 10, 23, 30, tzinfo=ZoneInfo("UTC")))
+    submit_at(client, call, datetime(2018, 7, 10, 23, 30, tzinfo=UTC))
     assert Submission.objects.get().is_late
 
 
 def test_deadlines_are_shown_in_words_and_uk_time():
     assert uk_time(WINTER) == "Tuesday 6 March 2018, 11:59pm UK time"
     assert uk_time(SUMMER) == "Tuesday 10 July 2018, 11:59pm UK time"
-    assert uk_time(datetime(2018, 7, 10, 11, 5, tzinfo=ZoneInfo("UTC"))) == (
+    assert uk_time(datetime(2018, 7, 10, 11, 5, tzinfo=UTC)) == (
         "Tuesday 10 July 2018, 12:05pm UK time"
     )
 
@@ -122,3 +121,23 @@ def test_a_call_not_yet_open_is_not_found(client):
 def test_an_unpublished_call_is_not_found(client):
     call = make_call(published=False)
     assert client.get(url(call, "start")).status_code == 404
+
+
+@pytest.mark.parametrize("deadline", [WINTER, SUMMER], ids=["winter", "summer"])
+@pytest.mark.parametrize("late", [False, True], ids=["on time", "late"])
+def test_the_deadline_rule_and_its_sql_form_agree_at_the_boundary(deadline, late):
+    """Call.is_on_time() in Python and CallQuerySet.open_at() in SQL are one rule: a call
+    that refuses late evidence is open up to the last microsecond of its deadline minute."""
+    call = make_call(closes_at=deadline, late_policy=Call.LatePolicy.REFUSE)
+    moment = FIRST_LATE[deadline] if late else LAST_SECOND[deadline].replace(microsecond=999999)
+    open_in_sql = Call.objects.open_at(moment).filter(pk=call.pk).exists()
+    assert call.is_on_time(moment) is (not late)
+    assert open_in_sql is (not late)
+
+
+def test_a_deadline_saved_with_seconds_is_the_whole_minute():
+    call = make_call(closes_at=datetime(2018, 3, 6, 23, 59, 42, 123456, tzinfo=LONDON))
+    call.refresh_from_db()
+    assert call.closes_at == WINTER
+    assert call.is_on_time(LAST_SECOND[WINTER])
+    assert not call.is_on_time(FIRST_LATE[WINTER])
