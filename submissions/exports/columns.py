@@ -113,6 +113,14 @@ def export_columns(questions: list[tuple[Question, str]]) -> list[Column]:
             sql_choice_label("s.review_status", Submission.ReviewStatus.choices),
             text=False,
         ),
+        # A contributor's request on their status page: the submission is to be erased, and
+        # whoever reads the file must not quote or credit it meanwhile.
+        Column(
+            "Withdrawal requested at",
+            lambda s: local_iso(s.withdrawal_requested_at),
+            sql_local_iso("s.withdrawal_requested_at"),
+            text=False,
+        ),
         Column("Name", attrgetter("name"), "s.name"),
         Column("Email", attrgetter("email"), "s.email"),
         Column("Role", attrgetter("role"), "s.role"),

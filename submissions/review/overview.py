@@ -48,6 +48,11 @@ class Chart:
     peak: int
     deadline_x: float | None = None
     deadline: date | None = None
+    # Submissions on days after the deadline: counted beside the chart, not drawn on its axis,
+    # so that one late outlier years later does not squeeze the call's own period.
+    after_count: int = 0
+    after_first: date | None = None
+    after_last: date | None = None
     x_ticks: list[Tick] = field(default_factory=list)
     y_ticks: list[Tick] = field(default_factory=list)
     width: int = CHART_WIDTH
@@ -92,6 +97,9 @@ class CallOverview:
     late: int = 0
     statuses: list[tuple[str, int, str]] = field(default_factory=list)  # label, count, url
     late_url: str = ""
+    # Contributors who asked for theirs to be withdrawn: each waits for a call manager to erase it.
+    withdrawals: int = 0
+    withdrawals_url: str = ""
     chart: Chart | None = None
 
 
@@ -116,10 +124,15 @@ def _next(start: date, period: str) -> date:
 def build_chart(
     per_day: dict[date, int], opens: date | None = None, deadline: date | None = None
 ) -> Chart | None:
-    """Bars from the call's opening to its deadline, and on to the last (late) submission."""
+    """Bars over the call's own period, from its opening to its deadline; the days after the
+    deadline are summed beside it (`after_count`, from `after_first` to `after_last`).
+
+    Without a deadline, the bars run to the last submission.
+    """
     if not per_day and opens is None:
         return None
-    days = [*per_day, *(d for d in (opens, deadline) if d is not None)]
+    after = {day: n for day, n in per_day.items() if deadline is not None and day > deadline}
+    days = [*(d for d in per_day if d not in after), *(d for d in (opens, deadline) if d)]
     first, last = opens or min(days), max(days)
     span = (last - first).days
     period = "day" if span < MAX_DAILY_BARS else "week" if span < MAX_WEEKLY_BARS * 7 else "month"
@@ -130,7 +143,7 @@ def build_chart(
         current = _next(current, period)
     counts = dict.fromkeys(starts, 0)
     for day, n in per_day.items():
-        if _bucket(day, period) in counts:
+        if day not in after and _bucket(day, period) in counts:
             counts[_bucket(day, period)] += n
     peak = max(counts.values()) or 1
     plot_width, plot_height = PLOT_RIGHT - PLOT_LEFT, PLOT_BOTTOM - PLOT_TOP
@@ -157,6 +170,9 @@ def build_chart(
         return round(PLOT_LEFT + (starts.index(bucket) + within / length) * slot, 2)
 
     chart = Chart(period=period, bars=bars, peak=max(counts.values()))
+    if after:
+        chart.after_count = sum(after.values())
+        chart.after_first, chart.after_last = min(after), max(after)
     chart.x_ticks = [Tick(label=formats.date_format(first, "j M Y"), x=PLOT_LEFT)]
     if deadline is not None:
         chart.deadline, chart.deadline_x = deadline, x_of(deadline)
@@ -170,9 +186,10 @@ def build_chart(
 
 
 def review_overview(at: datetime | None = None, user=None) -> list[CallOverview]:
-    """Counts by review status, late counts and submissions per day, for every open call.
+    """Counts by review status, late counts and submissions per day, for every open call, and
+    the withdrawal requests waiting.
 
-    One grouped query, whatever the number of submissions. Given a user, only their calls.
+    Two grouped queries, whatever the number of submissions. Given a user, only their calls.
     """
     at = at or timezone.now()
     open_calls = Call.objects.open_at(at)
@@ -201,6 +218,11 @@ def review_overview(at: datetime | None = None, user=None) -> list[CallOverview]
         counts[(pk, row["review_status"])] = counts.get((pk, row["review_status"]), 0) + n
         per_day[pk][row["day"]] = per_day[pk].get(row["day"], 0) + n
 
+    # Few rows, found through the partial index on withdrawal requests.
+    asked = submitted.filter(withdrawal_requested_at__isnull=False).order_by()
+    for row in asked.values("call_id").annotate(n=Count("*")):
+        calls[row["call_id"]].withdrawals = row["n"]
+
     for pk, overview in calls.items():
         overview.statuses = [
             (
@@ -211,6 +233,7 @@ def review_overview(at: datetime | None = None, user=None) -> list[CallOverview]
             for status in Submission.ReviewStatus
         ]
         overview.late_url = changelist_url(call__id__exact=pk, is_late__exact=1)
+        overview.withdrawals_url = changelist_url(call__id__exact=pk, withdrawal="yes")
         overview.chart = build_chart(
             per_day[pk],
             opens=timezone.localtime(overview.call.opens_at, LONDON).date(),

@@ -34,6 +34,7 @@ HEADER_BEFORE_QUESTIONS = [
     "Submitted at",
     "Late",
     "Review status",
+    "Withdrawal requested at",
     "Name",
     "Email",
     "Role",
@@ -159,6 +160,7 @@ def test_a_row_carries_every_detail_of_the_submission(db, use_copy, settings):
         "Submitted at": "2018-03-07T00:30:00+00:00",
         "Late": "yes",
         "Review status": "Shortlisted",
+        "Withdrawal requested at": "",
         "Name": "Siân Lloyd-Jones",
         "Email": "sian@example.ac.uk",
         "Role": "Lecturer",
@@ -180,6 +182,21 @@ def test_a_row_carries_every_detail_of_the_submission(db, use_copy, settings):
         ),
         "Themes": "Blogging; Podcasts",
         "Reviewer notes": "Ask for the evaluation.",
+    }
+
+
+def test_a_withdrawal_request_has_a_column_of_its_own(db, use_copy):
+    call = make_call()
+    asked = make_submission(call, reference="WITHDRAW")
+    # 7 March 2018 at 09:30 UK time (GMT then).
+    asked.request_withdrawal(at=datetime(2018, 3, 7, 9, 30, tzinfo=LONDON))
+    make_submission(call, reference="STAYING2")
+
+    rows = export_rows(use_copy=use_copy)
+
+    assert {row["Reference"]: row["Withdrawal requested at"] for row in rows} == {
+        "WITHDRAW": "2018-03-07T09:30:00+00:00",
+        "STAYING2": "",
     }
 
 

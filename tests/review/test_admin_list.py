@@ -104,16 +104,41 @@ def test_it_shows_the_columns_a_reviewer_needs(client, reviewer):
     assert "Submitted (UK time)" in response.text
 
 
-def test_it_puts_the_newest_submissions_first(client, reviewer):
+def test_it_puts_the_oldest_submissions_first_and_says_so(client, reviewer):
     call = make_call()
     now = datetime(2018, 3, 1, 12, tzinfo=LONDON)
     older = make_submission(call, submitted_at=now - timedelta(days=2))
+    late = make_submission(call, submitted_at=now + timedelta(days=3000), is_late=True)
     newest = make_submission(call, submitted_at=now)
     middle = make_submission(call, submitted_at=now - timedelta(days=1))
 
     response = client.get(LIST_URL)
 
-    assert listed(response) == [newest.reference, middle.reference, older.reference]
+    assert listed(response) == [
+        older.reference,
+        middle.reference,
+        newest.reference,
+        late.reference,
+    ]
+    assert '<p class="list-order">Oldest first.' in response.text
+    submitted = response.context["cl"].list_display.index("submitted")
+    resorted = client.get(LIST_URL, {"o": f"-{submitted}"})  # by time submitted, newest first
+    assert listed(resorted)[0] == late.reference
+    assert '<p class="list-order">In the order you chose.' in resorted.text
+
+
+def test_a_withdrawal_request_is_labelled_in_its_row(client, reviewer):
+    call = make_call()
+    asked = make_submission(call)
+    asked.request_withdrawal()
+    make_submission(call)
+
+    page = client.get(LIST_URL).text
+
+    rows = re.findall(r"<tr>.*?</tr>", page, re.DOTALL)
+    [labelled] = [row for row in rows if "Withdrawal requested" in row]
+    assert asked.reference in labelled
+    assert 'New<br><span class="withdrawal-label">Withdrawal requested</span>' in labelled
 
 
 def test_it_filters_by_review_status(client, reviewer):

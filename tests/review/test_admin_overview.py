@@ -41,6 +41,26 @@ def test_it_counts_each_open_calls_submissions_by_status_and_lateness(client):
     assert cells[:6] == ["2", "0", "1", "0", "0", "1"]
 
 
+def test_the_home_page_counts_the_withdrawal_requests_waiting_for_each_call(client):
+    call = make_call(title="Open call")
+    other = make_call(title="Other call")
+    for submission in [make_submission(call), make_submission(call), make_submission(other)]:
+        submission.request_withdrawal()
+    make_submission(call)
+    client.force_login(make_reviewer(every_call=True))
+
+    html = client.get(INDEX_URL).text
+
+    section = html.split("<h3>Open call</h3>")[1].split("</table>")[0]
+    assert '<th scope="col">Withdrawal requested</th>' in section
+    url = f"{reverse('admin:submissions_submission_changelist')}?call__id__exact={call.pk}"
+    assert f'<td class="withdrawals-waiting"><a href="{url}&amp;withdrawal=yes">2</a></td>' in (
+        section
+    )
+    other_section = html.split("<h3>Other call</h3>")[1].split("</table>")[0]
+    assert ">1</a></td></tr>" in other_section
+
+
 def test_it_leaves_out_calls_that_are_closed(client):
     make_call(title="Closed call", closes_at=datetime(2018, 1, 2, tzinfo=LONDON))
     client.force_login(make_reviewer(every_call=True))
@@ -104,8 +124,13 @@ def test_the_overview_makes_the_same_queries_for_any_number_of_submissions(
     call = make_call()
     start = datetime(2018, 3, 1, 12, tzinfo=LONDON)
     for i in range(rows):
-        make_submission(call, submitted_at=start + timedelta(days=i % 7), is_late=i % 5 == 0)
+        submission = make_submission(
+            call, submitted_at=start + timedelta(days=i % 7), is_late=i % 5 == 0
+        )
+        if i % 4 == 0:
+            submission.request_withdrawal()
     client.force_login(make_reviewer(every_call=True))
 
-    with django_assert_num_queries(7):
+    # The counts and the chart's days in one query, the withdrawal requests in another.
+    with django_assert_num_queries(8):
         client.get(INDEX_URL)

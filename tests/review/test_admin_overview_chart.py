@@ -29,14 +29,36 @@ def chart_html(client):
     make_submission(call, submitted_at=datetime(2018, 3, 20, 12, tzinfo=LONDON), is_late=True)
     client.force_login(make_reviewer(every_call=True))
     html = client.get(reverse("admin:index")).text
-    return html.split('id="review-overview"')[1].split("</figure>")[0]
+    return html.split('id="review-overview"')[1].split("</section>")[0]
 
 
-def test_the_chart_runs_from_the_opening_to_the_deadline_and_the_late_tail(chart_html):
-    assert "Submissions per day, 15 Jan 2018 to 20 Mar 2018" in chart_html
+def test_the_chart_covers_the_calls_own_period_with_the_late_one_beside_it(chart_html):
+    assert "Submissions per day, 15 Jan 2018 to 6 Mar 2018" in chart_html
     assert ">15 Jan 2018</text>" in chart_html
-    assert ">20 Mar 2018</text>" in chart_html
-    assert "and the late ones after it" in chart_html
+    assert ">20 Mar 2018</text>" not in chart_html  # not on the axis
+    aside = chart_html.split('class="after-deadline"')[1]
+    assert ">1 after the deadline</a>" in aside
+    assert "on 20 Mar 2018, not drawn on the chart" in aside
+
+
+def test_one_late_outlier_years_later_leaves_the_calls_own_period_readable():
+    # The case: the 2018 call, busy in its last week, and one submission in 2026.
+    per_day = {date(2018, 3, day): day for day in range(1, 7)}
+    per_day[date(2026, 12, 1)] = 1
+
+    chart = build_chart(per_day, opens=date(2018, 1, 1), deadline=date(2018, 3, 6))
+
+    assert (chart.period, chart.first, chart.last) == ("day", date(2018, 1, 1), date(2018, 3, 6))
+    busy = [bar for bar in chart.bars if bar.count]
+    assert [bar.count for bar in busy] == [1, 2, 3, 4, 5, 6]
+    # 65 days across the plot: each bar is several pixels wide, all of them in view.
+    assert min(bar.width for bar in busy) > 6
+    assert busy[-1].x + busy[-1].width <= chart.right
+    assert (chart.after_count, chart.after_first, chart.after_last) == (
+        1,
+        date(2026, 12, 1),
+        date(2026, 12, 1),
+    )
 
 
 def test_the_chart_marks_the_deadline_and_labels_its_axes(chart_html):
@@ -57,7 +79,7 @@ def test_the_deadline_line_falls_within_the_deadlines_own_bar():
     bar = next(bar for bar in chart.bars if bar.start == date(2018, 3, 6))
 
     assert chart.bars[0].start == date(2018, 3, 1)
-    assert len(chart.bars) == 8
+    assert len(chart.bars) == 6  # to the deadline; 8 March is summed beside the chart
     assert bar.x <= chart.deadline_x <= bar.x + bar.width
 
 

@@ -50,10 +50,10 @@ def review_next(client, submission: Submission, filters: str, **fields):
 
 @pytest.fixture
 def queue(call, alice):
-    """Four new submissions assigned to alice, newest first, with others in between."""
+    """Four new submissions assigned to alice, oldest first, with others in between."""
     mine = [
         make_submission(call, assigned_reviewer=alice, submitted_at=START - timedelta(hours=i))
-        for i in range(4)
+        for i in reversed(range(4))
     ]
     make_submission(call, submitted_at=START - timedelta(minutes=30))  # nobody's
     make_submission(
@@ -108,13 +108,52 @@ def test_the_next_follows_the_lists_sort_order(client, queue, call):
 
 
 def test_without_filters_the_next_is_the_next_of_the_whole_list(client, queue):
-    newest_first = sorted(
-        Submission.objects.filter(state="submitted"), key=lambda s: s.submitted_at, reverse=True
+    submitted = Submission.objects.filter(state="submitted")
+    oldest_first = sorted(submitted, key=lambda s: s.submitted_at)
+
+    response = review_next(client, oldest_first[0], "")
+
+    assert response.url == change_url(oldest_first[1])
+
+
+def test_the_queue_is_oldest_first_so_a_late_one_comes_last(client, call, alice):
+    late = make_submission(
+        call, assigned_reviewer=alice, submitted_at=START + timedelta(days=3000), is_late=True
     )
+    early = make_submission(call, assigned_reviewer=alice, submitted_at=START)
 
-    response = review_next(client, newest_first[0], "")
+    response = review_next(client, early, "reviewer=me")
 
-    assert response.url == change_url(newest_first[1])
+    assert response.url == change_url(late, "reviewer=me")
+
+
+def test_the_submission_says_where_it_stands_in_the_list_and_in_what_order(client, queue):
+    filters = "reviewer=me&review_status__exact=new"
+
+    page = client.get(change_url(queue[2], filters)).text
+
+    assert "<strong>3 of 4</strong> in" in page
+    assert f'href="{LIST_URL}?reviewer=me&amp;review_status__exact=new">' in page
+    assert "the list you came from</a>, oldest first" in page
+
+
+def test_sorted_by_a_column_it_counts_in_that_order(client, queue):
+    filters = "reviewer=me&review_status__exact=new&o=1"  # by reference
+    by_reference = sorted(queue, key=lambda s: s.reference)
+
+    page = client.get(change_url(by_reference[0], filters)).text
+
+    assert "<strong>1 of 4</strong> in" in page
+    assert "in the order you sorted the list" in page
+
+
+def test_a_submission_not_in_the_list_shows_no_place(client, queue):
+    # Opened from the list of new ones, then shortlisted elsewhere: it is no longer in it.
+    Submission.objects.filter(pk=queue[0].pk).update(review_status="shortlisted")
+
+    page = client.get(change_url(queue[0], "review_status__exact=new")).text
+
+    assert 'class="queue-place"' not in page
 
 
 def test_the_queue_keeps_to_the_reviewers_calls(client, alice, call):
@@ -159,13 +198,13 @@ def test_save_and_review_next_makes_the_same_queries_for_any_length_of_list(
     client, call, alice, rows, django_assert_num_queries
 ):
     submissions = [
-        make_submission(call, assigned_reviewer=alice, submitted_at=START - timedelta(hours=i))
+        make_submission(call, assigned_reviewer=alice, submitted_at=START + timedelta(hours=i))
         for i in range(rows)
     ]
 
-    # The save and its history, then the list before the save (its filters' choices and the
-    # ids in order): 20 at 5 rows and at 50.
-    with django_assert_num_queries(20):
+    # The save and its history, then the list before the save (only the filters in use; one
+    # probe for the next): 19 at 5 rows and at 50.
+    with django_assert_num_queries(19):
         response = review_next(client, submissions[0], "reviewer=me", review_status="in_review")
 
     assert response.url == change_url(submissions[1], "reviewer=me")

@@ -10,7 +10,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.db import connection, transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
 # The review fields kept in the submission's own row; themes are a many-to-many of their own.
 REVIEW_COLUMNS = [name for name in REVIEW_FIELDS if name != "themes"]
+# What a reviewer decides on every submission; the rest of REVIEW_FIELDS is below the buttons.
+DECISION_FIELDS = ("review_status", "themes", "reviewer_notes")
 
 
 class FileCount(TypedDict):
@@ -152,7 +154,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         "call_short",
         "submitted",
         "late",
-        "review_status",
+        "review_status_label",
         "theme_names",
         "files",
         "reviewer",
@@ -173,7 +175,8 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     ]
     list_per_page = 50
     date_hierarchy = "submitted_at"
-    ordering = ["-submitted_at", "-id"]
+    # Oldest first: a reviewer works through submissions in the order they came, late ones last.
+    ordering = ["submitted_at", "id"]
     search_fields = ["reference", "name", "email", "organisation", "answers"]
     search_help_text = "Reference, name, email, organisation, or words from the answers."
     # Each of these costs a COUNT over the whole table on every page view.
@@ -184,11 +187,15 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     actions = [*REVIEW_ACTIONS]
     action_form = ReviewActionForm
 
-    # Contributors' words are shown by the change form template, never as form fields.
+    # Contributors' words are shown by the change form template, never as form fields. The
+    # decision comes first, with its buttons under it (change_form.html): at 1280 x 800 all of
+    # it is in view beside the evidence (tests/review/test_admin_decisions_browser.py).
     fieldsets = [
-        ("Review", {"fields": REVIEW_FIELDS}),
-        ("Contributor's requests", {"fields": ["withdrawal_request"]}),
+        ("Decision", {"fields": DECISION_FIELDS}),
+        ("Assignment and open data", {"fields": ["assigned_reviewer", "withheld_from_open_data"]}),
     ]
+    # One click for a status, where a drop-down takes two.
+    radio_fields = {"review_status": admin.VERTICAL}
 
     class Media:
         # (review/admin.css comes with every admin page: templates/admin/base_site.html.)
@@ -233,6 +240,14 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         raise Http404("No such submission")
 
     def changelist_view(self, request, extra_context=None):
+        # Said above the list: the queue that "Save and review next" walks has this order.
+        unsorted = request.GET.copy()
+        sorted_by_hand = unsorted.pop(ORDER_VAR, None) is not None
+        extra_context = {
+            **(extra_context or {}),
+            "list_order_chosen": sorted_by_hand,
+            "default_order_query": unsorted.urlencode(),
+        }
         if not request.GET.get(SEARCH_VAR) or connection.vendor != "postgresql":
             return super().changelist_view(request, extra_context)
         # PostgreSQL's planner does not count the cost of reading each row's stored (TOASTed)
@@ -293,20 +308,11 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         return False  # submissions come from contributors, through the journey
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        readonly = ["withdrawal_request"]
+        readonly = []
         # Publishing is the call managers' decision (they may change calls), not a reviewer's.
         if not request.user.has_perm("submissions.change_call"):
             readonly.append("withheld_from_open_data")
         return readonly
-
-    @admin.display(description="Withdrawal requested")
-    def withdrawal_request(self, obj: Submission) -> str:
-        if obj.withdrawal_requested_at is None:
-            return "No"
-        return (
-            f"Yes, on {uk_time_short(obj.withdrawal_requested_at)} (UK time). It is no longer "
-            "credited or published; a call manager erases it with “Delete”."
-        )
 
     @admin.display(description="Reference", ordering="reference")
     def reference_or_draft(self, obj: Submission) -> str:
@@ -332,6 +338,15 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     def late(self, obj: Submission) -> str:
         return mark_safe('<span class="late-label">Late</span>') if obj.is_late else ""
 
+    @admin.display(description="Review status", ordering="review_status")
+    def review_status_label(self, obj: Submission) -> str:
+        if obj.withdrawal_requested_at is None:
+            return obj.get_review_status_display()
+        return format_html(
+            '{}<br><span class="withdrawal-label">Withdrawal requested</span>',
+            obj.get_review_status_display(),
+        )
+
     @admin.display(description="Themes")
     def theme_names(self, obj: Submission) -> str:
         return ", ".join(theme.name for theme in obj.themes.all())
@@ -350,6 +365,12 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
             kwargs["form_class"] = StaffChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "reviewer_notes" and field is not None:
+            field.widget.attrs["rows"] = 3  # the panel stays in view; the box grows by hand
+        return field
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "themes":
             kwargs["widget"] = forms.CheckboxSelectMultiple
@@ -358,6 +379,10 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(self.reading_context(obj))
+            # "Submission 7XK2M9PA", not "Change submission" over a second heading.
+            context.update(title=f"Submission {obj}", subtitle=None)
+            context["queue_place"] = self.queue_place(request, obj)
+            context["can_erase"] = self.has_delete_permission(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def reading_context(self, submission: Submission) -> dict:
