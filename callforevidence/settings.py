@@ -276,6 +276,8 @@ RATE_LIMITS = {
     "submit": env_rate("RATE_LIMIT_SUBMIT", "100/h"),
     "resume_address": env_rate("RATE_LIMIT_RESUME_ADDRESS", "30/h"),
     "resume_email": env_rate("RATE_LIMIT_RESUME_EMAIL", "5/h"),
+    "status_address": env_rate("RATE_LIMIT_STATUS_ADDRESS", "30/h"),
+    "status_email": env_rate("RATE_LIMIT_STATUS_EMAIL", "5/h"),
 }
 # How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
 # a client can write anything into.

@@ -43,5 +43,8 @@ urlpatterns = [
         name="open_data_json",
     ),
     path("<slug:slug>/status/", status.status_page, name="status_page"),
+    # Before the token's pattern, which would take "new-link" for a token.
+    path("<slug:slug>/status/new-link/", status.status_link_request, name="status_link_request"),
+    path("<slug:slug>/status/new-link/sent/", status.status_link_sent, name="status_link_sent"),
     path("<slug:slug>/status/<str:token>/", status.open_link, name="status"),
 ]

@@ -19,6 +19,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
+from .addresses import mailbox_key
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,7 +54,8 @@ def _address_key(request: HttpRequest) -> str:
 
 
 def _email_key(request: HttpRequest) -> str:
-    return request.POST.get("email", "").strip().lower()
+    # As the mail system sees it: "jane"@Example.org is jane@example.org (common/addresses.py).
+    return mailbox_key(request.POST.get("email", ""))
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ LIMITS = {
         # For the save-and-return link: both apply to the same request.
         Limit("resume_address", _address_key, "ask for a link by email", "from your address"),
         Limit("resume_email", _email_key, "ask for a link by email", "for this email address"),
+        # "Lost your link?" on the status page: both apply to the same request.
+        Limit("status_address", _address_key, "ask for a new link", "from your address"),
+        Limit("status_email", _email_key, "ask for a new link", "for this email address"),
     )
 }
 

@@ -1,7 +1,7 @@
 """The app's models, one module per part of the product; import them from here."""
 
 from .call import Call, CallQuerySet, CallReviewer, Question, Theme, consent_hash
-from .links import ContributorLink, hash_link_token
+from .links import ContributorLink, ErasedLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
 from .review import ExportRecord, ReviewChange
 from .submission import (
@@ -38,6 +38,7 @@ __all__ = [
     "CallReviewer",
     "CheckedFile",
     "ContributorLink",
+    "ErasedLink",
     "ExportRecord",
     "NotADraft",
     "OutgoingEmail",

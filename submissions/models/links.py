@@ -4,7 +4,9 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,12 +69,65 @@ class ContributorLink(models.Model):
         return raw
 
     @classmethod
+    def record(cls, submission_id: int, purpose: str, raw: str, issued_at: datetime) -> bool:
+        """Make `raw` the working link for this purpose, unless a link issued after `issued_at`
+        works already; returns whether it was recorded.
+
+        For a link recorded once its email has been sent (outbox/queue.py): an email queued
+        earlier but sent later must not replace the link of a newer one. One conditional UPDATE,
+        or the first row; a row another worker created meanwhile is compared again.
+        """
+        token_sha256 = hash_link_token(raw)
+        links = cls.objects.filter(submission_id=submission_id, purpose=purpose)
+        for _ in range(3):
+            if links.filter(created_at__lte=issued_at).update(
+                token_sha256=token_sha256, created_at=issued_at
+            ):
+                return True
+            if links.filter(created_at__gt=issued_at).exists():
+                return False  # a newer link works: it stays
+            try:
+                with transaction.atomic():
+                    cls.objects.create(
+                        submission_id=submission_id,
+                        purpose=purpose,
+                        token_sha256=token_sha256,
+                        created_at=issued_at,
+                    )
+                return True
+            except IntegrityError:
+                continue  # an older one created meanwhile (or the submission erased): again
+        return False
+
+    @classmethod
     def find(cls, raw: str, purpose: str) -> "ContributorLink | None":
         """The link this token opens for this purpose, or None (unknown, replaced, or forged)."""
         if not raw or len(raw) > 100:
             return None
         links = cls.objects.select_related("submission__call")
         return links.filter(purpose=purpose, token_sha256=hash_link_token(raw)).first()
+
+
+class ErasedLink(models.Model):
+    """What is left of an erased submission's status link: the token's hash, and when.
+
+    So that the link says "this submission was erased" rather than "replaced by a newer one".
+    It names nobody: the hash of a random token, which only the contributor's email holds.
+    """
+
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Status link erased at {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+@receiver(post_delete, sender=ContributorLink)
+def _remember_erased_status_link(sender, instance: ContributorLink, **kwargs) -> None:
+    # Status links are deleted only with their submission (erasure, by a call manager); a new
+    # link replaces the hash in place (ContributorLink.issue and record), which is no erasure.
+    if instance.purpose == ContributorLink.Purpose.STATUS:
+        ErasedLink.objects.get_or_create(token_sha256=instance.token_sha256)
 
 
 def resume_link_expires_at(submission: Submission) -> datetime:
@@ -85,6 +140,11 @@ def resume_link_expires_at(submission: Submission) -> datetime:
 
 
 def status_link_url(submission: Submission, raw: str = "") -> str:
-    """A new absolute status link for the receipt; any earlier status link stops working."""
+    """A new absolute status link, working at once; any earlier status link stops working."""
     raw = ContributorLink.issue(submission, ContributorLink.Purpose.STATUS, raw=raw)
+    return status_url_for(submission, raw)
+
+
+def status_url_for(submission: Submission, raw: str) -> str:
+    """The absolute address a status token opens; it issues nothing (see status_link_url)."""
     return absolute(reverse("status", args=[submission.call.slug, raw]))

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Upper
 from django.db.models.signals import post_delete
 from django.dispatch import Signal, receiver
 from django.urls import reverse
@@ -175,6 +176,8 @@ class Submission(models.Model):
                 include=["call", "is_late", "id"],
                 name="submission_review_queue",
             ),
+            # "Lost your link?" finds a call's submissions by address, in any case (iexact).
+            models.Index(Upper("email"), name="submission_email_upper"),
             # The few that wait for erasure, counted on the admin home page.
             models.Index(
                 fields=["call"],

@@ -15,6 +15,10 @@ renders and sends it. What is guaranteed:
   sent again; it keeps its Message-ID, which most mail systems use to drop the duplicate.
   A save-and-return link is the exception: each attempt issues a fresh token (only its hash
   is stored), so it gets a fresh Message-ID and the latest link is the one that works.
+
+A status link (in a receipt, or sent again) works from the moment the mail server accepts its
+email, and only then does the link it replaces stop: a person whose new link never arrives,
+or who did not ask for it, still has the old one (`ContributorLink.record`).
 """
 
 import logging
@@ -29,7 +33,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from ..models import Call, ContributorLink, OutgoingEmail, Submission, submitted
-from .render import build_message, message_domain
+from .render import build_message, message_domain, status_link_of
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +98,36 @@ def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
         return queue(Kind.RESUME_LINK, [address], submission.call, submission)
 
 
+def queue_status_link(submission: Submission) -> OutgoingEmail:
+    """Queue a new status link to the submission's own address ("Lost your link?").
+
+    The link it replaces keeps working until this email is sent (see above). One waiting at a
+    time: an earlier one still unsent is dropped, as its link would never be the latest.
+    """
+    with transaction.atomic(savepoint=False):
+        OutgoingEmail.objects.filter(
+            submission=submission, kind=Kind.STATUS_LINK, state=OutgoingEmail.State.PENDING
+        ).delete()
+        return queue(Kind.STATUS_LINK, [submission.email], submission.call, submission)
+
+
+def send_again(email: OutgoingEmail) -> OutgoingEmail | None:
+    """Staff's "Send again": a new email of the same kind to the same addresses.
+
+    One that carries a link carries a new one: a receipt or a status link stops the old status
+    link once it is sent; a save-and-return link stops the old one at once (as asking again
+    does). None when there is nothing to send it for: its draft was sent or erased.
+    """
+    submission = email.submission
+    if email.kind == Kind.RESUME_LINK:
+        if submission is None or submission.is_submitted:
+            return None
+        return queue_resume_link(submission, email.recipients[0])
+    if email.kind in (Kind.RECEIPT, Kind.STATUS_LINK, Kind.NOTIFICATION) and submission is None:
+        return None
+    return queue(email.kind, email.recipients, email.call, submission, email.params)
+
+
 def retry(email: OutgoingEmail) -> bool:
     """Staff's "retry": a failed email is due again now, with a fresh retry window."""
     now = timezone.now()
@@ -127,9 +161,16 @@ def deliver_email(email_id: int) -> str:
         build_message(email).send()
     except Exception as error:
         return _record_failure(email, error)
-    OutgoingEmail.objects.filter(pk=email_id).update(
-        state=OutgoingEmail.State.SENT, sent_at=timezone.now(), last_error=""
-    )
+    with transaction.atomic():
+        OutgoingEmail.objects.filter(pk=email_id).update(
+            state=OutgoingEmail.State.SENT, sent_at=timezone.now(), last_error=""
+        )
+        # Only now does the status link it carries work, and the one before it stop.
+        raw = status_link_of(email)
+        if raw is not None and email.submission_id is not None:
+            ContributorLink.record(
+                email.submission_id, ContributorLink.Purpose.STATUS, raw, email.created_at
+            )
     return "sent"
 
 

@@ -15,9 +15,13 @@ from django.urls import reverse
 
 from ..common.site import absolute
 from ..models import ContributorLink, OutgoingEmail, Submission
-from ..models.links import resume_link_expires_at, status_link_url
+from ..models.links import resume_link_expires_at, status_url_for
 
 Kind = OutgoingEmail.Kind
+# Emails that carry a new status link, recorded once the email is sent (queue.py).
+CARRIES_STATUS_LINK = (Kind.RECEIPT, Kind.STATUS_LINK)
+# In the admin's copy of an email, instead of a private link: staff never see one.
+HIDDEN_LINK = "(the contributor's private link: only the email holds it)"
 
 
 def message_domain() -> str:
@@ -31,19 +35,28 @@ def one_line(text: str, limit: int = 150) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def build_message(email: OutgoingEmail) -> EmailMessage:
+def build_message(email: OutgoingEmail, preview: bool = False) -> EmailMessage:
     """Render the email as it is sent. Headers hold only the service's words, never a
     contributor's: the subject names the call (staff-typed, made one line) and the reference,
     and addresses go without display names.
+
+    With `preview` (the admin's copy), the same email with every private link hidden and
+    nothing issued.
     """
-    builders: dict[str, Callable[[OutgoingEmail], tuple[str, str, dict]]] = {
+    builders: dict[str, Callable[[OutgoingEmail, bool], tuple[str, str, dict]]] = {
         Kind.RECEIPT: _receipt,
         Kind.NOTIFICATION: _notification,
         Kind.DIGEST: _digest,
         Kind.RESUME_LINK: _resume_link,
+        Kind.STATUS_LINK: _status_link,
     }
-    subject, template, context = builders[email.kind](email)
-    context = {"call": email.call, "site_url": absolute(""), **context}
+    subject, template, context = builders[email.kind](email, preview)
+    context = {
+        "call": email.call,
+        "site_url": absolute(""),
+        "organisation_name": settings.ORGANISATION_NAME,
+        **context,
+    }
     message_id = email.message_id
     if email.kind == Kind.RESUME_LINK:
         # A new token each attempt: a new message, not a duplicate of the last one.
@@ -56,7 +69,7 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         reply_to=[email.call.contact_email],
         headers={"Message-ID": f"<{message_id}>"},
     )
-    if email.kind in (Kind.RECEIPT, Kind.RESUME_LINK):
+    if email.kind in (Kind.RECEIPT, Kind.RESUME_LINK, Kind.STATUS_LINK):
         message.attach_alternative(
             render_to_string(f"submissions/email/{template}.html", context), "text/html"
         )
@@ -76,21 +89,42 @@ def stable_link_token(email: OutgoingEmail) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _receipt(email: OutgoingEmail) -> tuple[str, str, dict]:
+def status_link_of(email: OutgoingEmail) -> str | None:
+    """The status token this email carries, if any: the worker records it once the email is
+    sent (queue.py), so that the link it replaces works until then."""
+    return stable_link_token(email) if email.kind in CARRIES_STATUS_LINK else None
+
+
+def _status_url(email: OutgoingEmail, submission: Submission, preview: bool) -> str:
+    if preview:
+        return HIDDEN_LINK
+    # Made here, in the worker, from the email's id: never stored, nor in the task's arguments.
+    return status_url_for(submission, stable_link_token(email))
+
+
+def _receipt(email: OutgoingEmail, preview: bool) -> tuple[str, str, dict]:
     submission, call = email.submission, email.call
     assert submission is not None  # receipts are queued for a submission
     context = {
         "submission": submission,
         "answers": submission.answered_questions(call.questions.all()),
         "attachments": list(submission.attachments.all()),
-        # Issued here, in the worker: only the token's hash is stored, never the task's arguments.
-        "status_url": status_link_url(submission, raw=stable_link_token(email)),
+        "status_url": _status_url(email, submission, preview),
     }
     subject = f"Your evidence to {one_line(call.title)}: reference {submission.reference}"
     return subject, "receipt", context
 
 
-def _notification(email: OutgoingEmail) -> tuple[str, str, dict]:
+def _status_link(email: OutgoingEmail, preview: bool) -> tuple[str, str, dict]:
+    """A new link to the status page, asked for on "Lost your link?" or sent again by staff."""
+    submission, call = email.submission, email.call
+    assert submission is not None  # status links are queued for a submission
+    context = {"submission": submission, "status_url": _status_url(email, submission, preview)}
+    subject = f"Your link to follow your evidence to {one_line(call.title)}"
+    return f"{subject}: reference {submission.reference}", "status_link", context
+
+
+def _notification(email: OutgoingEmail, preview: bool) -> tuple[str, str, dict]:
     submission = email.submission
     assert submission is not None  # notifications are queued for a submission
     context = {
@@ -102,7 +136,7 @@ def _notification(email: OutgoingEmail) -> tuple[str, str, dict]:
     return subject, "notification", context
 
 
-def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
+def _digest(email: OutgoingEmail, preview: bool) -> tuple[str, str, dict]:
     since = datetime.fromisoformat(email.params["since"]) if email.params.get("since") else None
     until = datetime.fromisoformat(email.params["until"])
     submitted = Submission.objects.filter(
@@ -121,12 +155,16 @@ def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
     return subject, "digest", context
 
 
-def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
+def _resume_link(email: OutgoingEmail, preview: bool) -> tuple[str, str, dict]:
     submission = email.submission
     assert submission is not None  # resume links are queued for a draft
-    token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
+    if preview:
+        resume_url = HIDDEN_LINK
+    else:
+        token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
+        resume_url = absolute(reverse("resume", args=[email.call.slug, token]))
     context = {
-        "resume_url": absolute(reverse("resume", args=[email.call.slug, token])),
+        "resume_url": resume_url,
         "expires_at": resume_link_expires_at(submission),
         "save_url": absolute(reverse("resume_request", args=[email.call.slug])),
     }

@@ -2,9 +2,9 @@
 
 from django import forms
 
-from ..journey.forms import CreditDetailsForm
+from ..journey.forms import CleanTextMixin, CreditDetailsForm
 
-__all__ = ["CreditDetailsForm", "WithdrawalForm"]
+__all__ = ["CreditDetailsForm", "StatusLinkRequestForm", "WithdrawalForm"]
 
 
 class WithdrawalForm(forms.Form):
@@ -12,3 +12,21 @@ class WithdrawalForm(forms.Form):
         label="I want my submission withdrawn and my details and evidence erased",
         error_messages={"required": "Tick the box to confirm that you want it withdrawn"},
     )
+
+
+class StatusLinkRequestForm(CleanTextMixin, forms.Form):
+    """ "Lost your link?": the address a submission was sent from."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="The address you gave when you sent your evidence. We send the new link there.",
+        error_messages={
+            "required": "Enter the email address you gave when you sent your evidence",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.update(autocomplete="email", spellcheck="false")

@@ -3,22 +3,43 @@
 The link (`/<call>/status/<token>/`) is a single-purpose ContributorLink. Opening it stores the
 link's hash in the session and redirects to `/<call>/status/`, so the token does not stay in the
 address bar, the browser's history or a Referer header. A replaced link stops working, for the
-session that opened it too; so does an erased submission.
+session that opened it too; so does an erased submission, whose link says so.
+
+"Lost your link?" (`/<call>/status/new-link/`) emails a new link to the address of each of that
+call's submissions sent from the address typed; the page says the same whether or not there is
+one, and the requests are limited per client address and per email address.
 """
 
 from datetime import datetime
 
 from django.contrib import messages
+from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..models import CREDIT_FIELDS, Call, ContributorLink, ReviewChange, Submission
-from .forms import CreditDetailsForm, WithdrawalForm
+from ..common.addresses import mailbox_key
+from ..common.ratelimits import rate_limited
+from ..journey.drafts import posted, published_call
+from ..models import (
+    CREDIT_FIELDS,
+    Call,
+    ContributorLink,
+    ErasedLink,
+    ReviewChange,
+    Submission,
+    hash_link_token,
+)
+from ..outbox import queue as outbox
+from .forms import CreditDetailsForm, StatusLinkRequestForm, WithdrawalForm
 
 SESSION_STATUS = "status_links"  # {call slug: SHA-256 of the status link's token}
+SESSION_LINK_ASKED = "status_link_asked"  # {call slug: the address a new link was asked for}
 STATUS = ContributorLink.Purpose.STATUS
+# One address rarely sends more than a few; a shared office address is bounded all the same.
+MOST_LINKS_PER_REQUEST = 20
 
 # What a contributor is told of each review status. Shortlisting is a reviewer's working step.
 STATUS_WORDS: dict[str, str] = {
@@ -28,6 +49,13 @@ STATUS_WORDS: dict[str, str] = {
     Submission.ReviewStatus.INCLUDED: "Included in the toolkit",
     Submission.ReviewStatus.NOT_INCLUDED: "Not included",
 }
+
+
+def status_words(submission: Submission) -> str:
+    """What the contributor reads as their submission's status."""
+    if submission.withdrawal_requested_at is not None:
+        return "Withdrawal requested"
+    return STATUS_WORDS.get(submission.review_status, "Received")
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -41,8 +69,14 @@ def open_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """Remember the link in the session, then show the status at an address without it."""
     link = ContributorLink.find(token, STATUS)
     if link is not None and link.submission.call.slug == slug and link.submission.is_submitted:
+        remembered = link.token_sha256
+    elif len(token) <= 100 and ErasedLink.objects.filter(token_sha256=hash_link_token(token)):
+        remembered = hash_link_token(token)  # the page says the submission was erased
+    else:
+        remembered = None
+    if remembered is not None:
         links = request.session.get(SESSION_STATUS, {})
-        links[slug] = link.token_sha256
+        links[slug] = remembered
         request.session[SESSION_STATUS] = links
     # A forged or replaced token is not remembered, and leaves the address bar the same way.
     return _private(redirect("status_page", slug))
@@ -65,6 +99,11 @@ def _session_submission(request: HttpRequest, slug: str) -> Submission | None:
     return link.submission if link else None
 
 
+def _erased_link(request: HttpRequest, slug: str) -> ErasedLink | None:
+    token_sha256 = request.session.get(SESSION_STATUS, {}).get(slug)
+    return ErasedLink.objects.filter(token_sha256=token_sha256).first() if token_sha256 else None
+
+
 def last_change(submission: Submission) -> datetime | None:
     """When the review status last changed, or the time it was received."""
     changed = (
@@ -82,6 +121,10 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     submission = _session_submission(request, slug)
     if submission is None:
         call = Call.objects.published().filter(slug=slug).first()
+        erased = _erased_link(request, slug)
+        if erased is not None:
+            context = {"call": call, "erased_at": erased.erased_at}
+            return _private(render(request, "submissions/status_erased.html", context, status=410))
         return _private(
             render(request, "submissions/status_invalid.html", {"call": call}, status=404)
         )
@@ -109,7 +152,7 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "call": call,
         "submission": submission,
-        "status": STATUS_WORDS.get(submission.review_status, "Received"),
+        "status": status_words(submission),
         "is_included": submission.review_status == Submission.ReviewStatus.INCLUDED,
         "last_change": last_change(submission),
         "credit_line": submission.credit_line(),
@@ -118,3 +161,47 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         "withdrawal_form": withdrawal_form,
     }
     return _private(render(request, "submissions/status.html", context))
+
+
+def submissions_sent_from(call: Call, address: str) -> list[Submission]:
+    """The call's submissions sent from this mailbox (common/addresses.py), at most a few."""
+    key = mailbox_key(address)
+    # Either spelling matches through the index on UPPER(email); Python then keeps only the
+    # addresses that are this mailbox.
+    found = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED).filter(
+        Q(email__iexact=key) | Q(email__iexact=address.strip())
+    )
+    found = found.select_related("call").order_by("submitted_at", "pk")
+    return [s for s in found[:MOST_LINKS_PER_REQUEST] if mailbox_key(s.email) == key]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@rate_limited("status_address", "status_email")
+def status_link_request(request: HttpRequest, slug: str) -> HttpResponse:
+    """submissions/status_link_request.html: "Lost your link?", one email address."""
+    call = published_call(slug)
+    form = StatusLinkRequestForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        address = form.cleaned_data["email"]
+        with transaction.atomic():
+            for submission in submissions_sent_from(call, address):
+                outbox.queue_status_link(submission)
+        request.session[SESSION_LINK_ASKED] = {
+            **request.session.get(SESSION_LINK_ASKED, {}),
+            call.slug: address,
+        }
+        return redirect("status_link_sent", call.slug)
+    return render(request, "submissions/status_link_request.html", {"call": call, "form": form})
+
+
+@never_cache
+@require_safe
+def status_link_sent(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same page whether or not the address sent anything to this call."""
+    call = published_call(slug)
+    address = request.session.get(SESSION_LINK_ASKED, {}).get(call.slug)
+    if not address:
+        return redirect("status_link_request", call.slug)
+    context = {"call": call, "address": address}
+    return render(request, "submissions/status_link_sent.html", context)

@@ -94,3 +94,45 @@ def test_a_contributor_who_asked_not_to_be_credited_is_told_so(seeded_call):
     submission = make_submission(seeded_call, credit_preference=Submission.Credit.NONE)
     receipt = send_receipt(submission)
     assert "You asked not to be credited publicly" in receipt.body
+
+
+def test_the_html_receipt_fits_a_phone_and_names_who_sent_it(seeded_call):
+    receipt = send_receipt(make_submission(seeded_call))
+    (html, _mimetype) = receipt.alternatives[0]
+
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "<strong>NCCPE</strong>: What Works: Social Media" in html
+    assert receipt.body.startswith("NCCPE: What Works: Social Media\n")
+
+
+def test_what_happens_next_is_said_once(seeded_call):
+    receipt = send_receipt(make_submission(seeded_call))
+    (html, _mimetype) = receipt.alternatives[0]
+
+    for body in (receipt.body, html):
+        # The call's own timeline, which already says all three things once.
+        assert body.count("we read every contribution") == 1
+        assert "We read every submission" not in body
+        assert "We plan to synthesise" not in body
+
+
+def test_a_call_without_a_timeline_says_what_happens_next_in_general_words(seeded_call):
+    seeded_call.next_steps = ""
+    seeded_call.save()
+
+    receipt = send_receipt(make_submission(seeded_call))
+
+    assert receipt.body.count("We read every submission") == 1
+    assert receipt.body.count("We plan to synthesise") == 1
+
+
+def test_the_receipt_says_what_the_status_link_does_and_who_can_use_it(seeded_call):
+    receipt = send_receipt(make_submission(seeded_call))
+    (html, _mimetype) = receipt.alternatives[0]
+
+    for body in (receipt.body, html):
+        assert "correct how you are credited" in body
+        assert "ask for it to be withdrawn" in body
+        assert "anyone who has it can do the same" in body
+        assert "To change or withdraw your evidence" not in body
+        assert "To change your evidence itself" in body

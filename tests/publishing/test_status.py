@@ -160,13 +160,23 @@ def test_a_link_for_another_call_or_purpose_opens_nothing(client, submission):
     assert response.status_code == 404
 
 
-def test_an_erased_submission_leaves_the_link_dead(client, submission):
+def test_an_erased_submission_leaves_the_link_dead_and_says_it_was_erased(client, submission):
     link = status_link_url(submission)
     open_link(client, link)
     submission.delete()
 
-    assert client.get(page_url(submission.call)).status_code == 404
-    assert open_link(client.__class__(), link).status_code == 404
+    for response in [client.get(page_url(submission.call)), open_link(client.__class__(), link)]:
+        assert response.status_code == 410
+        assert "This submission has been erased" in response.text
+        assert "replaced by a newer one" not in response.text
+        assert submission.reference not in response.text and submission.name not in response.text
+    # A replaced link is not an erased one.
+    other = make_submission(submission.call)
+    first = status_link_url(other)
+    status_link_url(other)
+    response = open_link(client.__class__(), first)
+    assert response.status_code == 404
+    assert "replaced by a newer one" in response.text
 
 
 def test_the_contributor_corrects_their_credit_details_and_it_is_in_the_history(client, submission):
@@ -239,6 +249,30 @@ def test_bad_credit_details_get_a_message_at_the_field(client, submission):
     submission.refresh_from_db()
     assert submission.name == "Ada Lovelace"
     assert not ReviewChange.objects.exists()
+
+
+def test_frozen_credits_say_not_given_for_what_was_left_blank(client):
+    submission = make_submission(make_call(credits_frozen=True), orcid="", organisation="")
+    open_link(client, status_link_url(submission))
+
+    page = client.get(page_url(submission.call)).text
+
+    assert '<dt class="col-sm-4">ORCID iD</dt><dd class="col-sm-8">Not given</dd>' in page
+    assert '<dt class="col-sm-4">Organisation</dt><dd class="col-sm-8">Not given</dd>' in page
+
+
+def test_after_a_withdrawal_request_the_status_says_so_not_received(client, submission):
+    open_link(client, status_link_url(submission))
+    assert (
+        '<span class="submission-status">Received</span>'
+        in client.get(page_url(submission.call)).text
+    )
+
+    submission.request_withdrawal()
+    page = client.get(page_url(submission.call)).text
+
+    assert '<span class="submission-status">Withdrawal requested</span>' in page
+    assert "Received</span>" not in page
 
 
 def test_frozen_credits_cannot_be_corrected(client, submission):
@@ -315,7 +349,7 @@ def test_the_contributor_asks_for_withdrawal_and_staff_see_it_and_erase_it(clien
     )
     assert response.status_code == 302
     assert not Submission.objects.filter(pk=submission.pk).exists()
-    assert client.get(page_url(submission.call)).status_code == 404
+    assert client.get(page_url(submission.call)).status_code == 410  # "has been erased"
 
 
 def test_every_contributor_value_is_escaped(client):

@@ -1,15 +1,35 @@
-"""Outgoing emails in the admin: staff see what is pending or failed, and retry a failed one."""
+"""Outgoing emails in the admin: staff find one by address or reference, read what it says,
+retry a failed one, and send one again (with a new link where it carries one)."""
 
+import logging
 from typing import cast
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from ...models import OutgoingEmail
 from ...outbox import queue as outbox
+from ...outbox.render import build_message
+from ..access import reviewable_calls, sees_every_call
+
+logger = logging.getLogger(__name__)
+Kind = OutgoingEmail.Kind
+# What "Send again" does to the link an email carries, in the words of the button's hint.
+RESEND_NOTES = {
+    Kind.RECEIPT: "The copy has a new link to the status page; the old link stops working once "
+    "it has been sent.",
+    Kind.STATUS_LINK: "The copy has a new link to the status page; the old link stops working "
+    "once it has been sent.",
+    Kind.RESUME_LINK: "The copy has a new link to the draft; the old link stops working at once.",
+}
 
 
 @admin.register(OutgoingEmail)
@@ -17,6 +37,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
+        "recipients_short",
         "state",
         "submission_link",
         "call",
@@ -27,7 +48,9 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state", "kind", "call"]
     list_select_related = ["call", "submission"]
-    search_fields = ["submission__reference"]
+    # An address (or part of one) and a reference; every word must match one of them.
+    search_fields = ["to", "submission__reference"]
+    search_help_text = "An email address (or part of one), or a submission's reference."
     date_hierarchy = "created_at"
     actions = ["retry_failed"]
     fields = [
@@ -36,6 +59,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "call",
         "submission_link",
         "to",
+        "subject",
+        "body",
         "created_at",
         "attempts",
         "last_tried_at",
@@ -47,8 +72,85 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     ]
     readonly_fields = cast(list[str], fields)  # the list above, not the base's wider type
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutgoingEmail]:
+        # Calls are kept apart here too: an email about another call's submission is not found.
+        emails = super().get_queryset(request)
+        if sees_every_call(request.user):
+            return emails
+        return emails.filter(call__in=reviewable_calls(request.user).values("pk"))
+
+    def get_urls(self):
+        send_again = self.admin_site.admin_view(require_POST(self.send_again_view))
+        return [
+            path("<int:pk>/send-again/", send_again, name="submissions_outgoingemail_send_again"),
+            *super().get_urls(),
+        ]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        email = self.get_object(request, object_id)
+        extra = {**(extra_context or {})}
+        if email is not None and self.has_change_permission(request, email):
+            extra["send_again_url"] = reverse(
+                "admin:submissions_outgoingemail_send_again", args=[email.pk]
+            )
+            extra["send_again_note"] = RESEND_NOTES.get(email.kind, "")
+        return super().change_view(request, object_id, form_url, extra)
+
+    def send_again_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST: queue a copy of this email, in one transaction with any link it replaces."""
+        email = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, email):
+            raise PermissionDenied
+        with transaction.atomic():
+            copy = outbox.send_again(email)
+        if copy is None:
+            self.message_user(
+                request,
+                "Not sent again: the draft it was for has been sent or erased.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:submissions_outgoingemail_change", args=[email.pk])
+            )
+        self.message_user(
+            request, f"Queued to send again to {', '.join(copy.recipients)}.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(
+            reverse("admin:submissions_outgoingemail_change", args=[copy.pk])
+        )
+
+    @admin.display(description="To", ordering="to")
+    def recipients_short(self, obj: OutgoingEmail) -> str:
+        recipients = obj.recipients
+        more = f" and {len(recipients) - 1} more" if len(recipients) > 1 else ""
+        return f"{recipients[0]}{more}" if recipients else ""
+
+    @admin.display(description="Subject")
+    def subject(self, obj: OutgoingEmail) -> str:
+        message = self._message(obj)
+        return str(message.subject) if message else "-"
+
+    @admin.display(description="What it says")
+    def body(self, obj: OutgoingEmail) -> str:
+        # The text part as it renders now; staff never see a private link (preview).
+        message = self._message(obj)
+        if message is None:
+            return "It can no longer be shown: what it was about has changed or gone."
+        return format_html('<pre class="email-body">{}</pre>', message.body)
+
+    def _message(self, obj: OutgoingEmail) -> EmailMessage | None:
+        # Rendered once per page, for both the subject and the body.
+        if not hasattr(obj, "_preview"):
+            try:
+                preview: EmailMessage | None = build_message(obj, preview=True)
+            except Exception:  # e.g. a digest's period no longer readable
+                logger.exception("Could not render email %s for the admin", obj.pk)
+                preview = None
+            obj._preview = preview  # type: ignore[attr-defined]  # a per-object cache
+        return obj._preview  # type: ignore[attr-defined]  # set above
 
     @admin.display(description="Submission")
     def submission_link(self, obj: OutgoingEmail) -> str:
