@@ -12,6 +12,7 @@ from django.db import IntegrityError
 from ..common.text import printable_for_html, reject_line_breaks_and_invisible
 from ..common.wording import human_size
 from ..models import (
+    CREDIT_FIELDS,
     MAX_CO_CONTRIBUTORS,
     AttachmentLimitReached,
     Call,
@@ -27,6 +28,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u
 ORCID_PATTERN = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
 MAX_LINKS = 20
 http_url = URLValidator(schemes=["http", "https"])
+# A Mastodon (fediverse) handle, @user@server: the one kind of handle that names its network.
+FEDIVERSE_HANDLE = re.compile(
+    r"^@(?P<user>[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*)@(?P<server>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$"
+)
 # "mailto:x@example.org", "javascript:..." : a scheme other than a web address's.
 OTHER_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!//|\d)", re.IGNORECASE)
 
@@ -104,7 +109,7 @@ def normalise_orcid(raw: str) -> str:
 
 if TYPE_CHECKING:
     from django.forms.utils import ErrorDict
-    from django.http import QueryDict
+    from django.http import HttpRequest, QueryDict
 
     _Form = forms.BaseForm
 else:
@@ -168,11 +173,33 @@ class ConsentForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    # The page's heading and the radios' legend: short, so that on a phone the radios are not
+    # pushed off the screen. The call's exact consent wording, whose hash is kept with each
+    # consent, is the first thing in the hint that the radios are described by.
+    QUESTION = "Do you agree to the licence?"
+
     def __init__(self, *args, call: Call, **kwargs):
         super().__init__(*args, **kwargs)
-        # The question is the legend; the licence is described once, in its hint.
-        self.fields["consent"].label = call.consent_wording
+        self.fields["consent"].label = self.QUESTION
         self.call = call
+
+
+# The button that shows one more co-contributor row (templates/submissions/_co_contributors.html),
+# and the query parameter of the page it leads back to, without JavaScript.
+ADD_CO_CONTRIBUTOR = "add_co_contributor"
+CO_ROWS = "co"
+
+
+def co_rows_asked(request: "HttpRequest") -> int:
+    """How many co-contributor rows "Add another" asked for (0 for none)."""
+    raw = request.POST.get(ADD_CO_CONTRIBUTOR) or request.GET.get(CO_ROWS) or ""
+    return min(int(raw), MAX_CO_CONTRIBUTORS) if raw.isdigit() else 0
+
+
+def add_another_url(url: str, rows: int, changing: bool = False) -> str:
+    """The page again, with `rows` co-contributor rows and the newest one in view."""
+    query = f"{CO_ROWS}={rows}" + ("&return_to=check" if changing else "")
+    return f"{url}?{query}#co-contributor-{rows}"
 
 
 # (key in Submission.co_contributors, label, most characters) for each co-contributor.
@@ -216,13 +243,17 @@ class CreditDetailsForm(CleanTextMixin, forms.ModelForm):
             },
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, co_rows: int = 0, **kwargs):
+        """`co_rows`: how many co-contributor rows to show at least (after "Add another")."""
         super().__init__(*args, **kwargs)
         self.fields["name"].required = True
         self.fields["organisation"].required = False
         self.fields["credit_preference"].required = True
         credit = cast(forms.ChoiceField, self.fields["credit_preference"])
         credit.choices = Submission.Credit.choices
+        self.co_rows_asked = min(max(co_rows, 0), MAX_CO_CONTRIBUTORS)
+        self._add_co_contributor_fields()
+        drop_browser_maxlength(self)
 
     def clean_orcid(self) -> str:
         raw = self.cleaned_data["orcid"]
@@ -243,7 +274,109 @@ class CreditDetailsForm(CleanTextMixin, forms.ModelForm):
                     code="organisation_for_credit",
                 ),
             )
+        self._clean_co_contributors(cleaned)
         return cleaned
+
+    def _add_co_contributor_fields(self) -> None:
+        """Name, organisation and ORCID iD of each co-contributor, before the credit choice."""
+        people = self.instance.co_contributors if self.instance else []
+        fields = {}
+        for number in range(1, MAX_CO_CONTRIBUTORS + 1):
+            person = people[number - 1] if number <= len(people) else {}
+            for key, label, limit in CO_CONTRIBUTOR_PARTS:
+                field = forms.CharField(label=label, required=False, max_length=limit)
+                field.error_messages["max_length"] = (
+                    f"The {label.replace(' (optional)', '').lower()} of co-contributor {number} "
+                    f"must be {limit} characters or fewer"
+                )
+                field.initial = person.get(key, "")
+                # Read by screen readers after the visible label (templates/bootstrap5/field.html).
+                field.hidden_label_suffix = f" of co-contributor {number}"  # type: ignore[attr-defined]  # read by the template
+                fields[f"co_{number}_{key}"] = field
+            fields[f"co_{number}_name"].widget.attrs.update(autocomplete="off")
+        names = list(self.fields)
+        at = names.index("credit_preference")
+        self.fields = {
+            **{name: self.fields[name] for name in names[:at]},
+            **fields,
+            **{name: self.fields[name] for name in names[at:]},
+        }
+
+    def co_contributor_fieldsets(self) -> list[tuple[int, list[forms.BoundField]]]:
+        return [
+            (n, [self[f"co_{n}_{key}"] for key, _label, _limit in CO_CONTRIBUTOR_PARTS])
+            for n in range(1, MAX_CO_CONTRIBUTORS + 1)
+        ]
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith("co_")]
+
+    def co_contributor_rows(self) -> int:
+        """How many co-contributor rows are shown, one at a time: those filled in (or with an
+        error), those asked for with "Add another", and always the first."""
+        shown = self.co_rows_asked
+        for number in range(1, MAX_CO_CONTRIBUTORS + 1):
+            names = [f"co_{number}_{key}" for key, *_ in CO_CONTRIBUTOR_PARTS]
+            if self.is_bound:
+                used = any(self.data.get(self.add_prefix(n), "").strip() for n in names)
+                used = used or any(n in self.errors for n in names)
+            else:
+                used = number <= len(self.instance.co_contributors)
+            if used:
+                shown = max(shown, number)
+        return max(shown, 1)
+
+    def shows_co_contributors(self) -> bool:
+        """Open the co-contributors section when it holds anything or has an error."""
+        names = [name for name in self.fields if name.startswith("co_")]
+        if any(name in self.errors for name in names):
+            return True
+        if self.co_rows_asked:
+            return True
+        if self.is_bound:
+            return any(self.data.get(self.add_prefix(name), "").strip() for name in names)
+        return bool(self.instance.co_contributors)
+
+    def _clean_co_contributors(self, cleaned: dict) -> None:
+        people = []
+        for number in range(1, MAX_CO_CONTRIBUTORS + 1):
+            person = {
+                key: cleaned.get(f"co_{number}_{key}", "").strip()
+                for key, *_ in CO_CONTRIBUTOR_PARTS
+            }
+            if not any(person.values()):
+                continue
+            if not person["name"]:
+                self.add_error(
+                    f"co_{number}_name",
+                    ValidationError(
+                        f"Enter the full name of co-contributor {number}, or clear their details",
+                        code="co_contributor_name",
+                    ),
+                )
+            if person["orcid"]:
+                try:
+                    person["orcid"] = normalise_orcid(person["orcid"])
+                except ValidationError as error:
+                    message = (
+                        error.messages[0]
+                        .replace("your ORCID iD", f"the ORCID iD of co-contributor {number}")
+                        .replace("your ORCID record", "their ORCID record")
+                    )
+                    self.add_error(f"co_{number}_orcid", ValidationError(message, code=error.code))
+            people.append(person)
+        self.cleaned_co_contributors = people
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # the stubs omit this private ModelForm hook
+        # The instance holds what was typed, valid or not, for the credit line preview.
+        if hasattr(self, "cleaned_co_contributors"):
+            self.instance.co_contributors = self.cleaned_co_contributors
+
+    def credit_details(self) -> dict:
+        """What Submission.correct_credit() writes, as validated (CREDIT_FIELDS)."""
+        details = {name: self.cleaned_data[name] for name in CREDIT_FIELDS if name in self.fields}
+        return {**details, "co_contributors": self.cleaned_co_contributors}
 
 
 class AboutYouForm(CreditDetailsForm):
@@ -251,7 +384,9 @@ class AboutYouForm(CreditDetailsForm):
         label="Website or social media profile (optional)",
         required=False,
         max_length=500,
-        help_text="For example, https://www.example.ac.uk/people/jane-smith",
+        help_text="The full web address of the page, for example "
+        "https://www.example.ac.uk/people/jane-smith or https://bsky.app/profile/jane.bsky.social. "
+        "A Mastodon handle like @jane@mastodon.social works too.",
     )
 
     class Meta(CreditDetailsForm.Meta):
@@ -291,98 +426,17 @@ class AboutYouForm(CreditDetailsForm):
         self.fields["name"].widget.attrs.update(autocomplete="name")
         self.fields["organisation"].widget.attrs.update(autocomplete="organization")
         self.fields["role"].widget.attrs.update(autocomplete="organization-title")
-        for field in self.fields.values():
-            if isinstance(field, forms.CharField) and field.max_length:
+        for name, field in self.fields.items():
+            # A co-contributor's fields have messages of their own (numbered).
+            if isinstance(field, forms.CharField) and field.max_length and name[:3] != "co_":
                 field.error_messages["max_length"] = (
                     f"{str(field.label).replace(' (optional)', '')} must be "
                     f"{field.max_length} characters or fewer"
                 )
-        self._add_co_contributor_fields()
         drop_browser_maxlength(self)
-
-    def _add_co_contributor_fields(self) -> None:
-        """Name, organisation and ORCID iD of each co-contributor, before the credit choice."""
-        people = self.instance.co_contributors if self.instance else []
-        fields = {}
-        for number in range(1, MAX_CO_CONTRIBUTORS + 1):
-            person = people[number - 1] if number <= len(people) else {}
-            for key, label, limit in CO_CONTRIBUTOR_PARTS:
-                field = forms.CharField(label=label, required=False, max_length=limit)
-                field.error_messages["max_length"] = (
-                    f"The {label.replace(' (optional)', '').lower()} of co-contributor {number} "
-                    f"must be {limit} characters or fewer"
-                )
-                field.initial = person.get(key, "")
-                # Read by screen readers after the visible label (templates/bootstrap5/field.html).
-                field.hidden_label_suffix = f" of co-contributor {number}"  # type: ignore[attr-defined]  # read by the template
-                fields[f"co_{number}_{key}"] = field
-            fields[f"co_{number}_name"].widget.attrs.update(autocomplete="off")
-        names = list(self.fields)
-        at = names.index("credit_preference")
-        self.fields = {
-            **{name: self.fields[name] for name in names[:at]},
-            **fields,
-            **{name: self.fields[name] for name in names[at:]},
-        }
-
-    def co_contributor_fieldsets(self) -> list[tuple[int, list[forms.BoundField]]]:
-        return [
-            (n, [self[f"co_{n}_{key}"] for key, _label, _limit in CO_CONTRIBUTOR_PARTS])
-            for n in range(1, MAX_CO_CONTRIBUTORS + 1)
-        ]
-
-    def main_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if not name.startswith("co_")]
-
-    def shows_co_contributors(self) -> bool:
-        """Open the co-contributors section when it holds anything or has an error."""
-        names = [name for name in self.fields if name.startswith("co_")]
-        if any(name in self.errors for name in names):
-            return True
-        if self.is_bound:
-            return any(self.data.get(name, "").strip() for name in names)
-        return bool(self.instance.co_contributors)
 
     def clean_organisation(self) -> str:
         return self.cleaned_data["organisation"].strip()
-
-    def clean(self):
-        cleaned = super().clean()
-        people = []
-        for number in range(1, MAX_CO_CONTRIBUTORS + 1):
-            person = {
-                key: cleaned.get(f"co_{number}_{key}", "").strip()
-                for key, *_ in CO_CONTRIBUTOR_PARTS
-            }
-            if not any(person.values()):
-                continue
-            if not person["name"]:
-                self.add_error(
-                    f"co_{number}_name",
-                    ValidationError(
-                        f"Enter the full name of co-contributor {number}, or clear their details",
-                        code="co_contributor_name",
-                    ),
-                )
-            if person["orcid"]:
-                try:
-                    person["orcid"] = normalise_orcid(person["orcid"])
-                except ValidationError as error:
-                    message = (
-                        error.messages[0]
-                        .replace("your ORCID iD", f"the ORCID iD of co-contributor {number}")
-                        .replace("your ORCID record", "their ORCID record")
-                    )
-                    self.add_error(f"co_{number}_orcid", ValidationError(message, code=error.code))
-            people.append(person)
-        self.cleaned_co_contributors = people
-        return cleaned
-
-    def _post_clean(self) -> None:
-        super()._post_clean()  # type: ignore[misc]  # the stubs omit this private ModelForm hook
-        # The instance holds what was typed, valid or not, for the credit line preview.
-        if hasattr(self, "cleaned_co_contributors"):
-            self.instance.co_contributors = self.cleaned_co_contributors
 
     def columns(self) -> dict:
         """This step's columns as validated, for Submission.update_draft()."""
@@ -393,6 +447,15 @@ class AboutYouForm(CreditDetailsForm):
         value = self.cleaned_data["website"].strip()
         if not value:
             return ""
+        if fediverse := FEDIVERSE_HANDLE.match(value):
+            # @user@instance names one profile on one server: its address is known.
+            value = f"https://{fediverse['server']}/@{fediverse['user']}"
+        elif value.startswith("@"):
+            raise ValidationError(
+                "Enter the full web address of your profile, like https://x.com/janesmith: "
+                "a handle on its own does not say which network it is on",
+                code="handle_without_network",
+            )
         try:
             return normalise_web_address(value)
         except ValueError:

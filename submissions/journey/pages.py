@@ -20,10 +20,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    calls = list(Call.objects.open_at(timezone.now()))
+    """submissions/home.html: the calls taking evidence, those before their deadline first,
+    then those past it that still take late evidence; with one call, its start page."""
+    now = timezone.now()
+    calls = list(Call.objects.open_at(now).order_by("closes_at", "title"))
     if len(calls) == 1:
         return redirect("start", calls[0].slug)
-    return render(request, "submissions/home.html", {"calls": calls})
+    context = {
+        "open_calls": [call for call in calls if call.is_on_time(now)],
+        "late_calls": [call for call in calls if not call.is_on_time(now)],
+    }
+    return render(request, "submissions/home.html", context)
 
 
 @require_safe
@@ -61,13 +68,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _fallback_contact_email() -> str:
-    # Only pages that belong to no call need it, and only when they render the footer; the
-    # error pages render it too, so a database fault must not become a second error.
+    """The only open call's address; none when several are open, as one call's address would
+    pass for the service's own (each call's page and the list of calls give theirs).
+
+    Only pages that belong to no call need it, and only when they render the footer; the error
+    pages render it too, so a database fault must not become a second error.
+    """
     try:
-        call = Call.objects.open_at(timezone.now()).only("contact_email").first()
+        calls = list(Call.objects.open_at(timezone.now()).only("contact_email")[:2])
     except DatabaseError:
         return ""
-    return call.contact_email if call else ""
+    return calls[0].contact_email if len(calls) == 1 else ""
 
 
 def site(request: HttpRequest) -> dict:

@@ -5,6 +5,7 @@ as a hash, issued by the email worker when it sends, and redacted from logs
 (common/logs.py). Asking again invalidates every earlier link of the draft.
 """
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,6 +20,7 @@ from .forms import ResumeRequestForm
 from .steps import first_unfinished
 
 SESSION_SENT_TO = "resume_sent_to"  # {call slug: the address the last link went to}
+RESTORED = "Your answers have been restored. Carry on where you left off."
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -97,4 +99,6 @@ def resume(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         # A new key: whoever knew the old one does not get the restored draft with it.
         request.session.cycle_key()
     remember_draft(request, call, submission)
+    # Said on the step it opens (_step.html), so the person knows nothing was lost.
+    messages.success(request, RESTORED)
     return _private(redirect(first_unfinished(submission).url_name, call.slug))

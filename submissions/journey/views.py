@@ -21,7 +21,15 @@ from .drafts import (
     published_call,
     remember_draft,
 )
-from .forms import AboutYouForm, ConsentForm, EvidenceForm, FilesForm
+from .forms import (
+    ADD_CO_CONTRIBUTOR,
+    AboutYouForm,
+    ConsentForm,
+    EvidenceForm,
+    FilesForm,
+    add_another_url,
+    co_rows_asked,
+)
 from .steps import STEP_NUMBERS, STEPS, first_unfinished, previous_step
 
 
@@ -79,12 +87,17 @@ def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResp
 
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     call = published_call(slug, Call.objects.published().with_credits_shown())
-    now = timezone.now()
     # A browser holding a draft is offered to continue it, at the first unfinished step.
     draft = load_draft(request, call) if request.session.session_key else None
     if draft is not None and draft.is_submitted:
         draft = None
-    context = {
+    return render(request, "submissions/start.html", start_context(call, timezone.now(), draft))
+
+
+def start_context(call: Call, now: datetime, draft: Submission | None = None) -> dict:
+    """What the start page shows of a call at `now`; staff preview it with this too
+    (review/admin/calls.py). `call` needs `credits_shown` (CallQuerySet.with_credits_shown)."""
+    return {
         "call": call,
         "questions": list(call.questions.all()),
         "accepts": call.accepts_submissions(now),
@@ -92,7 +105,6 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         "draft": draft,
         "continue_url_name": first_unfinished(draft).url_name if draft else None,
     }
-    return render(request, "submissions/start.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -167,11 +179,16 @@ def declined(request: HttpRequest, slug: str) -> HttpResponse:
 
 @journey_step("about")
 def about(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
-    form = AboutYouForm(posted(request), instance=submission)
+    form = AboutYouForm(posted(request), instance=submission, co_rows=co_rows_asked(request))
     if request.method == "POST" and form.is_valid():
         # Only this step's columns, and only while it is a draft (never `form.save()`).
         if not submission.update_draft(**form.columns()):
             return redirect("confirmation", call.slug)
+        if ADD_CO_CONTRIBUTOR in request.POST:
+            # Without JavaScript: saved, and back with one more co-contributor row.
+            rows = co_rows_asked(request)
+            url = reverse("about", args=[call.slug])
+            return redirect(add_another_url(url, rows, changing=_changing(request)))
         return _next_or_check(request, call, "evidence")
     # The instance holds what was typed, valid or not: preview that.
     context = _step_context(

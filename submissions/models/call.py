@@ -52,6 +52,14 @@ class Call(models.Model):
     slug = models.SlugField(unique=True)
     # It goes into email subjects: one line only.
     title = models.CharField(max_length=200, validators=[validate_single_line])
+    summary_heading = models.CharField(
+        "heading over the summary",
+        max_length=100,
+        blank=True,
+        validators=[validate_single_line],
+        help_text="The start page's heading over the summary, in the call's own words, "
+        "e.g. “What we found” or “Why we are asking”.",
+    )
     summary = models.TextField(
         help_text="Shown on the start page. Blank lines separate paragraphs."
     )
@@ -125,6 +133,10 @@ class Call(models.Model):
 
     objects = CallQuerySet.as_manager()
 
+    # What a published call must say: the start page leaves out a section that is blank, so a
+    # call saved without these would go live half-written (the admin's form enforces it).
+    REQUIRED_TO_PUBLISH = ("summary_heading", "licence_summary", "credit_promise", "privacy_notice")
+
     class Meta:
         ordering = ["-closes_at", "title"]
 
@@ -135,6 +147,10 @@ class Call(models.Model):
         # The deadline is a whole minute: 23:59 means up to 23:59:59.999999.
         self.closes_at = self.closes_at.replace(second=0, microsecond=0)
         super().save(*args, **kwargs)
+
+    def missing_to_publish(self) -> list[str]:
+        """The fields of REQUIRED_TO_PUBLISH that are still blank."""
+        return [name for name in self.REQUIRED_TO_PUBLISH if not getattr(self, name).strip()]
 
     @property
     def closed_from(self) -> datetime:

@@ -64,6 +64,7 @@ class ReviewChange(models.Model):
         ORGANISATION = "organisation", "Organisation"
         ORCID = "orcid", "ORCID iD"
         CREDIT_PREFERENCE = "credit_preference", "Credit preference"
+        CO_CONTRIBUTORS = "co_contributors", "Co-contributors"
         WITHDRAWAL_REQUESTED = "withdrawal_requested", "Withdrawal requested"
 
     submission = models.ForeignKey(

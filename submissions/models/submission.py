@@ -41,7 +41,7 @@ CONSENT_FIELDS = [
 ]
 MAX_CO_CONTRIBUTORS = 5
 # The credit details a contributor may correct on their status page after sending.
-CREDIT_FIELDS = ["name", "organisation", "orcid", "credit_preference"]
+CREDIT_FIELDS = ["name", "organisation", "orcid", "credit_preference", "co_contributors"]
 # Who made a change on the status page, in the submission's history.
 CONTRIBUTOR = "Contributor (status page)"
 
@@ -223,13 +223,7 @@ class Submission(models.Model):
 
     def co_contributor_lines(self) -> list[str]:
         """Each co-contributor on one line: "Name (Organisation, ORCID iD 0000-...)"."""
-        lines = []
-        for person in self.co_contributors:
-            details = [person["organisation"]] if person["organisation"] else []
-            if person["orcid"]:
-                details.append(f"ORCID iD {person['orcid']}")
-            lines.append(f"{person['name']} ({', '.join(details)})" if details else person["name"])
-        return lines
+        return co_contributor_lines(self.co_contributors)
 
     def has_entries(self) -> bool:
         """Whether the draft holds anything the person typed or uploaded, beyond the consent."""
@@ -426,10 +420,23 @@ class Submission(models.Model):
         return bool(asked)
 
 
-def _credit_label(field: str, value: str) -> str:
+def co_contributor_lines(people: list[dict]) -> list[str]:
+    """Each co-contributor on one line: "Name (Organisation, ORCID iD 0000-...)"."""
+    lines = []
+    for person in people:
+        details = [person["organisation"]] if person["organisation"] else []
+        if person["orcid"]:
+            details.append(f"ORCID iD {person['orcid']}")
+        lines.append(f"{person['name']} ({', '.join(details)})" if details else person["name"])
+    return lines
+
+
+def _credit_label(field: str, value) -> str:
     """A credit detail as the submission's history shows it."""
     if field == "credit_preference":
         return Submission.Credit(value).label if value else ""
+    if field == "co_contributors":
+        return "; ".join(co_contributor_lines(value))
     return value
 
 

@@ -17,14 +17,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ..common.addresses import mailbox_key
 from ..common.ratelimits import rate_limited
 from ..journey.drafts import posted, published_call
+from ..journey.forms import ADD_CO_CONTRIBUTOR, add_another_url, co_rows_asked
 from ..models import (
-    CREDIT_FIELDS,
     Call,
     ContributorLink,
     ErasedLink,
@@ -130,17 +131,22 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         )
     call = Call.objects.with_credits_shown().get(pk=submission.call_id)
     submission.call = call
-    credit_form = CreditDetailsForm(instance=submission, prefix="credit")
+    co_rows = co_rows_asked(request)
+    credit_form = CreditDetailsForm(instance=submission, prefix="credit", co_rows=co_rows)
     withdrawal_form = WithdrawalForm(prefix="withdraw")
     can_correct = not call.credits_frozen and submission.withdrawal_requested_at is None
     if request.method == "POST" and request.POST.get("action") == "credit" and can_correct:
-        credit_form = CreditDetailsForm(request.POST, instance=Submission(), prefix="credit")
+        credit_form = CreditDetailsForm(
+            request.POST, instance=Submission(), prefix="credit", co_rows=co_rows
+        )
         if credit_form.is_valid():
-            details = {f: credit_form.cleaned_data[f] for f in CREDIT_FIELDS}
-            if submission.correct_credit(details):
+            if submission.correct_credit(credit_form.credit_details()):
                 messages.success(request, "Your credit details have been updated.")
             else:
                 messages.error(request, "Your credit details can no longer be changed.")
+            if ADD_CO_CONTRIBUTOR in request.POST:
+                url = add_another_url(reverse("status_page", args=[slug]), co_rows)
+                return _private(redirect(url))
             return _private(redirect("status_page", slug))
     elif request.method == "POST" and request.POST.get("action") == "withdraw":
         withdrawal_form = WithdrawalForm(request.POST, prefix="withdraw")

@@ -36,3 +36,12 @@ def described_by(field) -> str:
     if field.errors:
         ids.append(f"{field.auto_id}_error")
     return " ".join(ids)
+
+
+@register.filter
+def first_sentence(text: str) -> str:
+    """The first sentence of the first paragraph, for a list of calls (at most 300 characters)."""
+    paragraph = " ".join(text.replace("\r\n", "\n").strip().split("\n\n")[0].split())
+    sentence, stop, _rest = paragraph.partition(". ")
+    sentence = sentence + "." if stop else sentence
+    return sentence if len(sentence) <= 300 else sentence[:299].rstrip() + "…"

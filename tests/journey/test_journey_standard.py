@@ -157,10 +157,17 @@ def test_the_privacy_page_gives_the_calls_privacy_notice(client, seeded_call):
 # 7. Question pages.
 
 
-def test_the_licence_question_is_the_legend_and_the_licence_is_named_once(client, seeded_call):
+def test_the_licence_question_is_a_short_legend_with_the_exact_wording_in_its_hint(
+    client, seeded_call
+):
     page = main_of(client.get(url(seeded_call, "consent")).content.decode())
     legend = re.search(r"<legend.*?</legend>", page, re.S).group(0)
-    assert "<h1" in legend and seeded_call.consent_wording in legend
+    assert re.search(r"<h1[^>]*>Do you agree to the licence\?</h1>", legend)
+    # The exact wording whose hash is kept with the consent, in the hint the radios point to.
+    fieldset = re.search(r"<fieldset[^>]*>", page).group(0)
+    assert 'aria-describedby="id_consent_helptext"' in fieldset
+    hint = page.split('id="id_consent_helptext"')[1].split("</div>")[0]
+    assert f'<p class="consent-wording">{seeded_call.consent_wording}</p>' in hint
     assert page.count(seeded_call.licence_name) == 1
     assert f'href="{seeded_call.licence_url}"' in page
 

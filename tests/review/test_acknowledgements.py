@@ -1,10 +1,13 @@
 """The toolkit authors' admin page: included contributions by theme, and the acknowledgements."""
 
+import html
+
 import pytest
 from django.urls import reverse
 
 from submissions.models import Submission, Theme
 from tests.factories import (
+    assign,
     make_call,
     make_call_manager,
     make_reviewer,
@@ -139,3 +142,54 @@ def test_each_reference_links_to_its_submission(client, call):
 
     change_url = reverse("admin:submissions_submission_change", args=[submission.pk])
     assert page.count(f'<a href="{change_url}">{submission.reference}</a>') == 2  # two themes
+
+
+def download_url(call, kind: str) -> str:
+    return reverse("admin:submissions_call_acknowledgements_download", args=[call.pk, kind])
+
+
+@pytest.mark.parametrize(
+    ("kind", "content_type", "line"),
+    [
+        ("txt", "text/plain; charset=utf-8", "Ada Lovelace, Engines"),
+        ("md", "text/markdown; charset=utf-8", "- Ada Lovelace, Engines"),
+    ],
+)
+def test_the_acknowledgements_download_as_files(client, call, kind, content_type, line):
+    client.force_login(make_call_manager())
+    page = client.get(page_url(call)).text
+
+    response = client.get(download_url(call, kind))
+
+    assert f'href="{download_url(call, kind)}" download>' in page
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="acknowledgements-{call.slug}.{kind}"'
+    )
+    text = response.content.decode()
+    assert line in text.splitlines()
+    assert "Not Yet" not in text
+    box = "acknowledgements-plain" if kind == "txt" else "acknowledgements-markdown"
+    shown = page.split(f'<textarea id="{box}"')[1].split(">", 1)[1].split("</textarea>")[0]
+    assert html.unescape(shown) == text  # the file holds what the box shows
+
+
+def test_the_text_boxes_fit_their_lines_and_offer_copy_only_with_javascript(client, call):
+    client.force_login(make_call_manager())
+
+    page = client.get(page_url(call)).text
+
+    assert '<textarea id="acknowledgements-plain" rows="6" readonly>' in page
+    assert '<button type="button" class="button" data-copy="acknowledgements-plain" hidden>' in page
+    assert 'src="/static/review/copy_text.js"' in page
+
+
+def test_a_reviewer_downloads_only_the_acknowledgements_of_their_calls(client, call):
+    alice = make_reviewer("alice")
+    assign(alice, make_call())
+    client.force_login(alice)
+
+    assert client.get(download_url(call, "txt")).status_code == 404
+    assign(alice, call)
+    assert client.get(download_url(call, "txt")).status_code == 200
+    assert client.get(download_url(call, "csv")).status_code == 404

@@ -9,10 +9,18 @@ from typing import TYPE_CHECKING, TypedDict
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from ...common.wording import uk_time
+from ...journey.views import start_context
 from ...models import Call, CallReviewer, Question, Theme
 from ..access import reviewable_calls, sees_every_call
 from ..history import person
@@ -48,10 +56,28 @@ class CallAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         size = self.instance.max_file_size or Call._meta.get_field("max_file_size").default
         self.fields["max_file_size_mb"].initial = (Decimal(size) / MB).quantize(Decimal("0.1"))
+        for name in Call.REQUIRED_TO_PUBLISH:
+            if name in self.fields:
+                field = self.fields[name]
+                field.help_text = f"{field.help_text} Needed to publish the call.".strip()
 
     def clean(self):
         cleaned = super().clean()
         assert cleaned is not None  # ModelForm.clean() returns cleaned_data
+        if cleaned.get("published"):
+            # At the field: what a published call must say (Call.REQUIRED_TO_PUBLISH).
+            for name in Call.REQUIRED_TO_PUBLISH:
+                if name in self.fields and not (cleaned.get(name) or "").strip():
+                    label = self.fields[name].label or name
+                    self.add_error(
+                        name,
+                        forms.ValidationError(
+                            "Fill in the %(label)s before publishing the call, or untick "
+                            "“Published” to save it as a draft.",
+                            code="required_to_publish",
+                            params={"label": str(label).lower()},
+                        ),
+                    )
         size_mb, max_files = cleaned.get("max_file_size_mb"), cleaned.get("max_files")
         if size_mb is not None and max_files:
             # Several files may come in one request; the server refuses larger requests unread.
@@ -73,8 +99,26 @@ class CallAdminForm(forms.ModelForm):
         return super().save(commit)
 
 
+class QuestionFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        # `instance` is the call as the form above was filled in, published or not.
+        kept = [
+            form
+            for form in self.forms
+            if (form.has_changed() or form.instance.pk)
+            and not getattr(form, "cleaned_data", {}).get("DELETE")
+        ]
+        if self.instance.published and not kept:
+            raise forms.ValidationError(
+                "Add at least one question before publishing the call.",
+                code="required_to_publish",
+            )
+
+
 class QuestionInline(admin.StackedInline):
     model = Question
+    formset = QuestionFormSet
     extra = 0
     fields = ["position", "short_title", "text", "help_text", "max_length"]
 
@@ -122,6 +166,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
         "closes_at",
         "late_policy",
         "published",
+        "start_page_link",
         "acknowledgements_link",
     ]
     list_filter = ["published", "late_policy"]
@@ -130,7 +175,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [QuestionInline, CallReviewerInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "published", "summary", "asks"]}),
+        (None, {"fields": ["title", "slug", "published", "summary_heading", "summary", "asks"]}),
         ("Dates", {"fields": ["opens_at", "closes_at", "late_policy", "draft_retention_days"]}),
         (
             "Licence and consent",
@@ -162,6 +207,40 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
             date_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: date"
             time_box.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: time"
         return field
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("<int:pk>/preview/", preview, name="submissions_call_preview"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Start page")
+    def start_page_link(self, obj: Call) -> str:
+        if obj.published and timezone.now() >= obj.opens_at:
+            return format_html('<a href="{}">Open</a>', reverse("start", args=[obj.slug]))
+        url = reverse("admin:submissions_call_preview", args=[obj.pk])
+        return format_html('<a href="{}">Preview</a>', url)
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The start page of a call that is not public yet, for staff who may see the call."""
+        calls = self.get_queryset(request).with_credits_shown()
+        call = get_object_or_404(calls, pk=pk)
+        if not self.has_view_permission(request, call):
+            raise PermissionDenied
+        now = timezone.now()
+        reasons = []
+        if not call.published:
+            reasons.append("This call is not published.")
+        if now < call.opens_at:
+            reasons.append(f"It opens on {uk_time(call.opens_at)}.")
+        context = {
+            **start_context(call, now),
+            "preview": " ".join(reasons) or "This is how the public sees the start page now.",
+        }
+        response = render(request, "submissions/start.html", context)
+        response["X-Robots-Tag"] = "noindex"
+        return response
 
     def get_queryset(self, request):
         # A reviewer reads only the calls they review; call managers see every call.

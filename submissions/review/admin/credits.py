@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,8 +21,14 @@ from ...publishing.credits import (
     credited,
     sort_key,
 )
+from ..access import reviewable_calls
 
 NO_THEME = "No theme"
+# The two downloads of the acknowledgements: how each is written, and its type.
+DOWNLOADS = {
+    "txt": (acknowledgements_plain, "text/plain; charset=utf-8"),
+    "md": (acknowledgements_markdown, "text/markdown; charset=utf-8"),
+}
 
 
 def by_theme(submissions) -> list[tuple[str, list[tuple[object, str]]]]:
@@ -53,14 +59,33 @@ class AcknowledgementsAdminMixin(_CallAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.acknowledgements_view)
+        download = self.admin_site.admin_view(self.acknowledgements_download)
         return [
             path(
                 "<path:object_id>/acknowledgements/",
                 view,
                 name="submissions_call_acknowledgements",
             ),
+            path(
+                "<int:pk>/acknowledgements/acknowledgements.<str:kind>",
+                download,
+                name="submissions_call_acknowledgements_download",
+            ),
             *super().get_urls(),
         ]
+
+    def acknowledgements_download(self, request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+        """The acknowledgements as a file to save: plain text (.txt) or Markdown (.md)."""
+        if not request.user.has_perm("submissions.view_submission") or kind not in DOWNLOADS:
+            raise Http404
+        # Calls kept apart: only a call this member of staff reviews.
+        call = get_object_or_404(reviewable_calls(request.user), pk=pk)
+        credits = credit_list(list(credited(call, "reference")))
+        write, content_type = DOWNLOADS[kind]
+        response = HttpResponse(write(call, credits), content_type=content_type)
+        filename = f"acknowledgements-{call.slug}.{kind}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @admin.display(description="Toolkit credits")
     def acknowledgements_link(self, obj: Call) -> str:
@@ -89,6 +114,8 @@ class AcknowledgementsAdminMixin(_CallAdmin):
             "groups": by_theme(submissions),
             "included_count": len(submissions),
             "credits": credits,
+            # Tall enough for every line (up to a screenful), not Django's 10 rows.
+            "text_rows": min(max(len(credits.lines) + 4, 6), 30),
             "plain": acknowledgements_plain(call, credits),
             "markdown": acknowledgements_markdown(call, credits),
         }
