@@ -59,8 +59,11 @@ def status_words(submission: Submission) -> str:
     return STATUS_WORDS.get(submission.review_status, "Received")
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
+def _private(response: HttpResponse, policy: str = "same-origin") -> HttpResponse:
+    """No Referer to any other site. The link's own address (with its token) sends none at all;
+    the status page itself says same-origin, not no-referrer, as Chromium then sends its forms
+    with `Origin: null`, which Django's CSRF check refuses."""
+    response["Referrer-Policy"] = policy
     return response
 
 
@@ -80,7 +83,7 @@ def open_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         links[slug] = remembered
         request.session[SESSION_STATUS] = links
     # A forged or replaced token is not remembered, and leaves the address bar the same way.
-    return _private(redirect("status_page", slug))
+    return _private(redirect("status_page", slug), policy="no-referrer")
 
 
 def _session_submission(request: HttpRequest, slug: str) -> Submission | None:

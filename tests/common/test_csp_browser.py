@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from submissions.models import Submission
+from submissions.models import OutgoingEmail, Submission
 from submissions.models.links import status_link_url
 
 from .. import samples
@@ -30,6 +30,7 @@ PUBLIC_PAGES = [
     "/{call}/licence/",
     "/{call}/licence/declined/",
     "/{call}/closed/",  # redirects to the start page while the call is open
+    "/{call}/status/new-link/",
     "/accessibility/",
     "/cookies/",
     "/privacy/",
@@ -46,6 +47,8 @@ STAFF_PAGES = [
     "/admin/submissions/theme/add/",
     "/admin/submissions/exportrecord/",
     "/admin/submissions/outgoingemail/",
+    "/admin/submissions/outgoingemail/{email}/change/",
+    "/admin/submissions/call/{call_pk}/preview/",
     "/admin/submissions/call/{call_pk}/acknowledgements/",
     "/admin/auth/user/",
     "/admin/auth/user/add/",
@@ -186,6 +189,7 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
         "call_pk": seeded_call.pk,
         "submission": submission.pk,
         "attachment": submission.attachments.get().pk,
+        "email": OutgoingEmail.objects.filter(submission=submission).first().pk,
     }
     for path in STAFF_PAGES:
         found += watcher.visit(base + path.format(**values))

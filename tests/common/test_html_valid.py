@@ -19,12 +19,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from submissions.models import Call, Submission
+from submissions.models import Call, ContributorLink, Submission
 from submissions.models.links import status_link_url
 
 from .. import samples
 from ..contributor import ABOUT, evidence_data, url, walk_to
-from ..factories import make_call
+from ..factories import make_call, make_call_manager, make_submission
 from ..files import BOUNDARY, multipart
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +68,7 @@ def journey_pages(call: Call) -> dict[str, str]:
     post("consent-forged", "consent", {"consent": "\x00maybe\x1b"})
     walk_to(client, call, "about")
     get("about", url(call, "about"))
+    get("about-two-co-contributors", url(call, "about") + "?co=2")
     post("about-empty", "about", {})
     for number, email in enumerate(HOSTILE_EMAILS):
         post(f"about-email-{number}", "about", {**ABOUT, "email": email})
@@ -112,6 +113,11 @@ def journey_pages(call: Call) -> dict[str, str]:
     client.post(f"/{call.slug}/save/", {"email": ABOUT["email"]})
     get("save-sent", f"/{call.slug}/save/sent/")
     get("link-does-not-work", f"/{call.slug}/return/{'x' * 43}/")
+    resumed = Client()
+    token = ContributorLink.issue(
+        Submission.objects.get(state=Submission.State.DRAFT), ContributorLink.Purpose.RESUME
+    )
+    pages["answers-restored"] = resumed.get(f"/{call.slug}/return/{token}/", follow=True).text
     # "No" to the licence with answers typed: asked first.
     get("delete-answers", f"/{call.slug}/licence/delete-answers/")
     walk_to(client, call, "check")
@@ -131,6 +137,19 @@ def journey_pages(call: Call) -> dict[str, str]:
         {"action": "credit", "credit-name": "", "credit-orcid": "0000-0002-1825-0098"},
     )
     pages["status-error"] = refused.content.decode()
+    pages["status-two-co-contributors"] = contributor.get(f"/{call.slug}/status/?co=2").text
+    # "Lost your link?", and the page of a link whose submission was erased.
+    lost = Client()
+    get("status-link-request", f"/{call.slug}/status/new-link/")
+    pages["status-link-request-error"] = lost.post(
+        f"/{call.slug}/status/new-link/", {"email": "not\x00an address"}
+    ).text
+    lost.post(f"/{call.slug}/status/new-link/", {"email": ABOUT["email"]})
+    pages["status-link-sent"] = lost.get(f"/{call.slug}/status/new-link/sent/").text
+    erased = make_submission(call)
+    erased_link = urlsplit(status_link_url(erased)).path
+    erased.delete()
+    pages["status-erased"] = Client().get(erased_link, follow=True).text
     for page in ("accessibility", "cookies", "privacy"):
         get(page, f"/{page}/")
     declining = Client()
@@ -139,6 +158,14 @@ def journey_pages(call: Call) -> dict[str, str]:
     get("not-found", "/no-such-call/")
     forged = Client(enforce_csrf_checks=True)
     pages["csrf"] = forged.post(url(call, "consent"), {"consent": "yes"}).content.decode()
+    # A staff preview of a call not yet public, then the list of calls, now that there are two.
+    unpublished = make_call(published=False, summary_heading="Why we are asking")
+    staff = Client()
+    staff.force_login(make_call_manager())
+    get_preview = staff.get(f"/admin/submissions/call/{unpublished.pk}/preview/")
+    pages["call-preview"] = get_preview.content.decode()
+    make_call(title="What Works: Podcasts")
+    get("home-two-calls", "/")
     for template in ("403.html", "413.html", "500.html", "503.html"):
         pages[template.removesuffix(".html")] = render_to_string(template, {"limit": "60 MB"})
     return pages
@@ -166,6 +193,11 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     assert "Included in the toolkit" in pages["status"]
     assert "Error: " in pages["status-error"] and "Error: " in pages["save-error"]
     assert ABOUT["name"] in pages["credits"]
+    assert "Preview for staff" in pages["call-preview"]
+    assert "Closed, still taking late evidence" in pages["home-two-calls"]
+    assert "This submission has been erased" in pages["status-erased"]
+    assert "have been restored" in pages["answers-restored"]
+    assert "Error: " in pages["status-link-request-error"]
     for name, html in pages.items():
         assert html.lstrip().lower().startswith("<!doctype html>"), name
         (folder / f"{name}.html").write_text(html, encoding="utf-8")

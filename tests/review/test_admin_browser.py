@@ -1,6 +1,7 @@
 """The review admin in a real browser at 1280 x 900: columns in view, the theme popup, axe-core."""
 
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -8,7 +9,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from submissions.models import Call, ExportRecord, Submission, Theme
+from submissions.models import Call, ExportRecord, OutgoingEmail, Submission, Theme
+from submissions.outbox import queue as outbox
 from tests.factories import assign, make_call, make_call_manager, make_reviewer, make_submission
 
 from ..browser import CHROMIUM
@@ -81,7 +83,13 @@ def test_every_column_a_reviewer_decides_with_is_in_view_at_1280px(browser, live
         assert left >= 0 and right <= 1280, f"{column} is off-screen: {left}-{right}"
     scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll[0] <= scroll[1]
+    # Oldest first: the late ones come last, so filter for them to see the label fit too.
+    page.goto(
+        live_server.url + reverse("admin:submissions_submission_changelist") + "?is_late__exact=1"
+    )
     assert page.locator(".late-label").first.inner_text() == "Late"
+    for column, (left, right) in headers_in_view(page).items():
+        assert left >= 0 and right <= 1280, f"{column} is off-screen: {left}-{right}"
 
 
 @pytest.mark.parametrize("demo", [200], indirect=True)
@@ -131,7 +139,7 @@ def test_a_reviewer_moves_through_the_queue_with_save_and_review_next(browser, l
     first, second = rows.nth(0).inner_text(), rows.nth(1).inner_text()
     rows.nth(0).click()
 
-    page.get_by_label("Review status").select_option("In review")
+    page.get_by_role("radio", name="In review").check()
     page.get_by_role("button", name="Save and review next").click()
 
     expect(page.locator(".submission-facts dd").first).to_have_text(second)
@@ -141,6 +149,9 @@ def test_a_reviewer_moves_through_the_queue_with_save_and_review_next(browser, l
 def admin_pages(seeded_call) -> dict[str, list[str]]:
     """Every admin page staff use, by who uses it."""
     submission = Submission.objects.filter(call=seeded_call).first()
+    submission.request_withdrawal()  # its page opens with the banner
+    email = outbox.queue(OutgoingEmail.Kind.RECEIPT, [submission.email], seeded_call, submission)
+    unpublished = make_call(published=False, summary_heading="Why we are asking")
     record = ExportRecord.objects.create(
         username="bob", source="admin_all_matching", filters={"review_status__exact": "new"}
     )
@@ -157,6 +168,7 @@ def admin_pages(seeded_call) -> dict[str, list[str]]:
         reverse("admin:submissions_theme_add"),
         reverse("admin:submissions_call_changelist"),
         reverse("admin:submissions_call_change", args=[seeded_call.pk]),
+        reverse("admin:submissions_call_acknowledgements", args=[seeded_call.pk]),
         reverse("admin:password_change"),
     ]
     manager = [
@@ -165,6 +177,9 @@ def admin_pages(seeded_call) -> dict[str, list[str]]:
         reverse("admin:submissions_exportrecord_changelist"),
         reverse("admin:submissions_exportrecord_change", args=[record.pk]),
         reverse("admin:submissions_submission_delete", args=[submission.pk]),
+        reverse("admin:submissions_outgoingemail_changelist") + "?q=example",
+        reverse("admin:submissions_outgoingemail_change", args=[email.pk]),
+        reverse("admin:submissions_call_preview", args=[unpublished.pk]),
     ]
     return {"alice": reviewer, "bob": manager}
 
@@ -198,4 +213,56 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_admin_page_staff_use(
     for where, violations in problems.items():
         print(where, violations)
     assert problems == {}
-    assert Call.objects.count() == 1
+    assert Call.objects.count() == 2  # the seeded one and the one previewed: "add" added none
+
+
+def test_a_call_manager_finds_a_receipt_by_address_and_sends_it_again(
+    browser, live_server, demo, seeded_call
+):
+    submission = Submission.objects.filter(call=seeded_call).first()
+    outbox.queue(OutgoingEmail.Kind.RECEIPT, [submission.email], seeded_call, submission)
+    make_call_manager("bob")
+    page = signed_in(browser, live_server, "bob")
+    page.goto(live_server.url + reverse("admin:submissions_outgoingemail_changelist"))
+
+    page.locator("#searchbar").fill(submission.email.upper())
+    page.get_by_role("button", name="Search").click()
+    page.locator("#result_list tbody tr th a").first.click()
+    expect(page.get_by_text("Thank you. We have received your evidence")).to_be_visible()
+    page.get_by_role("button", name="Send again").click()
+
+    expect(page.get_by_text(f"Queued to send again to {submission.email}.")).to_be_visible()
+    assert OutgoingEmail.objects.filter(submission=submission, kind="receipt").count() == 2
+
+
+def test_a_call_published_without_a_privacy_notice_is_refused_at_the_field(
+    browser, live_server, seeded_call
+):
+    make_call_manager("bob")
+    page = signed_in(browser, live_server, "bob")
+    page.goto(live_server.url + reverse("admin:submissions_call_change", args=[seeded_call.pk]))
+
+    page.locator("#id_privacy_notice").fill("")
+    page.get_by_role("button", name="Save", exact=True).first.click()
+
+    error = page.locator(".field-privacy_notice .errorlist")
+    expect(error).to_have_text(re.compile("Fill in the privacy notice before publishing"))
+    seeded_call.refresh_from_db()
+    assert seeded_call.privacy_notice
+
+
+def test_the_acknowledgements_copy_to_the_clipboard(browser, live_server, seeded_call):
+    make_submission(seeded_call, review_status="included", name="Ada Lovelace")
+    make_call_manager("bob")
+    page = signed_in(browser, live_server, "bob")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(
+        live_server.url + reverse("admin:submissions_call_acknowledgements", args=[seeded_call.pk])
+    )
+
+    page.get_by_role("button", name="Copy the plain text").click()
+
+    expect(page.locator(".copy-status").first).to_have_text("Copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#acknowledgements-plain").input_value()
+    assert "Ada Lovelace" in copied
