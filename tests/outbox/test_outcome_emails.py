@@ -156,7 +156,7 @@ def test_an_email_whose_contributions_were_withdrawn_meanwhile_is_not_sent(call_
 
 
 def test_staff_named_on_the_call_hear_of_a_withdrawal_request_once(call_after_the_event):
-    call, people = call_after_the_event
+    _, people = call_after_the_event
     mail.outbox.clear()
     cy = people["cy"]
 

@@ -38,13 +38,17 @@ class PackOptionsForm(forms.Form):
         return [(c, self[f"theme_{c.id}"], self[f"order_{c.id}"]) for c in self.choices]
 
     def theme_order(self) -> list[int]:
-        """The ticked themes by their position; a tie, or no position, keeps the list's order."""
-        ticked = [
-            (self.cleaned_data[f"order_{c.id}"] or MAX_POSITION, n, c.id)
-            for n, c in enumerate(self.choices)
-            if self.cleaned_data[f"theme_{c.id}"]
-        ]
-        return [theme_id for _, _, theme_id in sorted(ticked)]
+        """The ticked themes by their position. Of two at one position, the one whose position
+        was just typed goes first (moving a theme to 1 puts it first); then the list's order."""
+        ticked = []
+        for n, choice in enumerate(self.choices):
+            if not self.cleaned_data[f"theme_{choice.id}"]:
+                continue
+            name = f"order_{choice.id}"
+            position = self.cleaned_data[name] or MAX_POSITION
+            typed = name in self.changed_data
+            ticked.append((position, not typed, n, choice.id))
+        return [theme_id for *_, theme_id in sorted(ticked)]
 
     def save(self, call: Call, by_name: str) -> SynthesisPack:
         pack, _ = SynthesisPack.objects.update_or_create(

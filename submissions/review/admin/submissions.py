@@ -386,8 +386,8 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         obj.erase()
 
     def delete_queryset(self, request, queryset) -> None:
-        for submission in queryset.only("pk"):
-            submission.erase()
+        for pk in queryset.values_list("pk", flat=True):
+            Submission(pk=pk).erase()
 
     def save_model(self, request, obj, form, change):
         self.find_next_before_saving(request, obj, change)
