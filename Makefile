@@ -12,7 +12,9 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing),
 # LibreOffice Calc, which the CSV export test opens the export in, the Pango libraries WeasyPrint
-# makes the synthesis pack's PDF with, and poppler-utils, whose pdftoppm turns it into pictures.
+# makes the synthesis pack's PDF with and fonts for every script a contributor's name may be in
+# (Noto for most, Droid Sans Fallback for Chinese and Japanese), and poppler-utils, whose
+# pdftoppm turns the PDF into pictures.
 $(STAMP): pyproject.toml
 	@python3 -c "import venv, ensurepip" 2>/dev/null || \
 		(apt-get update -q && apt-get install -y -q python3-venv python3-pip)
@@ -20,9 +22,11 @@ $(STAMP): pyproject.toml
 		(apt-get update -q && apt-get install -y -q chromium)
 	@command -v soffice >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -q && apt-get install -y -q --no-install-recommends libreoffice-calc)
-	@{ ldconfig -p | grep -q libpangoft2-1.0.so.0 && ldconfig -p | grep -q libharfbuzz-subset.so.0; } \
+	@{ ldconfig -p | grep -q libpangoft2-1.0.so.0 && ldconfig -p | grep -q libharfbuzz-subset.so.0 \
+		&& fc-list :lang=zh | grep -q . && fc-list :lang=hi | grep -q .; } \
 		|| [ "$$(id -u)" != 0 ] || (apt-get update -q && apt-get install -y -q \
-		libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+		libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core \
+		fonts-noto-core fonts-droid-fallback)
 	@command -v pdftoppm >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -q && apt-get install -y -q poppler-utils)
 	@test -x $(PY) || python3 -m venv $(VENV)

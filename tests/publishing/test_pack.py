@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from submissions.models import NO_THEME_ID, Submission, SynthesisPack, Theme
-from submissions.publishing.pack import build_pack, options_for
+from submissions.publishing.pack import build_pack, options_for, pack_pdf
 
 from ..factories import (
     assign,
@@ -258,3 +258,19 @@ def test_the_pdf_reads_back_with_a_theme_to_a_page_and_page_numbers(themed, tmp_
     SCREENSHOTS.mkdir(exist_ok=True)
     for picture in pictures:
         shutil.copy(picture, SCREENSHOTS / picture.name)
+
+
+def test_a_name_in_any_script_is_printed_with_a_font_that_has_it(seeded_call, caplog):
+    # WeasyPrint says ".notdef glyph rendered" when no installed font has a character: the
+    # reader would see an empty box where the name should be.
+    names = ["张伟", "محمد حداد", "יעל", "अनन्या", "Ελένη", "Дмитрий", "Nguyễn Thị", "Siân"]
+    for name in names:
+        make_submission(seeded_call, name=name, organisation="", review_status=INCLUDED)
+
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        pdf = pack_pdf(build_pack(seeded_call, options_for(seeded_call)))
+
+    missing = [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()]
+    assert missing == []
+    text = "\n".join(pdf_pages(pdf))
+    assert all(name in text for name in ["Ελένη", "Дмитрий", "Nguyễn Thị", "Siân"])
