@@ -7,7 +7,8 @@ PORT ?= 8000
 # Links in exports and emails point at the server `make run` starts, on whatever PORT it uses.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public clean
+.PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public \
+	bench-outcome clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing),
@@ -97,6 +98,13 @@ bench-public: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_public_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_public_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_public_bench $(PY) bench/bench_public.py
+
+# The synthesis pack (HTML, PDF), the outcome page and marking the toolkit published, with 2,000
+# submissions (database cfe_outcome_bench).
+bench-outcome: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_outcome_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_outcome_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_outcome_bench $(PY) bench/bench_outcome.py
 
 # export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench).
 bench-export: $(STAMP)
