@@ -211,14 +211,12 @@ def deliver_email(email_id: int) -> str:
         deliver_email.using(run_after=now + LEASE).enqueue(email_id)
     email = OutgoingEmail.objects.select_related("call", "submission").get(pk=email_id)
     try:
-        message = build_message(email)
+        build_message(email).send()
     except NoLongerNeeded as reason:
         OutgoingEmail.objects.filter(pk=email_id).update(
             state=OutgoingEmail.State.CANCELLED, last_error=str(reason)
         )
         return "cancelled"
-    try:
-        message.send()
     except Exception as error:
         return _record_failure(email, error)
     sent = {"state": OutgoingEmail.State.SENT, "sent_at": timezone.now(), "last_error": ""}
