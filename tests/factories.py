@@ -46,11 +46,16 @@ NAMED_USERS = {
 
 
 def make_call(questions: int = 2, **fields) -> Call:
+    """A published call with all a call must say to be published (Call.REQUIRED_TO_PUBLISH)."""
     n = next(_seq)
     values = {
         "slug": f"call-{n}",
         "title": f"Test call {n}",
+        "summary_heading": "Why we are asking",
         "summary": "A summary of the call.",
+        "licence_summary": "People may share and adapt it, not commercially.",
+        "credit_promise": "We credit everyone whose evidence is included.",
+        "privacy_notice": "We use your details only to credit you.",
         "opens_at": datetime(2018, 1, 1, tzinfo=LONDON),
         "closes_at": datetime(2030, 3, 6, 23, 59, tzinfo=LONDON),
         "late_policy": Call.LatePolicy.REFUSE,

@@ -18,6 +18,8 @@ from .access import reviewable_calls, sees_every_call
 CHART_WIDTH = 680
 CHART_HEIGHT = 210
 PLOT_LEFT, PLOT_TOP, PLOT_RIGHT, PLOT_BOTTOM = 48, 14, 664, 160
+# With submissions after the deadline, the plot ends here and their summary sits to its right.
+AFTER_WIDTH = 110
 # Beyond this many days a bar per day is thinner than a pixel or two; bars become weeks, and
 # beyond this many weeks, months.
 MAX_DAILY_BARS = 120
@@ -73,9 +75,9 @@ class Chart:
     @property
     def deadline_anchor(self) -> str:
         """Where the deadline's label hangs from its line, so it never runs off the chart."""
-        if self.deadline_x is None or PLOT_LEFT + 90 <= self.deadline_x <= PLOT_RIGHT - 90:
+        if self.deadline_x is None or PLOT_LEFT + 90 <= self.deadline_x <= self.right - 90:
             return "middle"
-        return "end" if self.deadline_x > PLOT_RIGHT - 90 else "start"
+        return "end" if self.deadline_x > self.right - 90 else "start"
 
     @property
     def x_title_y(self) -> int:
@@ -83,7 +85,12 @@ class Chart:
 
     @property
     def middle_x(self) -> float:
-        return (PLOT_LEFT + PLOT_RIGHT) / 2
+        return (PLOT_LEFT + self.right) / 2
+
+    @property
+    def after_x(self) -> int:
+        """Where the summary of the submissions after the deadline starts."""
+        return self.right + 16
 
     @property
     def middle_y(self) -> float:
@@ -146,7 +153,8 @@ def build_chart(
         if day not in after and _bucket(day, period) in counts:
             counts[_bucket(day, period)] += n
     peak = max(counts.values()) or 1
-    plot_width, plot_height = PLOT_RIGHT - PLOT_LEFT, PLOT_BOTTOM - PLOT_TOP
+    right = PLOT_RIGHT - AFTER_WIDTH if after else PLOT_RIGHT
+    plot_width, plot_height = right - PLOT_LEFT, PLOT_BOTTOM - PLOT_TOP
     slot = plot_width / len(starts)
     bars = []
     for i, start in enumerate(starts):
@@ -169,7 +177,7 @@ def build_chart(
         length = (_next(bucket, period) - bucket).days
         return round(PLOT_LEFT + (starts.index(bucket) + within / length) * slot, 2)
 
-    chart = Chart(period=period, bars=bars, peak=max(counts.values()))
+    chart = Chart(period=period, bars=bars, peak=max(counts.values()), right=right)
     if after:
         chart.after_count = sum(after.values())
         chart.after_first, chart.after_last = min(after), max(after)
@@ -177,7 +185,7 @@ def build_chart(
     if deadline is not None:
         chart.deadline, chart.deadline_x = deadline, x_of(deadline)
     if last != deadline:
-        chart.x_ticks.append(Tick(label=formats.date_format(last, "j M Y"), x=PLOT_RIGHT))
+        chart.x_ticks.append(Tick(label=formats.date_format(last, "j M Y"), x=right))
     top = chart.peak
     chart.y_ticks = [Tick(label="0", y=PLOT_BOTTOM)]
     if top:

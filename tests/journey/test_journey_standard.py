@@ -239,8 +239,11 @@ def test_an_independent_researcher_leaves_the_organisation_blank(client, seeded_
     assert Submission.objects.get().credit_line() == "Jane Smith"
     page = client.get(url(seeded_call, "about")).content.decode()
     assert "Organisation (optional)" in page
-    assert "My name and organisation: <strong>Jane Smith</strong>" in page
-    assert "My organisation only: <strong>no credit line (enter your organisation)" in page
+    previews = dict(re.findall(r'<strong data-credit-preview="(\w+)"[^>]*>([^<]*)</strong>', page))
+    assert previews == {
+        "name_and_organisation": "Jane Smith",
+        "organisation_only": "no credit line (enter your organisation)",
+    }
 
 
 def test_credit_by_organisation_only_needs_an_organisation(client, seeded_call):

@@ -170,6 +170,11 @@ def admin_pages(seeded_call) -> dict[str, list[str]]:
         reverse("admin:submissions_call_change", args=[seeded_call.pk]),
         reverse("admin:submissions_call_acknowledgements", args=[seeded_call.pk]),
         reverse("admin:password_change"),
+        # After the event: the outcome screens and the pack (tests/review/test_admin_outcome*).
+        reverse("admin:submissions_call_outcome", args=[seeded_call.pk]),
+        reverse("admin:submissions_call_pack", args=[seeded_call.pk]),
+        reverse("admin:submissions_call_pack_print", args=[seeded_call.pk]),
+        reverse("admin:submissions_call_note", args=[seeded_call.pk, Theme.objects.first().pk]),
     ]
     manager = [
         reverse("admin:submissions_call_change", args=[seeded_call.pk]),
@@ -180,6 +185,7 @@ def admin_pages(seeded_call) -> dict[str, list[str]]:
         reverse("admin:submissions_outgoingemail_changelist") + "?q=example",
         reverse("admin:submissions_outgoingemail_change", args=[email.pk]),
         reverse("admin:submissions_call_preview", args=[unpublished.pk]),
+        reverse("admin:submissions_call_outcome", args=[seeded_call.pk]),
     ]
     return {"alice": reviewer, "bob": manager}
 

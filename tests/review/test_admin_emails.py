@@ -146,7 +146,7 @@ def test_a_save_and_return_link_is_not_sent_again_once_the_draft_was_sent(client
 
     response = client.post(send_again_url(email), follow=True)
 
-    assert "Not sent again: the draft it was for has been sent or erased." in response.text
+    assert "Not sent again: what it was about has gone" in response.text
     assert OutgoingEmail.objects.filter(kind=Kind.RESUME_LINK).count() == 1
 
 

@@ -26,6 +26,7 @@ from ..access import reviewable_calls, sees_every_call
 from ..history import person
 from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
+from .outcome import OutcomeAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -158,7 +159,7 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin):
     form = CallAdminForm
     list_display = [
         "title",
@@ -168,6 +169,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
         "published",
         "start_page_link",
         "acknowledgements_link",
+        "outcome_link",
     ]
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]

@@ -109,7 +109,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         if copy is None:
             self.message_user(
                 request,
-                "Not sent again: the draft it was for has been sent or erased.",
+                "Not sent again: what it was about has gone (a draft since sent, or a "
+                "submission erased), or its address with it.",
                 messages.ERROR,
             )
             return HttpResponseRedirect(

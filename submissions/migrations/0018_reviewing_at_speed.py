@@ -20,7 +20,7 @@ def seed_heading(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0016_call_reviewers"),
+        ("submissions", "0017_outcome"),
     ]
 
     operations = [
@@ -58,6 +58,10 @@ class Migration(migrations.Migration):
                     ("digest", "Daily digest, to staff"),
                     ("resume_link", "Link to come back to a draft"),
                     ("status_link", "New status link, to the contributor"),
+                    ("toolkit_published", "Toolkit published, to a contributor in it"),
+                    ("thank_you", "Thank you and the outcome, to another contributor"),
+                    ("withdrawal_requested", "Withdrawal requested, to staff"),
+                    ("erased", "Submission erased, to its contributor"),
                 ],
                 max_length=20,
             ),
