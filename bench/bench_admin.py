@@ -64,6 +64,8 @@ def main() -> None:
     changelist = reverse("admin:submissions_submission_changelist")
     sample = Submission.objects.filter(state=Submission.State.SUBMITTED).order_by("?").first()
     theme = Theme.objects.order_by("pk").first()
+    new = Submission.objects.filter(state=Submission.State.SUBMITTED, review_status="new")
+    new = new.order_by("?").first()
     surname = sample.name.split()[-1]
     pages = [
         ("baseline: calls list", reverse("admin:submissions_call_changelist")),
@@ -77,6 +79,17 @@ def main() -> None:
         ("search: two words", f"{changelist}?q=podcast+evaluation"),
         ("search: a word in most answers", f"{changelist}?q=engagement"),
         ("change page", reverse("admin:submissions_submission_change", args=[sample.pk])),
+        # Its place in the list it came from ("n of N"): the whole list, and the new ones.
+        (
+            "change page, in the whole list",
+            reverse("admin:submissions_submission_change", args=[sample.pk])
+            + "?_changelist_filters=",
+        ),
+        (
+            "change page, in the new ones",
+            reverse("admin:submissions_submission_change", args=[new.pk])
+            + "?_changelist_filters=review_status__exact%3Dnew",
+        ),
         ("admin index with overview", reverse("admin:index")),
     ]
     total = Submission.objects.filter(state=Submission.State.SUBMITTED).count()

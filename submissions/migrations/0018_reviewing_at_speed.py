@@ -100,5 +100,13 @@ class Migration(migrations.Migration):
                 max_length=30,
             ),
         ),
+        migrations.AddIndex(
+            model_name="submission",
+            index=models.Index(
+                condition=models.Q(("is_late", True)),
+                fields=["state", "submitted_at", "id"],
+                name="submission_late_in_order",
+            ),
+        ),
         migrations.RunPython(seed_heading, migrations.RunPython.noop),
     ]

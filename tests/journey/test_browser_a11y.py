@@ -30,6 +30,9 @@ YELLOW = "rgb(255, 221, 0)"
 # The README's pictures (docs/*.png are copies of these): the first screen only, to stay small.
 README_SHOTS = {
     (390, "start"),
+    (390, "licence-error"),
+    (390, "calls"),
+    (390, "lost-link"),
     (1280, "evidence-too-long-and-bad-link"),
     (1280, "check-your-answers"),
     (1280, "confirmation"),

@@ -4,6 +4,7 @@ each submitted once in a real browser.
 """
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -22,6 +23,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SLUG = "what-works-social-media"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 @pytest.fixture
@@ -90,6 +92,13 @@ def test_the_credit_line_follows_what_is_typed_as_the_server_would_word_it(
             choice, "Siân Lloyd-Jones", "Bangor University", people
         )
     assert page.url.endswith("/about-you/")  # nothing was sent: all of it in the page
+    # docs/about-you.png is a copy of this: the co-contributors and the preview in one screen.
+    page.evaluate(
+        "document.getElementById('credit-preview')"
+        ".scrollIntoView({block: 'end', behavior: 'instant'})"
+    )
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "readme-1280-about-you.png"))
 
 
 def test_add_another_with_javascript_shows_the_next_row_at_once(live_server, new_page, seeded_call):
@@ -192,3 +201,27 @@ def test_the_status_page_adds_a_co_contributor_in_chromium(live_server, new_page
     expect(page.get_by_text("Your credit details have been updated.")).to_be_visible()
     submission.refresh_from_db()
     assert submission.credit_line() == ("Ada Lovelace, Engines; Charles Babbage; Mary Somerville")
+
+
+def test_the_receipt_and_a_new_status_link_read_at_a_phones_width(browser, seeded_call):
+    from submissions.outbox import queue as outbox
+    from submissions.outbox.render import build_message
+
+    submission = make_submission(
+        seeded_call,
+        organisation="National Co-ordinating Centre for Public Engagement and Partners",
+        links=["https://example.org/" + "a-very-long-address/" * 6],
+    )
+    emails = [
+        outbox.queue(OutgoingEmail.Kind.RECEIPT, [submission.email], seeded_call, submission),
+        outbox.queue_status_link(submission),
+    ]
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    for email in emails:
+        html, _mimetype = build_message(email).alternatives[0]
+        page.set_content(html)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, (email.kind, wide)  # 980 px before: no viewport, no column
+        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('p')).fontSize)")
+        assert size >= 16, (email.kind, size)
+        assert page.get_by_text("NCCPE", exact=True).is_visible()

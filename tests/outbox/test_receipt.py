@@ -101,7 +101,8 @@ def test_the_html_receipt_fits_a_phone_and_names_who_sent_it(seeded_call):
     (html, _mimetype) = receipt.alternatives[0]
 
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
-    assert "<strong>NCCPE</strong>: What Works: Social Media" in html
+    assert "max-width:600px" in html  # one column, as the other emails (email/_base.html)
+    assert ">NCCPE</p>" in html and "What Works: Social Media" in html
     assert receipt.body.startswith("NCCPE: What Works: Social Media\n")
 
 

@@ -2,6 +2,7 @@
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,6 +21,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 PASSWORD = "correct horse"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 LIST_COLUMNS = [
     "Reference",
     "Name",
@@ -235,6 +237,8 @@ def test_a_call_manager_finds_a_receipt_by_address_and_sends_it_again(
     page.get_by_role("button", name="Search").click()
     page.locator("#result_list tbody tr th a").first.click()
     expect(page.get_by_text("Thank you. We have received your evidence")).to_be_visible()
+    SCREENSHOTS.mkdir(exist_ok=True)  # docs/review-email.png is a copy
+    page.screenshot(path=str(SCREENSHOTS / "review-1280-email.png"))
     page.get_by_role("button", name="Send again").click()
 
     expect(page.get_by_text(f"Queued to send again to {submission.email}.")).to_be_visible()

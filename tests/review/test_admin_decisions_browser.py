@@ -8,6 +8,8 @@ pick) and a scroll whenever a control it needs is not in the window. It prints t
 """
 
 import io
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from submissions.models import Submission, Theme
-from tests.factories import assign, make_reviewer
+from tests.factories import assign, make_reviewer, make_submission
 
 from ..browser import CHROMIUM
 
@@ -24,6 +26,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 PASSWORD = "correct horse"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 WINDOW = {"width": 1280, "height": 800}
 DECISIONS = 10
 
@@ -48,6 +51,8 @@ def queue(seeded_call):
         submission.themes.clear()
     # One contributor asked for theirs to be withdrawn: its banner comes first on its page.
     Submission.objects.get(pk=mine[4]).request_withdrawal()
+    # And one came years late: the home page's chart keeps to the call's own period.
+    make_submission(seeded_call, submitted_at=datetime(2026, 11, 30, 12, tzinfo=UTC), is_late=True)
     return mine
 
 
@@ -101,15 +106,21 @@ def signed_in(browser, live_server):
 def test_a_reviewer_decides_ten_submissions_in_a_row_without_scrolling(browser, live_server, queue):
     assert Theme.objects.filter(name="Blogging").exists()  # one of seed_demo's
     page = signed_in(browser, live_server)
+    SCREENSHOTS.mkdir(exist_ok=True)  # the staff guide's pictures are copies of these
+    page.screenshot(path=str(SCREENSHOTS / "review-1280-home.png"))
     page.get_by_role("link", name="Assigned to me", exact=True).click()
     page.locator("#result_list tbody tr th a").first.click()
+    expect(page.locator(".queue-place")).to_contain_text("1 of 12")
+    page.screenshot(path=str(SCREENSHOTS / "review-1280-decision.png"))
 
     per_decision = []
     decided = []
     banners = 0
     for _ in range(DECISIONS):
         reference = page.locator(".submission-facts dd").first.inner_text()
-        banners += page.locator("#withdrawal-request").count()
+        if page.locator("#withdrawal-request").count():
+            banners += 1
+            page.screenshot(path=str(SCREENSHOTS / "review-1280-withdrawal.png"))
         counter = Counter(page)
         counter.choose_status("Shortlisted")
         counter.tick("Blogging")

@@ -147,6 +147,18 @@ def test_sorted_by_a_column_it_counts_in_that_order(client, queue):
     assert "in the order you sorted the list" in page
 
 
+def test_in_a_long_list_the_place_is_counted_only_so_far(client, queue, monkeypatch):
+    # Counting a whole table of a million on every page is not worth "1 of 1,000,000".
+    monkeypatch.setattr("submissions.review.admin.queue.QUEUE_COUNT_LIMIT", 2)
+    filters = "reviewer=me&review_status__exact=new"
+
+    first = client.get(change_url(queue[0], filters)).text
+    last = client.get(change_url(queue[3], filters)).text
+
+    assert "<strong>1 of more than 2</strong> in" in first
+    assert "<strong>past the first 2 of more than 2</strong> in" in last
+
+
 def test_a_submission_not_in_the_list_shows_no_place(client, queue):
     # Opened from the list of new ones, then shortlisted elsewhere: it is no longer in it.
     Submission.objects.filter(pk=queue[0].pk).update(review_status="shortlisted")

@@ -91,7 +91,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         email = self.get_object(request, object_id)
-        extra = {**(extra_context or {})}
+        # Nothing on it is edited: "Outgoing email", not "Change outgoing email".
+        extra = {"title": "Outgoing email", **(extra_context or {})}
         if email is not None and self.has_change_permission(request, email):
             extra["send_again_url"] = reverse(
                 "admin:submissions_outgoingemail_send_again", args=[email.pk]

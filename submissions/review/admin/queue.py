@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import SuspiciousOperation
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -31,6 +31,9 @@ REVIEW_NEXT = "_review_next"
 # How the list and the queue are ordered when the reviewer has not sorted by a column.
 DEFAULT_ORDER = "oldest first"
 SORTED_ORDER = "in the order you sorted the list"
+# How far down the list a submission's place is counted ("n of N"), so that opening one never
+# costs a count of the whole table.
+QUEUE_COUNT_LIMIT = 1000
 
 
 class QueueChangeList(ChangeList):
@@ -55,12 +58,19 @@ def _has_default(list_filter) -> bool:
 
 @dataclass(frozen=True)
 class QueuePlace:
-    """Where a submission stands in the list the reviewer came from: "3 of 50, oldest first"."""
+    """Where a submission stands in the list the reviewer came from: "3 of 50, oldest first".
 
-    number: int
-    total: int
+    `number` and `total` are None past QUEUE_COUNT_LIMIT: "3 of more than 1,000".
+    """
+
+    number: int | None
+    total: int | None
     order: str
     list_url: str
+
+    @property
+    def limit(self) -> int:
+        return QUEUE_COUNT_LIMIT
 
 
 class ReviewQueueMixin(_SubmissionAdmin):
@@ -105,11 +115,6 @@ class ReviewQueueMixin(_SubmissionAdmin):
         return ORDER_VAR not in params and submitted_only and submission.submitted_at is not None
 
     @staticmethod
-    def before(submission) -> Q:
-        at, pk = submission.submitted_at, submission.pk
-        return Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lt=pk)
-
-    @staticmethod
     def after(submission) -> Q:
         at, pk = submission.submitted_at, submission.pk
         return Q(submitted_at__gt=at) | Q(submitted_at=at, pk__gt=pk)
@@ -133,8 +138,9 @@ class ReviewQueueMixin(_SubmissionAdmin):
     def queue_place(self, request: HttpRequest, submission) -> QueuePlace | None:
         """This submission's place in the list it was opened from, or None when it is not in it.
 
-        In the list's own order, one counting query (how many, how many before this one);
-        sorted by a column, the ids in order.
+        Counted only as far as the first QUEUE_COUNT_LIMIT of the list: one query reads their ids
+        in the list's order (an index's first entries), however long the list; past that, the
+        place says "more than" instead of counting the whole table on every page.
         """
         found = self.queue_list(request)
         if found is None:
@@ -144,20 +150,16 @@ class ReviewQueueMixin(_SubmissionAdmin):
         list_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         if params:
             list_url += "?" + params.urlencode()
-        if self.in_default_order(params, submission):
-            counts = queryset.order_by().aggregate(
-                total=Count("pk"),
-                before=Count("pk", filter=self.before(submission)),
-                here=Count("pk", filter=Q(pk=submission.pk)),
-            )
-            if not counts["here"]:
-                return None
-            return QueuePlace(counts["before"] + 1, counts["total"], DEFAULT_ORDER, list_url)
-        pks = list(queryset.values_list("pk", flat=True))
-        if submission.pk not in pks:
-            return None
         order = SORTED_ORDER if ORDER_VAR in params else DEFAULT_ORDER
-        return QueuePlace(pks.index(submission.pk) + 1, len(pks), order, list_url)
+        head = list(queryset.values_list("pk", flat=True)[: QUEUE_COUNT_LIMIT + 1])
+        total = len(head) if len(head) <= QUEUE_COUNT_LIMIT else None
+        if submission.pk in head[:QUEUE_COUNT_LIMIT]:
+            number: int | None = head.index(submission.pk) + 1
+        elif total is not None or not queryset.filter(pk=submission.pk).exists():
+            return None
+        else:
+            number = None  # further down a long list
+        return QueuePlace(number, total, order, list_url)
 
     def find_next_before_saving(self, request: HttpRequest, obj, change: bool) -> None:
         """Called by save_model before it writes: the change may take `obj` out of the list."""
