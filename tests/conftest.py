@@ -22,6 +22,10 @@ def attachments_root(settings, tmp_path):
             "BACKEND": "submissions.common.storage.PrivateFileSystemStorage",
             "OPTIONS": {"location": str(root)},
         },
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "releases")},
+        },
     }
     return root
 

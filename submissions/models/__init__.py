@@ -3,6 +3,15 @@
 from .call import Call, CallQuerySet, CallReviewer, Question, Theme, consent_hash
 from .links import ContributorLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
+from .releases import (
+    PublicContribution,
+    Redaction,
+    Release,
+    ReleaseEntry,
+    ReleaseSegment,
+    new_public_id,
+    release_storage,
+)
 from .review import ExportRecord, ReviewChange
 from .submission import (
     CONSENT_FIELDS,
@@ -41,7 +50,12 @@ __all__ = [
     "ExportRecord",
     "NotADraft",
     "OutgoingEmail",
+    "PublicContribution",
     "Question",
+    "Redaction",
+    "Release",
+    "ReleaseEntry",
+    "ReleaseSegment",
     "ReviewChange",
     "Submission",
     "Theme",
@@ -50,6 +64,8 @@ __all__ = [
     "default_retry_until",
     "hash_link_token",
     "new_draft_token",
+    "new_public_id",
     "new_reference",
+    "release_storage",
     "submitted",
 ]

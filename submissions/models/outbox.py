@@ -27,6 +27,7 @@ class OutgoingEmail(models.Model):
         NOTIFICATION = "notification", "New submission, to staff"
         DIGEST = "digest", "Daily digest, to staff"
         RESUME_LINK = "resume_link", "Link to come back to a draft"
+        PUBLISHED = "published", "Contribution published, to the contributor"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ..common.site import absolute
-from ..models import ContributorLink, OutgoingEmail, Submission
+from ..models import ContributorLink, OutgoingEmail, Release, ReleaseEntry, Submission
 from ..models.links import resume_link_expires_at, status_link_url
 
 Kind = OutgoingEmail.Kind
@@ -41,6 +41,7 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         Kind.NOTIFICATION: _notification,
         Kind.DIGEST: _digest,
         Kind.RESUME_LINK: _resume_link,
+        Kind.PUBLISHED: _published,
     }
     subject, template, context = builders[email.kind](email)
     context = {"call": email.call, "site_url": absolute(""), **context}
@@ -56,7 +57,7 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         reply_to=[email.call.contact_email],
         headers={"Message-ID": f"<{message_id}>"},
     )
-    if email.kind in (Kind.RECEIPT, Kind.RESUME_LINK):
+    if email.kind in (Kind.RECEIPT, Kind.RESUME_LINK, Kind.PUBLISHED):
         message.attach_alternative(
             render_to_string(f"submissions/email/{template}.html", context), "text/html"
         )
@@ -132,3 +133,27 @@ def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     }
     subject = f"Continue your evidence to {one_line(email.call.title)}"
     return subject, "resume_link", context
+
+
+def _published(email: OutgoingEmail) -> tuple[str, str, dict]:
+    """The contribution is in a release: its page, its credit line as shown, the status link."""
+    submission = email.submission
+    assert submission is not None  # queued for a submission (outbox/queue.py)
+    release = Release.objects.get(pk=email.params["release"])
+    public_id = submission.public.public_id
+    # As the page shows it now: the latest release that holds it (a later one may have
+    # taken a corrected credit line).
+    entry = (
+        ReleaseEntry.objects.filter(contribution__submission=submission)
+        .order_by("-release__number")
+        .first()
+    )
+    context = {
+        "submission": submission,
+        "release": release,
+        "page_url": absolute(reverse("contribution", args=[email.call.slug, public_id])),
+        "credit_line": entry.credit_line if entry else "",
+        "status_url": status_link_url(submission, raw=stable_link_token(email)),
+    }
+    subject = f"Your evidence to {one_line(email.call.title)} is published"
+    return subject, "published", context

@@ -9,6 +9,7 @@ session that opened it too; so does an erased submission.
 from datetime import datetime
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from ..models import CREDIT_FIELDS, Call, ContributorLink, ReviewChange, Submission
 from .forms import CreditDetailsForm, WithdrawalForm
+from .releases import take_down
 
 SESSION_STATUS = "status_links"  # {call slug: SHA-256 of the status link's token}
 STATUS = ContributorLink.Purpose.STATUS
@@ -102,7 +104,9 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     elif request.method == "POST" and request.POST.get("action") == "withdraw":
         withdrawal_form = WithdrawalForm(request.POST, prefix="withdraw")
         if withdrawal_form.is_valid():
-            submission.request_withdrawal()
+            with transaction.atomic():
+                if submission.request_withdrawal():
+                    take_down(submission)  # off every public page and file, at once
             return _private(redirect("status_page", slug))
     elif request.method == "POST":
         return _private(redirect("status_page", slug))

@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 
 from ...common.wording import uk_time_short
 from ...models import Attachment, Submission
+from ...publishing.releases import take_down
 from ..access import sees_drafts, sees_every_call
 from ..history import (
     REVIEW_FIELDS,
@@ -389,6 +390,9 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         # Only the review columns: `obj` was loaded before the form was posted, and writing
         # the rest would put back a state or answers that changed meanwhile (a submit).
         obj.save(update_fields=REVIEW_COLUMNS)
+        if obj.withheld_from_open_data and not saved.withheld_from_open_data:
+            # Withheld: off every public page and file at once, in this save's transaction.
+            take_down(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
