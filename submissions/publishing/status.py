@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..models import CREDIT_FIELDS, Call, ContributorLink, ReviewChange, Submission
+from ..models import CREDIT_FIELDS, Call, ContributorLink, ReleaseEntry, ReviewChange, Submission
 from .forms import CreditDetailsForm, WithdrawalForm
 from .releases import take_down
 
@@ -117,6 +117,11 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         "is_included": submission.review_status == Submission.ReviewStatus.INCLUDED,
         "last_change": last_change(submission),
         "credit_line": submission.credit_line(),
+        # The latest release that shows it, if any: its page, and how it is credited there.
+        "published": ReleaseEntry.objects.filter(contribution__submission=submission)
+        .select_related("release", "contribution")
+        .order_by("-release__number")
+        .first(),
         "can_correct": can_correct,
         "credit_form": credit_form,
         "withdrawal_form": withdrawal_form,

@@ -17,6 +17,7 @@ from ...models import Call, CallReviewer, Question, Theme
 from ..access import reviewable_calls, sees_every_call
 from ..history import person
 from .credits import AcknowledgementsAdminMixin
+from .releases import ReleasesAdminMixin
 from .filters import staff_users
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(ReleasesAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin):
     form = CallAdminForm
     list_display = [
         "title",
@@ -123,6 +124,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
         "late_policy",
         "published",
         "acknowledgements_link",
+        "releases_link",
     ]
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]

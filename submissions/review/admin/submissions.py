@@ -45,6 +45,7 @@ from .filters import (
     staff_users,
 )
 from .queue import ReviewQueueMixin
+from .releases import RedactionsAdminMixin, publication_context
 
 if TYPE_CHECKING:
     from django.contrib.admin import ListFilter
@@ -144,7 +145,7 @@ REVIEW_ACTIONS = [
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(RedactionsAdminMixin, ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     # What a reviewer decides with, narrow enough for 1280 px (tests/test_admin_browser.py).
     list_display = [
         "reference_or_draft",
@@ -379,6 +380,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
                 submission.consent_wording_sha256 == submission.call.consent_hash
             ),
             "review_changes": list(submission.review_changes.all()),
+            **publication_context(submission),
         }
 
     def save_model(self, request, obj, form, change):
