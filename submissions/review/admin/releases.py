@@ -76,6 +76,8 @@ class ReleasesAdminMixin(_CallAdmin):
         if request.method == "POST":
             form = PublishForm(request.POST)
             if form.is_valid():
+                if form.cleaned_data["number"] != next_number:
+                    return self.publish(request, call, form)  # refused there, with a message
                 if not changes and latest is not None:
                     form.add_error(None, f"Nothing has changed since release {latest.number}.")
                 elif not changes:
