@@ -184,7 +184,7 @@ if AWS_STORAGE_BUCKET_NAME:
     RELEASES_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            **ATTACHMENTS_STORAGE["OPTIONS"],
+            **ATTACHMENTS_STORAGE["OPTIONS"],  # type: ignore[dict-item]  # a dict of options
             "location": "/".join(p for p in (env_str("AWS_LOCATION"), "releases") if p),
         },
     }

@@ -134,14 +134,13 @@ class ReleaseEntry(models.Model):
     class Meta:
         ordering = ["release", "position"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["release", "contribution"], name="release_entry_unique"
-            )
+            models.UniqueConstraint(fields=["release", "contribution"], name="release_entry_unique")
         ]
         indexes = [
             # The credits page: named first, by name, a page at a time.
             models.Index(
-                fields=["release", "anonymous", "sort_key", "position"], name="release_entry_credits"
+                fields=["release", "anonymous", "sort_key", "position"],
+                name="release_entry_credits",
             ),
             models.Index(fields=["release", "segment", "position"], name="release_entry_segment"),
             models.Index(fields=["contribution", "release"], name="release_entry_contribution"),

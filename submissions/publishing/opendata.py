@@ -256,7 +256,10 @@ def datapackage(release: Release) -> str:
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "licenses": [licence],
-                "schema": {"fields": fields(columns, list_type="string"), "primaryKey": "public_id"},
+                "schema": {
+                    "fields": fields(columns, list_type="string"),
+                    "primaryKey": "public_id",
+                },
             },
             {
                 "name": "contributions-json",

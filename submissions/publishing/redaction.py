@@ -25,7 +25,9 @@ def spans(text: str, redactions: Iterable[Redaction]) -> list[Span]:
         if not redaction.text:
             return [Span(0, len(text), redaction.public_wording)] if text else []
         pattern = re.compile(re.escape(redaction.text), re.IGNORECASE)
-        found += [Span(m.start(), m.end(), redaction.public_wording) for m in pattern.finditer(text)]
+        found += [
+            Span(m.start(), m.end(), redaction.public_wording) for m in pattern.finditer(text)
+        ]
     merged: list[Span] = []
     for span in sorted(found, key=lambda s: (s.start, -s.end)):
         if merged and span.start <= merged[-1].end:

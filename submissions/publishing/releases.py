@@ -59,10 +59,13 @@ def answer_sql(question_id: int) -> RawSQL:
 
     Not KeyTextTransform: Django takes a key of digits ("12") for an array index.
     """
+    # The SQL holds only our own table's name; the key is a parameter.
     column = f'"{Submission._meta.db_table}"."answers"'
     if connection.vendor == "postgresql":
-        return RawSQL(f"{column} ->> %s", [str(question_id)], output_field=TextField())
-    return RawSQL(f"json_extract({column}, %s)", [f'$."{question_id}"'], output_field=TextField())
+        sql, key = f"{column} ->> %s", str(question_id)
+    else:
+        sql, key = f"json_extract({column}, %s)", f'$."{question_id}"'
+    return RawSQL(sql, [key], output_field=TextField())  # noqa: S611
 
 
 def themes_by_submission(ids: list[int]) -> dict[int, list[str]]:
@@ -336,7 +339,9 @@ def take_down(submission: Submission | int) -> int:
     try:
         with transaction.atomic():
             call_id = (
-                Submission.objects.filter(pk=submission_id).values_list("call_id", flat=True).first()
+                Submission.objects.filter(pk=submission_id)
+                .values_list("call_id", flat=True)
+                .first()
             )
             if call_id is None:
                 return 0
@@ -461,7 +466,14 @@ def pending_changes(call: Call, sample: int = 100) -> Changes:
     added_rows = publishable.exclude(
         Exists(entries.filter(contribution__submission_id=OuterRef("pk")))
     ).order_by("submitted_at", "pk")
-    credit_columns = ["pk", "reference", "credit_preference", "name", "organisation", "co_contributors"]
+    credit_columns = [
+        "pk",
+        "reference",
+        "credit_preference",
+        "name",
+        "organisation",
+        "co_contributors",
+    ]
     added = [
         Change(pk, reference, Submission.credit_line_for(pref, name, org, co))
         for pk, reference, pref, name, org, co in added_rows.values_list(*credit_columns)[:sample]
@@ -496,7 +508,10 @@ def pending_changes(call: Call, sample: int = 100) -> Changes:
         for pk, reference, credit, authors, old_themes, pref, name, org, co in batch:
             now_credit = Submission.credit_line_for(pref, name, org, co)
             what = []
-            if now_credit != credit or Submission.credited_names_for(pref, name, org, co) != authors:
+            if (
+                now_credit != credit
+                or Submission.credited_names_for(pref, name, org, co) != authors
+            ):
                 what.append(f"credit line, was “{credit or 'not named'}”")
             if themes.get(pk, []) != old_themes:
                 what.append("themes")

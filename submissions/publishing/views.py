@@ -9,6 +9,7 @@ found". The data files are served as they were built, with an ETag, so a repeat 
 """
 
 import json
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -41,9 +42,7 @@ CACHE_CONTROL = "public, no-cache"
 
 def public_call(slug: str) -> tuple[Call, Release]:
     """The call and its latest release, or "not found"."""
-    call = get_object_or_404(
-        Call.objects.published().filter(credits_hidden=False), slug=slug
-    )
+    call = get_object_or_404(Call.objects.published().filter(credits_hidden=False), slug=slug)
     release = Release.objects.filter(call=call).order_by("-number").first()
     if release is None:
         raise Http404("Nothing from this call has been published")
@@ -66,7 +65,8 @@ def conditional_page(request: HttpRequest, response: HttpResponse) -> HttpRespon
     """A rendered page with an ETag of its bytes: a reader who has them gets a 304."""
     set_response_etag(response)
     public(response)
-    return get_conditional_response(request, etag=response["ETag"], response=response)
+    conditional = get_conditional_response(request, etag=response["ETag"], response=response)
+    return conditional or response
 
 
 @require_safe
@@ -101,7 +101,9 @@ def credits(request: HttpRequest, slug: str) -> HttpResponseBase:
     return conditional_page(request, render(request, "submissions/credits.html", context))
 
 
-def contribution_entry(slug: str, public_id: str) -> tuple[Call, PublicContribution, ReleaseEntry | None, Release]:
+def contribution_entry(
+    slug: str, public_id: str
+) -> tuple[Call, PublicContribution, ReleaseEntry | None, Release]:
     """A contribution, the latest release that holds it (None: no longer published) and the
     call's latest release."""
     call, latest = public_call(slug)
@@ -132,7 +134,12 @@ def contribution(request: HttpRequest, slug: str, public_id: str) -> HttpRespons
     submission = contribution.submission
     grouped = by_part(submission.redactions.all())
     answers = [
-        (column, public_answer(column["question"], submission.answers.get(str(column["question"]), ""), grouped))
+        (
+            column,
+            public_answer(
+                column["question"], submission.answers.get(str(column["question"]), ""), grouped
+            ),
+        )
         for column in entry.release.columns
     ]
     context = {
@@ -159,7 +166,10 @@ def citation(request: HttpRequest, slug: str, public_id: str, style: str) -> Htt
     if entry is None or contribution.submission is None:
         raise Http404("No longer published")
     if style == "bib":
-        body, content_type = bibtex(call, contribution, entry), "application/x-bibtex; charset=utf-8"
+        body, content_type = (
+            bibtex(call, contribution, entry),
+            "application/x-bibtex; charset=utf-8",
+        )
     else:
         body = json.dumps(csl_json(call, contribution, entry), ensure_ascii=False, indent=2) + "\n"
         content_type = "application/vnd.citationstyles.csl+json; charset=utf-8"
@@ -198,7 +208,7 @@ def release_page_response(
 @require_safe
 def open_data_file(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
     """The latest release's file: the same bytes (and ETag) as at its own numbered address."""
-    call, release = public_call(slug)
+    _call, release = public_call(slug)
     return file_response(request, release, name)
 
 
@@ -292,4 +302,3 @@ class ReleasesFeed(Feed):
 
     def __call__(self, request, *args, **kwargs):
         return public(super().__call__(request, *args, **kwargs))
-

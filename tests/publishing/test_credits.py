@@ -52,14 +52,18 @@ def test_it_credits_each_included_submission_as_its_contributor_chose(client):
     response = client.get(credits_url(call))
 
     assert response.status_code == 200
-    ada, grace = Submission.objects.filter(name__in=["Ada Lovelace", "Grace Hopper"]).order_by("name")
+    ada, grace = Submission.objects.filter(name__in=["Ada Lovelace", "Grace Hopper"]).order_by(
+        "name"
+    )
     assert [line for line, _ in response.context["groups"]] == [
         "Ada Lovelace, Analytical Engines Ltd",
         "US Navy",
         "",
     ]
     page = response.text
-    assert f'<li><a href="{page_url(call, ada)}">Ada Lovelace, Analytical Engines Ltd</a></li>' in page
+    assert (
+        f'<li><a href="{page_url(call, ada)}">Ada Lovelace, Analytical Engines Ltd</a></li>' in page
+    )
     assert f'<li><a href="{page_url(call, grace)}">US Navy</a></li>' in page
     assert f'<li><a href="{page_url(call, secret)}">Anonymous contributor</a></li>' in page
     assert "Grace Hopper" not in page  # organisation only

@@ -1,8 +1,6 @@
 """Open data: each release's contributions as CSV and JSON, in a Data Package that validates,
 built once when the release is published and served as built."""
 
-import csv
-import io
 import json
 from datetime import timedelta
 
@@ -13,7 +11,7 @@ from frictionless import Package, system
 
 from submissions.models import Release, Submission, Theme
 from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
-from tests.publishing.helpers import body, csv_rows, get_file, json_rows, publish, public_id
+from tests.publishing.helpers import body, csv_rows, get_file, json_rows, public_id, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -273,7 +271,11 @@ def test_nothing_is_published_before_a_release(client):
     call = make_call()
     make_submission(call, review_status=INCLUDED)
 
-    for path in (url(call, "open_data"), url(call, "releases_feed"), *(file_url(call, n) for n in FILES)):
+    for path in (
+        url(call, "open_data"),
+        url(call, "releases_feed"),
+        *(file_url(call, n) for n in FILES),
+    ):
         assert client.get(path).status_code == 404
     assert client.get(file_url(call, "contributions.csv", 1)).status_code == 404
 
@@ -350,7 +352,9 @@ def test_a_call_manager_withholds_a_contribution_in_the_admin_and_it_is_in_the_h
         "Yes",
         "Bob Manager",
     )
-    assert [row["credit"] for row in json_rows(client, call)] == ["Still Here, University of Somewhere"]
+    assert [row["credit"] for row in json_rows(client, call)] == [
+        "Still Here, University of Somewhere"
+    ]
     assert "Withheld Credit" not in client.get(url(call, "credits")).text
 
 

@@ -86,7 +86,9 @@ def test_a_call_manager_redacts_a_name_with_a_reason_and_it_is_in_the_history(cl
     assert change.changed_by_name == "Bob Manager"
     assert change.new_value == f"Answer to question 1, “{SECRET}”: Personal data of a third party"
     page = client.get(redactions_url(submission)).text
-    assert "My colleague [redacted: personal data] ran it; [redacted: personal data] agreed." in page
+    assert (
+        "My colleague [redacted: personal data] ran it; [redacted: personal data] agreed." in page
+    )
     # Staff still read the original on the submission's page, with the history.
     change_page = client.get(
         reverse("admin:submissions_submission_change", args=[submission.pk])
@@ -173,13 +175,13 @@ def test_a_released_contribution_cannot_be_redacted_until_withheld(client, submi
 
 
 def test_a_redaction_can_be_removed_before_release_and_that_is_in_the_history(client, submission):
-    redaction = Redaction.add(submission, part=part(submission, 1), text=SECRET, reason="other", note="x")
+    redaction = Redaction.add(
+        submission, part=part(submission, 1), text=SECRET, reason="other", note="x"
+    )
     client.force_login(make_call_manager())
 
     client.post(
-        reverse(
-            "admin:submissions_submission_remove_redaction", args=[submission.pk, redaction.pk]
-        )
+        reverse("admin:submissions_submission_remove_redaction", args=[submission.pk, redaction.pk])
     )
 
     assert not Redaction.objects.exists()

@@ -62,7 +62,10 @@ def test_a_withdrawal_request_takes_it_off_every_release_at_once(client, two_rel
     line = gone.credit_line()
     page = page_url(call, gone)
     before = {(n, name): get_file(client, call, name, n) for n in (1, 2) for name in FILES}
-    etags = {n: client.get(reverse("release_file", args=[call.slug, n, FILES[0]]))["ETag"] for n in (1, 2)}
+    etags = {
+        n: client.get(reverse("release_file", args=[call.slug, n, FILES[0]]))["ETag"]
+        for n in (1, 2)
+    }
     assert line in everything_public(client, call, gone)
 
     assert gone.request_withdrawal()

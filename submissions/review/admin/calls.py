@@ -17,8 +17,8 @@ from ...models import Call, CallReviewer, Question, Theme
 from ..access import reviewable_calls, sees_every_call
 from ..history import person
 from .credits import AcknowledgementsAdminMixin
-from .releases import ReleasesAdminMixin
 from .filters import staff_users
+from .releases import ReleasesAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
