@@ -7,7 +7,7 @@ PORT ?= 8000
 # Links in exports and emails point at the server `make run` starts, on whatever PORT it uses.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public clean
+.PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public bench-crowd clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing), and
@@ -87,6 +87,14 @@ bench-public: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_public_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_public_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_public_bench $(PY) bench/bench_public.py
+
+# The start page while 8 clients download the open data in a loop, and a release's publication
+# against a COPY of its rows (gunicorn on port 8710, database cfe_crowd_bench).
+bench-crowd: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_crowd_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_crowd_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_crowd_bench $(PY) bench/bench_crowd.py
 
 # export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench).
 bench-export: $(STAMP)
