@@ -9,8 +9,9 @@ Use a database of its own. It migrates it, tops the seeded call up to --submissi
 `COPY` of the same rows in the same run), then starts gunicorn on 127.0.0.1 (DEBUG off, 2 gthread
 workers x 4 threads, as the journey benchmark) and times the start page, one request at a time:
 alone, then while --clients threads download contributions.csv in a loop (whole files, no
-If-None-Match), then while they download it again with the ETag they were given (304s). It
-prints the three side by side, and the downloads' count and bytes.
+If-None-Match; a 503 "busy" is retried after its Retry-After, as a browser or `curl --retry`
+would), then while they download it again with the ETag they were given (304s). It prints the
+three side by side, and the downloads' count and bytes.
 """
 
 import argparse
@@ -130,7 +131,7 @@ class Crowd:
     def __init__(self, port: int, path: str, clients: int, etag: str = ""):
         self.port, self.path, self.etag = port, path, etag
         self.stop = threading.Event()
-        self.downloads = self.bytes = 0
+        self.downloads = self.bytes = self.busy = 0
         self.statuses: set[int] = set()
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self.loop) for _ in range(clients)]
@@ -138,11 +139,14 @@ class Crowd:
     def loop(self) -> None:
         headers = {"If-None-Match": self.etag} if self.etag else {}
         while not self.stop.is_set():
-            status, size, _ = get(self.port, self.path, headers)
+            status, size, answer = get(self.port, self.path, headers)
             with self.lock:
-                self.downloads += 1
+                self.downloads += status != 503
                 self.bytes += size
                 self.statuses.add(status)
+                self.busy += status == 503
+            if status == 503:  # as a browser or curl --retry would: after Retry-After
+                self.stop.wait(int(answer.get("Retry-After", "1")))
 
     def __enter__(self) -> "Crowd":
         self.started = time.perf_counter()
@@ -211,7 +215,7 @@ def main() -> None:
         print(
             f"{label}: {run.downloads} in {run.seconds:.1f} s "
             f"({run.downloads / run.seconds:.1f}/s, {run.bytes / run.seconds / 1e6:.0f} MB/s), "
-            f"statuses {sorted(run.statuses)}"
+            f"statuses {sorted(run.statuses)}, {run.busy} answered 503 (busy, Retry-After)"
         )
 
 

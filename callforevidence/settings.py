@@ -193,6 +193,10 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": RELEASES_ROOT},
     }
+# How many open-data files one server process streams at once (each holds a thread while it
+# sends); a further download gets a 503 with Retry-After, so a crowd of downloads never takes
+# the threads the contributors' journey needs. A repeat download with its ETag (a 304) is free.
+OPEN_DATA_DOWNLOADS_PER_PROCESS = env_int("OPEN_DATA_DOWNLOADS_PER_PROCESS", 2)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": ATTACHMENTS_STORAGE,

@@ -9,6 +9,7 @@ found". The data files are served as they were built, with an ETag, so a repeat 
 """
 
 import json
+import threading
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -234,9 +235,17 @@ def file_response(request: HttpRequest, release: Release, name: str) -> HttpResp
         response: HttpResponseBase = not_modified
     elif kind == "package":
         response = HttpResponse(body, content_type=content_type)
+    elif not DOWNLOADS.acquire(blocking=False):
+        # Every download slot of this process is busy: say when to come back rather than
+        # take a thread the journey needs (see docs/publishing.md, "A crowd of readers").
+        response = HttpResponse(
+            "Busy: try again in a moment.\n", status=503, content_type="text/plain"
+        )
+        response["Retry-After"] = "2"
+        return response
     else:
         segments = list(release.segments.order_by("index"))
-        response = StreamingHttpResponse(
+        response = DownloadResponse(
             opendata.file_chunks(release, segments, kind), content_type=content_type
         )
         response["Content-Length"] = str(opendata.file_size(release, segments, kind))
@@ -246,6 +255,25 @@ def file_response(request: HttpRequest, release: Release, name: str) -> HttpResp
     # Open data: any site or notebook may read it from a browser.
     response["Access-Control-Allow-Origin"] = "*"
     return public(response)
+
+
+# How many data files one server process streams at once; more wait for a 503's Retry-After.
+DOWNLOADS = threading.BoundedSemaphore(settings.OPEN_DATA_DOWNLOADS_PER_PROCESS)
+
+
+class DownloadResponse(StreamingHttpResponse):
+    """A streamed data file that gives its download slot back when the server closes it (every
+    WSGI server closes every response, also when the client goes away)."""
+
+    slot_held = True
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.slot_held:
+                self.slot_held = False
+                DOWNLOADS.release()
 
 
 class ReleasesFeed(Feed):

@@ -235,18 +235,23 @@ def test_a_file_downloads_again_as_the_same_bytes_with_its_etag(client, call):
 
 def test_a_reader_who_has_the_file_gets_a_304(client, call, django_assert_num_queries):
     for name in FILES:
-        etag = client.get(file_url(call, name, 1))["ETag"]
+        first = client.get(file_url(call, name, 1))
+        body(first)
+        etag = first["ETag"]
         with django_assert_num_queries(3):  # the call, its latest release, this release
             response = client.get(file_url(call, name, 1), headers={"if-none-match": etag})
         assert response.status_code == 304
         assert response["ETag"] == etag
         changed = client.get(file_url(call, name, 1), headers={"if-none-match": '"other"'})
         assert changed.status_code == 200
+        body(changed)
 
 
 def test_the_files_may_be_read_from_any_site(client, call):
     for name in FILES:
-        assert client.get(file_url(call, name))["Access-Control-Allow-Origin"] == "*"
+        response = client.get(file_url(call, name))
+        body(response)
+        assert response["Access-Control-Allow-Origin"] == "*"
 
 
 def test_the_open_data_page_links_the_files_and_every_release(client, call):
@@ -369,3 +374,27 @@ def test_a_reviewer_cannot_withhold_a_contribution(client):
 
     submission.refresh_from_db()
     assert not submission.withheld_from_open_data
+
+
+def test_a_process_streams_a_few_files_at_once_and_asks_the_rest_to_come_back(client, call):
+    from submissions.publishing.views import DOWNLOADS
+
+    held = 0
+    while DOWNLOADS.acquire(blocking=False):  # every slot busy with another download
+        held += 1
+    try:
+        busy = client.get(file_url(call, "contributions.csv"))
+        etag = client.get(file_url(call, "datapackage.json"))["ETag"]  # not a stream: served
+    finally:
+        for _ in range(held):
+            DOWNLOADS.release()
+
+    assert held == 2  # OPEN_DATA_DOWNLOADS_PER_PROCESS
+    assert (busy.status_code, busy["Retry-After"]) == (503, "2")
+    assert etag
+    response = client.get(file_url(call, "contributions.csv"))
+    assert response.status_code == 200
+    body(response)  # read to its end: the slot is given back
+    assert DOWNLOADS.acquire(blocking=False) and DOWNLOADS.acquire(blocking=False)
+    DOWNLOADS.release()
+    DOWNLOADS.release()
