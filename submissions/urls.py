@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .journey import pages, resume, views
-from .publishing import status
+from .publishing import outcome, status
 from .publishing import views as publishing
 from .review import staff_files
 
@@ -40,6 +40,7 @@ urlpatterns = [
         publishing.citation,
         name="citation",
     ),
+    path("<slug:slug>/outcome/", outcome.outcome, name="outcome"),
     path("<slug:slug>/open-data/", publishing.open_data, name="open_data"),
     path("<slug:slug>/open-data/releases.atom", publishing.ReleasesFeed(), name="releases_feed"),
     path(

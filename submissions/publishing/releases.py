@@ -43,7 +43,7 @@ from ..models import (
 from ..models.releases import delete_stored, person_name
 from ..outbox.queue import queue_announcements
 from . import opendata
-from .credits import sort_key
+from .credits import Credits, sort_key
 from .redaction import by_part, public_answer, public_links
 
 SEGMENT_ROWS = 1000
@@ -52,6 +52,22 @@ ID_BATCH = 5000
 
 def latest_release(call: Call | int) -> Release | None:
     return Release.objects.filter(call=call).order_by("-number").first()
+
+
+def release_credits(call: Call | int) -> Credits:
+    """The credits of the call's latest release, for any public page (the outcome page too):
+    each credit line once, by name, and how many asked not to be named. Empty before the
+    first release. For a contribution's own link, read its ReleaseEntry rows (publishing.md)."""
+    release = latest_release(call)
+    if release is None:
+        return Credits([], 0)
+    lines = (
+        ReleaseEntry.objects.filter(release=release, anonymous=False)
+        .order_by("sort_key", "credit_line")
+        .values_list("credit_line", "sort_key")
+        .distinct()
+    )
+    return Credits([line for line, _ in lines], release.unnamed_count)
 
 
 def answer_sql(question_id: int) -> RawSQL:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from submissions.models import PublicContribution, Submission
+from submissions.models import PublicContribution, Submission, Theme
 from submissions.models.links import status_link_url
 from submissions.publishing.releases import publish_release
 
@@ -50,6 +50,10 @@ STAFF_PAGES = [
     "/admin/submissions/call/{call_pk}/acknowledgements/",
     "/admin/submissions/call/{call_pk}/releases/",
     "/admin/submissions/submission/{submission}/redactions/",
+    "/admin/submissions/call/{call_pk}/outcome/",
+    "/admin/submissions/call/{call_pk}/pack/",
+    "/admin/submissions/call/{call_pk}/pack/print/",
+    "/admin/submissions/call/{call_pk}/notes/{theme}/",
     "/admin/auth/user/",
     "/admin/auth/user/add/",
     "/admin/axes/accessattempt/",
@@ -168,13 +172,14 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     contribution = (
         f"/{seeded_call.slug}/contributions/{PublicContribution.objects.get().public_id}/"
     )
-    for path in [
-        f"/{seeded_call.slug}/credits/",
-        f"/{seeded_call.slug}/open-data/",
+    theme = Theme.objects.create(name="Tools")
+    sent.themes.add(theme)
+    seeded_call.publish_outcome()
+    public = [f"/{seeded_call.slug}/{page}/" for page in ("credits", "open-data", "outcome")] + [
         f"/{seeded_call.slug}/open-data/releases/1/",
         contribution,
-        status_path,
-    ]:
+    ]
+    for path in [*public, status_path]:
         found += watcher.visit(base + path)
         assert "Page not found" not in page.title(), path
     # The 429 page: a new draft over the limit.
@@ -199,6 +204,7 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
         "call_pk": seeded_call.pk,
         "submission": submission.pk,
         "attachment": submission.attachments.get().pk,
+        "theme": theme.pk,
     }
     for path in STAFF_PAGES:
         found += watcher.visit(base + path.format(**values))

@@ -262,3 +262,20 @@ def test_two_presses_at_once_publish_one_release_and_one_email_each(client):
     assert PublicContribution.objects.filter(call=call).count() == 3
     run_worker()
     assert sorted(m.to[0] for m in mail.outbox) == [f"p{n}@example.org" for n in range(3)]
+
+
+def test_release_credits_are_the_latest_release_s_not_the_review_status():
+    from submissions.publishing.releases import release_credits
+
+    call = make_call()
+    assert not release_credits(call)
+    make_submission(call, review_status=INCLUDED, name="Bea", organisation="Org")
+    make_submission(call, review_status=INCLUDED, name="Abe", organisation="Org")
+    make_submission(call, review_status=INCLUDED, name="Abe", organisation="Org")
+    make_submission(call, review_status=INCLUDED, credit_preference=Credit.NONE)
+    publish(call)
+    make_submission(call, review_status=INCLUDED, name="Not Yet", organisation="Org")
+
+    credits = release_credits(call)
+
+    assert (credits.lines, credits.unnamed) == (["Abe, Org", "Bea, Org"], 1)

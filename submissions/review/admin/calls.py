@@ -18,6 +18,7 @@ from ..access import reviewable_calls, sees_every_call
 from ..history import person
 from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
+from .outcome import OutcomeAdminMixin
 from .releases import ReleasesAdminMixin
 
 if TYPE_CHECKING:
@@ -115,7 +116,9 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(ReleasesAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(
+    ReleasesAdminMixin, OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin
+):
     form = CallAdminForm
     list_display = [
         "title",
@@ -125,6 +128,7 @@ class CallAdmin(ReleasesAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin
         "published",
         "acknowledgements_link",
         "releases_link",
+        "outcome_link",
     ]
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]
