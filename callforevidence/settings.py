@@ -58,6 +58,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "NCCPE")
 # The footer's contact on pages that belong to no call; unset, the open call's address.
 CONTACT_EMAIL = env_str("CONTACT_EMAIL")
+# Staff told of new submissions to a call whose own notification addresses are empty
+# (comma-separated). Unset, nobody is told: never a call's public contact by default.
+STAFF_NOTIFICATION_EMAILS = env_list("STAFF_NOTIFICATION_EMAILS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
