@@ -52,7 +52,9 @@ def normalise_web_address(raw: str) -> str:
 
 
 def quoted(line: str, limit: int = 60) -> str:
-    """A line of the person's own input, quoted in an error message (long ones shortened)."""
+    """A line of the person's own input, quoted in an error message (long ones shortened), with
+    what HTML cannot hold (a NUL, an ESC) shown as U+FFFD."""
+    line = printable_for_html(line, one_line=True)
     return f"“{line if len(line) <= limit else line[: limit - 1] + '…'}”"
 
 
@@ -111,7 +113,23 @@ else:
     _Form = object
 
 
-class CleanTextMixin(_Form):
+class ShowsBackPrintableMixin(_Form):
+    """A form shown again with errors shows what was typed, in every field, hidden ones too,
+    minus what HTML cannot hold (a NUL, an ESC: U+FFFD instead) and, in one-line boxes, line
+    breaks. Every form of a public page has it: the field's error says what was wrong."""
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self._errors and hasattr(self.data, "lists"):
+            shown = cast("QueryDict", self.data).copy()
+            for name, values in self.data.lists():
+                field = self.fields.get(name.removeprefix(self.add_prefix("")))
+                one_line = field is not None and not isinstance(field.widget, forms.Textarea)
+                shown.setlist(name, [printable_for_html(v, one_line=one_line) for v in values])
+            self.data = shown
+
+
+class CleanTextMixin(ShowsBackPrintableMixin):
     """Reject control characters in every text field, and line breaks and invisible characters
     in every one-line field, naming the field."""
 
@@ -136,18 +154,6 @@ class CleanTextMixin(_Form):
                 elif "null_characters" not in {e.code for e in self._errors[name].as_data()}:
                     self._errors[name].extend(error.error_list)
         return cleaned
-
-    def full_clean(self):
-        super().full_clean()
-        if self.is_bound and self._errors and hasattr(self.data, "lists"):
-            # The page shows back what was typed, minus what HTML cannot hold (a NUL, an ESC)
-            # and, in one-line boxes, line breaks; the field's error says what was wrong.
-            shown = cast("QueryDict", self.data).copy()
-            for name, values in self.data.lists():
-                field = self.fields.get(name.removeprefix(self.add_prefix("")))
-                one_line = field is not None and not isinstance(field.widget, forms.Textarea)
-                shown.setlist(name, [printable_for_html(v, one_line=one_line) for v in values])
-            self.data = shown
 
 
 class ForLaterMixin(_Form):
@@ -189,7 +195,7 @@ class ForLaterMixin(_Form):
         }
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(ShowsBackPrintableMixin, forms.Form):
     consent = forms.TypedChoiceField(
         choices=[("yes", "Yes"), ("no", "No")],
         widget=forms.RadioSelect,
@@ -670,9 +676,9 @@ class FilesForm(forms.Form):
         """Add the checked files to the draft, all or none; False with the reason on the form.
 
         Saving for later, the files that passed are added and the others refused at the field
-        (True, with errors on the form). The form's own checks ran against the files it was shown; another tab may have added
-        some since, which the database's count and unique constraint catch. Raises NotADraft
-        once the submission has been sent.
+        (True, with errors on the form). The form's own checks ran against the files it was
+        shown; another tab may have added some since, which the database's count and unique
+        constraint catch. Raises NotADraft once the submission has been sent.
         """
         if self.refused:
             # Shown at the field once the others are added (add_error drops the cleaned files).
