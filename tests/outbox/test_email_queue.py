@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from submissions.models import OutgoingEmail, Submission
+from submissions.models import OutgoingEmail, Submission, submitted
 from submissions.outbox import queue as outbox
 
 from ..contributor import ABOUT, evidence_data, url, walk_to
@@ -44,6 +44,31 @@ def test_a_rollback_queues_nothing(seeded_call):
         raise RuntimeError("the reason for the email is rolled back")
     assert OutgoingEmail.objects.count() == 0
     assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_submit_whose_emails_cannot_be_queued_is_not_made(seeded_call):
+    # The `submitted` signal is sent inside the submit's transaction: if queueing its emails
+    # fails, the submission is not made, so that no submission is ever without its receipt.
+    draft = make_submission(seeded_call, state=Submission.State.DRAFT)
+
+    def the_queue_fails(**kwargs) -> None:
+        raise DatabaseError("the email queue could not be written")
+
+    submitted.connect(the_queue_fails, sender=Submission, dispatch_uid="the_queue_fails")
+    try:
+        with pytest.raises(DatabaseError):
+            draft.submit()
+    finally:
+        submitted.disconnect(sender=Submission, dispatch_uid="the_queue_fails")
+
+    draft.refresh_from_db()
+    assert (draft.state, draft.reference, draft.submitted_at) == ("draft", None, None)
+    assert not OutgoingEmail.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    # Tried again once the queue works, it is made with its receipt.
+    assert draft.submit()
+    assert list(OutgoingEmail.objects.values_list("kind", flat=True)) == ["receipt"]
 
 
 def test_a_submit_leaves_the_receipt_and_the_notification_queued(client, notifying_call):
