@@ -118,6 +118,8 @@ class ShowsBackPrintableMixin(_Form):
     minus what HTML cannot hold (a NUL, an ESC: U+FFFD instead) and, in one-line boxes, line
     breaks. Every form of a public page has it: the field's error says what was wrong."""
 
+    _errors: "ErrorDict"  # set by full_clean(); not in the stubs
+
     def full_clean(self):
         super().full_clean()
         if self.is_bound and self._errors and hasattr(self.data, "lists"):
@@ -132,8 +134,6 @@ class ShowsBackPrintableMixin(_Form):
 class CleanTextMixin(ShowsBackPrintableMixin):
     """Reject control characters in every text field, and line breaks and invisible characters
     in every one-line field, naming the field."""
-
-    _errors: "ErrorDict"  # set by full_clean() before clean() runs; not in the stubs
 
     def clean(self):
         cleaned = super().clean()
@@ -442,9 +442,8 @@ class AboutYouForm(ForLaterMixin, CreditDetailsForm):
         Crediting the organisation only needs an organisation in what is saved too: if the two
         would disagree, neither is saved and the organisation's box says why.
         """
-        columns = {
-            name: value for name, value in self.valid_values().items() if name in self._meta.fields
-        }
+        own = set(self._meta.fields or ())
+        columns = {name: value for name, value in self.valid_values().items() if name in own}
         if not any(name.startswith("co_") and name in self.errors for name in self.fields):
             columns["co_contributors"] = self.cleaned_co_contributors
         credit = columns.get("credit_preference", saved.credit_preference)
