@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 
-from ..common.text import printable_for_html, reject_line_breaks_and_invisible
+from ..common.text import NONCHARACTERS, printable_for_html, reject_line_breaks_and_invisible
 from ..common.wording import human_size
 from ..models import (
     MAX_CO_CONTRIBUTORS,
@@ -21,9 +21,12 @@ from ..models import (
 )
 from .file_checks import ALLOWED_LIST, check_upload, display_name
 
-# Control characters other than tab, line feed and carriage return: never typed by a person,
-# and they break CSV, email and screen readers downstream.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# Control characters other than tab, line feed and carriage return (C1 ones too), the
+# direction overrides and Unicode's noncharacters: never typed by a person, forbidden in HTML
+# (a page showing one is invalid), and they break CSV, email and screen readers downstream.
+CONTROL_CHARACTERS = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069{NONCHARACTERS}]"
+)
 ORCID_PATTERN = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
 MAX_LINKS = 20
 http_url = URLValidator(schemes=["http", "https"])
@@ -143,7 +146,8 @@ class CleanTextMixin(ShowsBackPrintableMixin):
             # too: the characters, if they are what is wrong, are worth explaining.
             refused = name in self._errors
             value = self[name].data if refused else cleaned.get(name)
-            label = (field.label or name).replace(" (optional)", "")
+            label = getattr(field, "error_label", "") or (field.label or name)
+            label = label.replace(" (optional)", "")
             try:
                 if not isinstance(field.widget, forms.Textarea | forms.RadioSelect):
                     reject_line_breaks_and_invisible(value, label)
@@ -469,7 +473,14 @@ class AboutYouForm(ForLaterMixin, CreditDetailsForm):
 
 
 class TextAnswerField(forms.CharField):
-    """Line ends as one character, as the browser and the live character count count them."""
+    """Line ends as one character, as the browser and the live character count count them.
+
+    `error_label` names the answer in messages ("Answer 2 must ..."), not its whole question.
+    """
+
+    def __init__(self, *args, error_label: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_label = error_label
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -497,6 +508,7 @@ class EvidenceForm(ForLaterMixin, CleanTextMixin, forms.Form):
             answer_fields[answer_field_name(question)] = TextAnswerField(
                 # Numbered as on the start page, so that "Answer 2 must be..." points here.
                 label=f"{question.position}. {question.text}",
+                error_label=f"Answer {question.position}",
                 required=False,
                 max_length=question.max_length,
                 # The live count (static/charcount.js) reads the limit from here.

@@ -176,6 +176,12 @@ def journey_pages(call: Call) -> dict[str, str]:
         "evidence",
         evidence_data(call, **{first: "Text\x01with\x1bcontrols\x00", "links": "ftp://x\n\x00"}),
     )
+    # C1 controls and noncharacters, nothing else wrong: refused too, never saved and echoed.
+    post(
+        "evidence-c1-and-noncharacters",
+        "evidence",
+        evidence_data(call, **{first: "Twitter\x85chat\x9f with \ufdd0 and \U0010ffff"}),
+    )
     walk_to(client, call, "files")
     get("files", url(call, "files"))
     pages["files-refused"] = upload_files(
