@@ -18,6 +18,7 @@ from ..access import reviewable_calls, sees_every_call
 from ..history import person
 from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
+from .outcome import OutcomeAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -114,7 +115,7 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin):
     form = CallAdminForm
     list_display = [
         "title",
@@ -123,6 +124,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
         "late_policy",
         "published",
         "acknowledgements_link",
+        "outcome_link",
     ]
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]

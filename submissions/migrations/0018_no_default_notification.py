@@ -15,7 +15,7 @@ def stop_notifying_the_contact(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("submissions", "0016_call_reviewers")]
+    dependencies = [("submissions", "0017_outcome")]
 
     operations = [
         migrations.AlterField(
