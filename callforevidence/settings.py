@@ -58,6 +58,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "NCCPE")
 # The footer's contact on pages that belong to no call; unset, the open call's address.
 CONTACT_EMAIL = env_str("CONTACT_EMAIL")
+# Staff told of new submissions to a call whose own notification addresses are empty
+# (comma-separated). Unset, nobody is told: never a call's public contact by default.
+STAFF_NOTIFICATION_EMAILS = env_list("STAFF_NOTIFICATION_EMAILS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -126,6 +129,16 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The quick start writes from two processes at once: the server's threads and the email
+    # worker. WAL lets readers and one writer work side by side; IMMEDIATE takes the write lock
+    # when a transaction begins, so a second writer waits for it (up to the timeout) instead of
+    # failing at once with "database is locked" when a read inside a transaction turns into a
+    # write. tests/common/test_quick_start.py runs `make run` under such use.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_TIMEOUT_SECONDS", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
     # The review list's covering index (INCLUDE columns) is a PostgreSQL feature; SQLite, the
     # quick-start database, keeps the plain index and the warning would only alarm newcomers.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -175,9 +188,32 @@ else:
             "directory_permissions_mode": 0o700,
         },
     }
+# The open data of each release (submissions/publishing/releases.py): built once when a call
+# manager publishes, then served as built by the app (with ETags). Public data, but kept off
+# any URL of its own: a withdrawal takes a contribution out of these files at once, which a
+# copy served elsewhere could not promise. On S3: the same bucket, under releases/.
+RELEASES_ROOT = env_str("RELEASES_ROOT") or str(BASE_DIR / "private" / "releases")
+if AWS_STORAGE_BUCKET_NAME:
+    RELEASES_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **ATTACHMENTS_STORAGE["OPTIONS"],  # type: ignore[dict-item]  # a dict of options
+            "location": "/".join(p for p in (env_str("AWS_LOCATION"), "releases") if p),
+        },
+    }
+else:
+    RELEASES_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": RELEASES_ROOT},
+    }
+# How many open-data files one server process streams at once (each holds a thread while it
+# sends); a further download gets a 503 with Retry-After, so a crowd of downloads never takes
+# the threads the contributors' journey needs. A repeat download with its ETag (a 304) is free.
+OPEN_DATA_DOWNLOADS_PER_PROCESS = env_int("OPEN_DATA_DOWNLOADS_PER_PROCESS", 2)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": ATTACHMENTS_STORAGE,
+    "releases": RELEASES_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

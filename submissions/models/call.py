@@ -39,10 +39,10 @@ class CallQuerySet(models.QuerySet):
         return self.published().filter(opens_at__lte=at).filter(on_time | late_ok)
 
     def with_credits_shown(self) -> "CallQuerySet":
-        """Annotate `credits_shown`: one submission is included and no manager hid the credits."""
-        submissions = self.model._meta.get_field("submissions").related_model
-        included = submissions.objects.included(models.OuterRef("pk")).order_by()
-        shown = models.Q(models.Exists(included)) & models.Q(credits_hidden=False)
+        """Annotate `credits_shown`: a release is published and no manager hid the credits."""
+        releases = self.model._meta.get_field("releases").related_model
+        released = releases.objects.filter(call=models.OuterRef("pk")).order_by()
+        shown = models.Q(models.Exists(released)) & models.Q(credits_hidden=False)
         return self.annotate(credits_shown=models.ExpressionWrapper(shown, models.BooleanField()))
 
 
@@ -101,7 +101,10 @@ class Call(models.Model):
     privacy_notice = models.TextField(blank=True)
     contact_email = models.EmailField()
     notification_emails = models.TextField(
-        blank=True, help_text="Staff addresses told of each new submission, one per line."
+        blank=True,
+        help_text="Staff addresses told of each new submission, one per line. Leave it empty "
+        "to tell nobody (or the addresses in the STAFF_NOTIFICATION_EMAILS setting, if any). "
+        "The contact address is never told unless it is listed here.",
     )
     notification_mode = models.CharField(
         max_length=20,
@@ -124,12 +127,12 @@ class Call(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # Public credits and open data (submissions/credits.py, opendata.py, status.py).
+    # Public credits and open data (submissions/publishing/).
     credits_hidden = models.BooleanField(
         "hide the credits page",
         default=False,
-        help_text="Hide the public credits page and the open data of this call, "
-        "even when submissions are included in the toolkit.",
+        help_text="Hide every public page of this call's releases (the credits, the "
+        "contributions' pages, the open data and its feed), even once published.",
     )
     credits_frozen = models.BooleanField(
         "freeze the credits",
@@ -199,7 +202,12 @@ class Call(models.Model):
 
     @property
     def notification_list(self) -> list[str]:
-        return [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+        """Who is told of new submissions: the call's own addresses, else the site's setting.
+
+        Never the public contact address by default: that is often one person's own mailbox.
+        """
+        own = [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+        return own or list(settings.STAFF_NOTIFICATION_EMAILS)
 
     @property
     def outcome_is_published(self) -> bool:

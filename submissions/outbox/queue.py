@@ -37,12 +37,15 @@ from ..models import (
     Call,
     ContributorLink,
     OutgoingEmail,
+    PublicContribution,
+    Release,
     Submission,
     erased,
     submitted,
     toolkit_published,
     withdrawal_requested,
 )
+from ..models.outbox import ONCE_PER_SUBMISSION
 from .render import NoLongerNeeded, build_message, message_domain, status_link_of
 
 logger = logging.getLogger(__name__)
@@ -213,9 +216,91 @@ def send_again(email: OutgoingEmail) -> OutgoingEmail | None:
         if submission is None or submission.is_submitted:
             return None
         return queue_resume_link(submission, email.recipients[0])
-    if email.kind in (Kind.RECEIPT, Kind.STATUS_LINK, Kind.NOTIFICATION) and submission is None:
+    if email.kind in ONCE_PER_SUBMISSION and submission is not None:
+        return _send_the_same_again(email)
+    with_submission = (Kind.RECEIPT, Kind.STATUS_LINK, Kind.PUBLISHED, Kind.NOTIFICATION)
+    if email.kind in with_submission and submission is None:
         return None
     return queue(email.kind, email.recipients, email.call, submission, email.params)
+
+
+def _send_the_same_again(email: OutgoingEmail) -> OutgoingEmail:
+    """The kinds sent once per submission (a unique constraint) go again as the same row, with
+    a new Message-ID (a mail system would drop a second copy of the old one) and a fresh retry
+    window; one still waiting to go is left to go."""
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        again = OutgoingEmail.objects.filter(pk=email.pk).exclude(state=OutgoingEmail.State.PENDING)
+        if again.update(
+            state=OutgoingEmail.State.PENDING,
+            message_id=f"{uuid.uuid4().hex}@{message_domain()}",
+            next_try_at=now,
+            retry_until=now + timedelta(hours=settings.EMAIL_RETRY_HOURS),
+            last_error="",
+        ):
+            deliver_email.enqueue(email.pk)
+    email.refresh_from_db()
+    return email
+
+
+# Contributions announced in one transaction of the announcement task.
+ANNOUNCE_BATCH = 500
+
+
+def queue_announcements(release: Release) -> None:
+    """Tell each contributor whose contribution first appears in this release, once.
+
+    Called in the transaction that publishes the release: the task that queues the emails
+    commits with it. A release may bring 300,000 contributions, so the emails themselves are
+    queued by the worker, ANNOUNCE_BATCH at a time; each contribution's `announced_at`, set in
+    the batch that queues its email, makes it once however often the task runs.
+    """
+    if release.added_count:
+        announce_release.enqueue(release.pk)
+
+
+def unannounced(release_id: int):
+    """New in this release, not yet announced, still in it (not taken down), not erased."""
+    return PublicContribution.objects.filter(
+        first_release_id=release_id,
+        announced_at__isnull=True,
+        submission__isnull=False,
+        entries__release_id=release_id,
+    )
+
+
+@task()
+def announce_release(release_id: int) -> str:
+    """Queue the "your contribution is published" email of each new contribution of a release."""
+    if not unannounced(release_id).exists():
+        return "nothing to announce"
+    # If this worker dies half way, the fallback finds what is left.
+    announce_release.using(run_after=timezone.now() + LEASE).enqueue(release_id)
+    queued = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                unannounced(release_id)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("submission__call")
+                .order_by("pk")[:ANNOUNCE_BATCH]
+            )
+            if not batch:
+                return f"queued {queued}"
+            for contribution in batch:
+                submission = contribution.submission
+                assert submission is not None  # unannounced() keeps only those with one
+                queue(
+                    Kind.PUBLISHED,
+                    [submission.email],
+                    submission.call,
+                    submission,
+                    params={"release": release_id},
+                )
+            PublicContribution.objects.filter(
+                pk__in=[c.pk for c in batch], announced_at__isnull=True
+            ).update(announced_at=timezone.now())
+            queued += len(batch)
 
 
 def retry(email: OutgoingEmail) -> bool:

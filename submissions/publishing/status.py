@@ -5,6 +5,10 @@ link's hash in the session and redirects to `/<call>/status/`, so the token does
 address bar, the browser's history or a Referer header. A replaced link stops working, for the
 session that opened it too; so does an erased submission, whose link says so.
 
+Only the token's own address sends `Referrer-Policy: no-referrer`. The status page keeps the
+site's `same-origin`: its address holds no secret, and under `no-referrer` a browser sends
+`Origin: null` with the page's forms, which the CSRF check must refuse.
+
 "Lost your link?" (`/<call>/status/new-link/`) emails a new link to the address of each of that
 call's submissions sent from the address typed; the page says the same whether or not there is
 one, and the requests are limited per client address and per email address.
@@ -29,12 +33,14 @@ from ..models import (
     Call,
     ContributorLink,
     ErasedLink,
+    ReleaseEntry,
     ReviewChange,
     Submission,
     hash_link_token,
 )
 from ..outbox import queue as outbox
 from .forms import CreditDetailsForm, StatusLinkRequestForm, WithdrawalForm
+from .releases import take_down
 
 SESSION_STATUS = "status_links"  # {call slug: SHA-256 of the status link's token}
 SESSION_LINK_ASKED = "status_link_asked"  # {call slug: the address a new link was asked for}
@@ -59,11 +65,9 @@ def status_words(submission: Submission) -> str:
     return STATUS_WORDS.get(submission.review_status, "Received")
 
 
-def _private(response: HttpResponse, policy: str = "same-origin") -> HttpResponse:
-    """No Referer to any other site. The link's own address (with its token) sends none at all;
-    the status page itself says same-origin, not no-referrer, as Chromium then sends its forms
-    with `Origin: null`, which Django's CSRF check refuses."""
-    response["Referrer-Policy"] = policy
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    # For the token's address only: never on a page with a form (see the docstring).
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -83,7 +87,7 @@ def open_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         links[slug] = remembered
         request.session[SESSION_STATUS] = links
     # A forged or replaced token is not remembered, and leaves the address bar the same way.
-    return _private(redirect("status_page", slug), policy="no-referrer")
+    return _no_referrer(redirect("status_page", slug))
 
 
 def _session_submission(request: HttpRequest, slug: str) -> Submission | None:
@@ -121,17 +125,16 @@ def last_change(submission: Submission) -> datetime | None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def status_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """submissions/status.html, or status_invalid.html (404) without a working link."""
+    """submissions/status.html; status_erased.html (410) for an erased submission's link, or
+    status_invalid.html (404) without a working link."""
     submission = _session_submission(request, slug)
     if submission is None:
         call = Call.objects.published().filter(slug=slug).first()
         erased = _erased_link(request, slug)
         if erased is not None:
             context = {"call": call, "erased_at": erased.erased_at}
-            return _private(render(request, "submissions/status_erased.html", context, status=410))
-        return _private(
-            render(request, "submissions/status_invalid.html", {"call": call}, status=404)
-        )
+            return render(request, "submissions/status_erased.html", context, status=410)
+        return render(request, "submissions/status_invalid.html", {"call": call}, status=404)
     call = Call.objects.with_credits_shown().get(pk=submission.call_id)
     submission.call = call
     co_rows = co_rows_asked(request)
@@ -148,16 +151,17 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.error(request, "Your credit details can no longer be changed.")
             if ADD_CO_CONTRIBUTOR in request.POST:
-                url = add_another_url(reverse("status_page", args=[slug]), co_rows)
-                return _private(redirect(url))
-            return _private(redirect("status_page", slug))
+                return redirect(add_another_url(reverse("status_page", args=[slug]), co_rows))
+            return redirect("status_page", slug)
     elif request.method == "POST" and request.POST.get("action") == "withdraw":
         withdrawal_form = WithdrawalForm(request.POST, prefix="withdraw")
         if withdrawal_form.is_valid():
-            submission.request_withdrawal()
-            return _private(redirect("status_page", slug))
+            with transaction.atomic():
+                if submission.request_withdrawal():
+                    take_down(submission)  # off every public page and file, at once
+            return redirect("status_page", slug)
     elif request.method == "POST":
-        return _private(redirect("status_page", slug))
+        return redirect("status_page", slug)
     context = {
         "call": call,
         "submission": submission,
@@ -165,11 +169,16 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         "is_included": submission.review_status == Submission.ReviewStatus.INCLUDED,
         "last_change": last_change(submission),
         "credit_line": submission.credit_line(),
+        # The latest release that shows it, if any: its page, and how it is credited there.
+        "published": ReleaseEntry.objects.filter(contribution__submission=submission)
+        .select_related("release", "contribution")
+        .order_by("-release__number")
+        .first(),
         "can_correct": can_correct,
         "credit_form": credit_form,
         "withdrawal_form": withdrawal_form,
     }
-    return _private(render(request, "submissions/status.html", context))
+    return render(request, "submissions/status.html", context)
 
 
 def submissions_sent_from(call: Call, address: str) -> list[Submission]:

@@ -160,15 +160,32 @@ def test_add_another_without_javascript_saves_and_shows_one_more_row(client, see
     assert 'name="add_co_contributor" value="3"' in page
 
 
-def test_add_another_with_a_mistake_elsewhere_keeps_what_was_typed_and_says_so(client, seeded_call):
-    walk_to(client, seeded_call, "about")
-    data = {**ABOUT, "role": "", "co_1_name": "Ahmed Khan", "add_co_contributor": "2"}
+def test_add_another_is_never_refused_for_an_answer_not_given_yet(client, seeded_call):
+    client.post(url(seeded_call, "consent"), {"consent": "yes"})
+    data = {"name": "Jane Smith", "co_1_name": "Ahmed Khan", "add_co_contributor": "2"}
 
     response = client.post(url(seeded_call, "about"), data)
 
+    # As "Save and come back later": what is valid is saved; no role or email is asked for yet.
+    assert response.status_code == 302
+    saved = Submission.objects.get()
+    assert (saved.name, saved.co_contributors[0]["name"]) == ("Jane Smith", "Ahmed Khan")
+
+
+def test_add_another_with_a_mistake_keeps_what_was_typed_and_says_so(client, seeded_call):
+    walk_to(client, seeded_call, "about")
+    client.post(url(seeded_call, "about"), ABOUT)
+    data = {**ABOUT, "email": "jane at example", "co_1_name": "Ahmed Khan"}
+
+    response = client.post(url(seeded_call, "about"), {**data, "add_co_contributor": "2"})
+
     assert response.status_code == 200
-    assert "Enter your role or job title" in response.text
+    assert "Enter an email address in the correct format" in response.text
     assert 'id="co-contributor-2">' in response.text  # the row asked for, all the same
+    assert 'value="jane at example"' in response.text
+    saved = Submission.objects.get()
+    assert saved.co_contributors[0]["name"] == "Ahmed Khan"  # the valid part is saved
+    assert saved.email == ABOUT["email"]  # the mistake is not
 
 
 def test_all_five_rows_shown_leave_no_add_another(client, seeded_call):

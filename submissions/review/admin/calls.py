@@ -27,6 +27,7 @@ from ..history import person
 from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
 from .outcome import OutcomeAdminMixin
+from .releases import ReleasesAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -159,7 +160,9 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(
+    ReleasesAdminMixin, OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin
+):
     form = CallAdminForm
     list_display = [
         "title",
@@ -169,6 +172,7 @@ class CallAdmin(OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin)
         "published",
         "start_page_link",
         "acknowledgements_link",
+        "releases_link",
         "outcome_link",
     ]
     list_filter = ["published", "late_policy"]

@@ -28,6 +28,8 @@ RESEND_NOTES = {
     "it has been sent.",
     Kind.STATUS_LINK: "The copy has a new link to the status page; the old link stops working "
     "once it has been sent.",
+    Kind.PUBLISHED: "The copy has a new link to the status page; the old link stops working "
+    "once it has been sent.",
     Kind.RESUME_LINK: "The copy has a new link to the draft; the old link stops working at once.",
 }
 

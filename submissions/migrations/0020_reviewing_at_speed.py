@@ -20,7 +20,7 @@ def seed_heading(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0017_outcome"),
+        ("submissions", "0019_releases"),
     ]
 
     operations = [
@@ -58,6 +58,7 @@ class Migration(migrations.Migration):
                     ("digest", "Daily digest, to staff"),
                     ("resume_link", "Link to come back to a draft"),
                     ("status_link", "New status link, to the contributor"),
+                    ("published", "Contribution published, to the contributor"),
                     ("toolkit_published", "Toolkit published, to a contributor in it"),
                     ("thank_you", "Thank you and the outcome, to another contributor"),
                     ("withdrawal_requested", "Withdrawal requested, to staff"),
@@ -89,7 +90,8 @@ class Migration(migrations.Migration):
                     ("themes", "Themes"),
                     ("assigned_reviewer", "Assigned reviewer"),
                     ("reviewer_notes", "Reviewer notes"),
-                    ("withheld_from_open_data", "Withheld from open data"),
+                    ("withheld_from_open_data", "Withheld from publication"),
+                    ("redaction", "Redaction"),
                     ("name", "Name"),
                     ("organisation", "Organisation"),
                     ("orcid", "ORCID iD"),
