@@ -165,3 +165,24 @@ def test_a_reviewer_cannot_send_an_email_again(client, receipt):
 
     assert response.status_code in (403, 404)
     assert OutgoingEmail.objects.count() == 1
+
+
+def test_an_email_sent_once_per_submission_goes_again_as_itself(client, bob):
+    call = make_call(notification_emails="team@example.org")
+    submission = make_submission(call)
+    submission.request_withdrawal()  # emails the call's staff, once (a unique constraint)
+    run_worker()
+    email = OutgoingEmail.objects.get(kind=Kind.WITHDRAWAL_REQUESTED)
+    sent_id = email.message_id
+
+    response = client.post(send_again_url(email), follow=True)
+
+    assert "Queued to send again to team@example.org." in response.text
+    email.refresh_from_db()
+    assert OutgoingEmail.objects.filter(kind=Kind.WITHDRAWAL_REQUESTED).count() == 1
+    assert (email.state, email.message_id != sent_id) == ("pending", True)
+    run_worker()
+    assert [m.to for m in mail.outbox if "Withdrawal requested" in m.subject] == [
+        ["team@example.org"],
+        ["team@example.org"],
+    ]
