@@ -128,8 +128,9 @@ def datapackage(call: Call, at: datetime | None = None) -> dict:
     if credits.unnamed:
         description += f" Also contributed: {credits.unnamed_phrase}."
     csv_note = (
-        " A cell that starts with =, +, -, @, a tab or a line break has a leading apostrophe "
-        "so that no spreadsheet runs it as a formula; the JSON holds the text as written."
+        " A formula sign (=, +, -, @) at the start of a cell, or after a semicolon, tab or line "
+        "break inside it (even with spaces between), has an apostrophe before it so that no "
+        "spreadsheet runs it as a formula; the JSON holds the text as written."
     )
     return {
         "profile": "data-package",
