@@ -4,8 +4,10 @@ Each limit has a name; its rate comes from settings.RATE_LIMITS (env RATE_LIMIT_
 Counts live in the default cache: Redis in production, so every app server shares them.
 """
 
+import contextlib
 import ipaddress
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,12 +49,55 @@ def client_address(request: HttpRequest) -> str:
     return str(ip)
 
 
+# Mail systems that deliver "j.a.n.e@gmail.com" to jane@gmail.com.
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def mailbox(address: str) -> str:
+    """The address as the mail system sees it, for counting per inbox: `"Jane"@Example.ORG.`,
+    `jane+x@example.org` and `jane@example.org` reach one mailbox, and are one key.
+
+    Quotes and quoted pairs come off the local part (`"ja\\ne"` is `jane`), a subaddress after
+    `+` goes, case is folded (few mail systems tell `Jane` from `jane`), the domain loses a final
+    dot and is written in IDNA (punycode), full-width letters become plain (NFKC), and Gmail's
+    dots are dropped. Not a way to rewrite where an email goes: only what is counted.
+    """
+    text = unicodedata.normalize("NFKC", address).strip()
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return text.lower()
+    local = _unquoted(local).split("+", 1)[0].lower()
+    domain = domain.strip().rstrip(".").lower()
+    # A domain no mail system would deliver to is counted as written.
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    if domain in DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"
+
+
+def _unquoted(local: str) -> str:
+    """A local part without its quoting: `"ja"."ne"` is `ja.ne`, `"ja\\ne"` is `jane`."""
+    out, quoted, escaped = [], False, False
+    for char in local:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _address_key(request: HttpRequest) -> str:
     return client_address(request)
 
 
 def _email_key(request: HttpRequest) -> str:
-    return request.POST.get("email", "").strip().lower()
+    return mailbox(request.POST.get("email", ""))
 
 
 @dataclass(frozen=True)
