@@ -322,7 +322,8 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Emailed links carry their token in the path: it must never reach a log (see README).
+    # Emailed links carry their token in the path: it must never reach a log (docs/security.md).
+    # The filter is on every handler, so that no logger's record gets past it.
     "filters": {"redact_link_tokens": {"()": "submissions.common.logs.RedactLinkTokens"}},
     "formatters": {
         "django.server": {
@@ -332,17 +333,18 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
-    },
-    "loggers": {
-        "django.request": {"filters": ["redact_link_tokens"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_link_tokens"]},
         "django.server": {
-            "handlers": ["django.server"],
-            "level": "INFO",
-            "propagate": False,
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
             "filters": ["redact_link_tokens"],
         },
+    },
+    "loggers": {
+        # Django's own handlers for these (a console for DEBUG, mail_admins with the whole
+        # request) are replaced: their records go to the root's console, redacted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
