@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it must see every request, even one SecurityMiddleware redirects to HTTPS.
+    "submissions.common.middleware.UntrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "submissions.common.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -197,7 +199,12 @@ STAFF_SESSION_AT_BROWSER_CLOSE = env_bool("STAFF_SESSION_AT_BROWSER_CLOSE", True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
+# a client can write anything into. X-Forwarded-Proto is believed only from such a proxy too:
+# without one, a client could make any request look like HTTPS. (check --deploy warns when
+# requests show an untrusted proxy: submissions/common/ratelimits.py.)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT > 0 else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -277,10 +284,6 @@ RATE_LIMITS = {
     "resume_address": env_rate("RATE_LIMIT_RESUME_ADDRESS", "30/h"),
     "resume_email": env_rate("RATE_LIMIT_RESUME_EMAIL", "5/h"),
 }
-# How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
-# a client can write anything into.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-
 # Staff sign-in lockout (django-axes): per username and address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

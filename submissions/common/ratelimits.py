@@ -16,6 +16,7 @@ from typing import cast
 
 from django.conf import settings
 from django.core import checks
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -190,6 +191,88 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)):
         return wrapper
 
     return decorator
+
+
+# Headers only a proxy writes. Arriving from a private address (the proxy's own), they mean the
+# app is behind a proxy; with TRUSTED_PROXY_COUNT=0, every visitor then has the proxy's address.
+FORWARDING_HEADERS = {
+    "HTTP_X_FORWARDED_FOR": "X-Forwarded-For",
+    "HTTP_X_FORWARDED_PROTO": "X-Forwarded-Proto",
+    "HTTP_X_FORWARDED_HOST": "X-Forwarded-Host",
+    "HTTP_FORWARDED": "Forwarded",
+    "HTTP_X_REAL_IP": "X-Real-IP",
+}
+UNTRUSTED_PROXY_KEY = "untrusted-proxy-seen"
+UNTRUSTED_PROXY_KEPT = 7 * 24 * 60 * 60  # how long check --deploy remembers one (seconds)
+
+
+def untrusted_proxy(request: HttpRequest) -> str | None:
+    """The forwarding header this request came with from a private address, when no proxy is
+    trusted (TRUSTED_PROXY_COUNT=0); else None."""
+    if settings.TRUSTED_PROXY_COUNT > 0:
+        return None
+    header = next((name for key, name in FORWARDING_HEADERS.items() if key in request.META), None)
+    if header is None:
+        return None
+    try:
+        remote = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return None
+    return header if remote.is_private or remote.is_loopback else None
+
+
+def note_untrusted_proxy(request: HttpRequest, header: str) -> None:
+    """Say so in the log, and leave it in the shared cache for `check --deploy` to report."""
+    address = request.META["REMOTE_ADDR"]
+    logger.warning(
+        "Requests arrive from %s (a private address) with %s, but TRUSTED_PROXY_COUNT is 0: "
+        "every visitor is counted as that one address by the rate limits and the sign-in "
+        "lockout. Set TRUSTED_PROXY_COUNT to the number of proxies in front of the app.",
+        address,
+        header,
+    )
+    seen = {"address": address, "header": header, "at": timezone.now().isoformat()}
+    try:
+        cache.set(UNTRUSTED_PROXY_KEY, seen, UNTRUSTED_PROXY_KEPT)
+    except Exception:
+        logger.exception("Could not record the untrusted proxy for check --deploy")
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_untrusted_proxy(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Behind a proxy that is not trusted, one visitor can lock every staff account and use up
+    every rate limit: warn when the app servers have seen one (UntrustedProxyMiddleware)."""
+    if settings.TRUSTED_PROXY_COUNT > 0:
+        return []
+    found: list[checks.CheckMessage] = []
+    if settings.SECURE_SSL_REDIRECT:
+        found.append(
+            checks.Warning(
+                "SECURE_SSL_REDIRECT is on but TRUSTED_PROXY_COUNT is 0, so X-Forwarded-Proto is "
+                "ignored: behind a proxy that terminates TLS, every request would be redirected "
+                "to HTTPS again, for ever.",
+                hint="Set TRUSTED_PROXY_COUNT (1 for one proxy). If gunicorn itself serves "
+                "HTTPS, this warning does not apply.",
+                id="submissions.W003",
+            )
+        )
+    try:
+        seen = cache.get(UNTRUSTED_PROXY_KEY)
+    except Exception:
+        seen = None  # no shared cache to ask: W001 says so
+    if seen:
+        found.append(
+            checks.Warning(
+                f"Requests arrived from {seen['address']} (a private address) with "
+                f"{seen['header']} (last noted {seen['at']}), but TRUSTED_PROXY_COUNT is 0: "
+                "every visitor is counted as that one address, so one client can use up the "
+                "rate limits for everyone and lock any staff account.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of the app "
+                "(1 for one nginx or load balancer).",
+                id="submissions.W002",
+            )
+        )
+    return found
 
 
 @checks.register(checks.Tags.security, deploy=True)
