@@ -98,7 +98,7 @@ def _address_key(request: HttpRequest) -> str:
 
 
 def _email_key(request: HttpRequest) -> str:
-    return mailbox(request.POST.get("email", ""))
+    return request.POST.get("email", "")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ class Limit:
     key: Callable[[HttpRequest], str]
     doing: str  # finishes "You have tried to ... too many times"
     per: str  # "from this address" / "with this email address"
+    per_mailbox: bool = False  # the key is an email address, counted as mailbox() sees it
 
 
 LIMITS = {
@@ -117,7 +118,13 @@ LIMITS = {
         Limit("submit", _address_key, "send a submission", "from your address"),
         # For the save-and-return link: both apply to the same request.
         Limit("resume_address", _address_key, "ask for a link by email", "from your address"),
-        Limit("resume_email", _email_key, "ask for a link by email", "for this email address"),
+        Limit(
+            "resume_email",
+            _email_key,
+            "ask for a link by email",
+            "for this email address",
+            per_mailbox=True,
+        ),
     )
 }
 
@@ -128,12 +135,18 @@ class Refusal:
     retry_after: int  # seconds
 
 
-def count(request: HttpRequest, *names: str) -> Refusal | None:
-    """Count this request against each named limit; the longest wait if any is exceeded."""
+def count(request: HttpRequest, *names: str, email: str | None = None) -> Refusal | None:
+    """Count this request against each named limit; the longest wait if any is exceeded.
+
+    A per-mailbox limit counts `email` when given (an address the view chose, not one typed),
+    else the form's `email` field.
+    """
     refusals = []
     for name in names:
         limit = LIMITS[name]
         value = limit.key(request)
+        if limit.per_mailbox:
+            value = mailbox(value if email is None else email)
         if not value:
             continue
         try:
@@ -167,9 +180,9 @@ def too_many_requests(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     return response
 
 
-def refuse(request: HttpRequest, *names: str) -> HttpResponse | None:
+def refuse(request: HttpRequest, *names: str, email: str | None = None) -> HttpResponse | None:
     """The 429 page if this request goes over any of the named limits, else None."""
-    refusal = count(request, *names)
+    refusal = count(request, *names, email=email)
     return too_many_requests(request, refusal) if refusal else None
 
 

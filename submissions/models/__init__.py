@@ -18,7 +18,9 @@ from .submission import (
     NotADraft,
     Submission,
     attachment_key,
+    holder_digest,
     new_draft_token,
+    new_holder,
     new_reference,
     submitted,
 )
@@ -49,7 +51,9 @@ __all__ = [
     "consent_hash",
     "default_retry_until",
     "hash_link_token",
+    "holder_digest",
     "new_draft_token",
+    "new_holder",
     "new_reference",
     "submitted",
 ]

@@ -43,7 +43,12 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         Kind.RESUME_LINK: _resume_link,
     }
     subject, template, context = builders[email.kind](email)
-    context = {"call": email.call, "site_url": absolute(""), **context}
+    context = {
+        "call": email.call,
+        "site_url": absolute(""),
+        "organisation_name": settings.ORGANISATION_NAME,
+        **context,
+    }
     message_id = email.message_id
     if email.kind == Kind.RESUME_LINK:
         # A new token each attempt: a new message, not a duplicate of the last one.
@@ -124,7 +129,9 @@ def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
 def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission = email.submission
     assert submission is not None  # resume links are queued for a draft
-    token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
+    token = ContributorLink.issue(
+        submission, ContributorLink.Purpose.RESUME, sent_to=email.recipients[0]
+    )
     context = {
         "resume_url": absolute(reverse("resume", args=[email.call.slug, token])),
         "expires_at": resume_link_expires_at(submission),

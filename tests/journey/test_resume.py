@@ -36,6 +36,18 @@ def emailed_link(inbox, address=ABOUT["email"]) -> str:
     return LINK.search(text).group(1)
 
 
+def continue_from(client, call, link: str) -> str:
+    """Open a link and say "Continue in this browser"; returns where that leads."""
+    opened = client.get(link)
+    assert opened.status_code == 302, opened.content.decode()[:2000]
+    assert opened.url == f"/{call.slug}/return/"  # the token leaves the address bar at once
+    asked = client.get(opened.url)
+    assert "Continue your evidence in this browser?" in asked.content.decode()
+    moved = client.post(opened.url)
+    assert moved.status_code == 302
+    return moved.url
+
+
 @pytest.fixture
 def working_smtp(settings, mail_servers):
     mail_servers.use(settings, "working")
@@ -92,18 +104,24 @@ def test_a_draft_saved_in_one_browser_is_finished_in_another_exactly_once(
 
     opened = home.get(link)
     assert opened.status_code == 302
-    assert opened.url == url(seeded_call, "evidence")  # the first unfinished step, no token
     assert opened["Referrer-Policy"] == "no-referrer"
-    page = home.get(opened.url).content.decode()
+    assert "j•••@example.org" in home.get(opened.url).content.decode()  # where it was emailed
+    assert continue_from(home, seeded_call, link) == url(seeded_call, "evidence")
+    page = home.get(url(seeded_call, "evidence")).content.decode()
     assert "Your evidence" in page
     home.post(url(seeded_call, "evidence"), evidence_data(seeded_call))
     home.post(url(seeded_call, "files"), {"action": "continue"})
     assert home.post(url(seeded_call, "check")).url == url(seeded_call, "confirmation")
-
-    # The first browser, still on the draft, finds it sent and cannot send it again.
-    assert laptop.post(url(seeded_call, "check")).url == url(seeded_call, "confirmation")
     submission = Submission.objects.get()
     assert submission.is_submitted
+    assert submission.reference in home.get(url(seeded_call, "confirmation")).content.decode()
+
+    # The first browser lost the draft when the second continued it: it cannot send it again,
+    # and never sees the reference.
+    refused = laptop.post(url(seeded_call, "check"), follow=True)
+    assert refused.redirect_chain[-1][0] == f"/{seeded_call.slug}/continued-elsewhere/"
+    assert "Your answers were opened in another browser" in refused.content.decode()
+    assert submission.reference not in refused.content.decode()
     assert OutgoingEmail.objects.filter(kind="receipt").count() == 1
 
     # The link now says "already sent", with the reference, and opens nothing.
@@ -121,7 +139,11 @@ def test_the_link_can_be_opened_again_and_again(seeded_call, working_smtp):
     owner.session  # noqa: B018 - a session for the owner
     token = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME)
     for _ in range(3):
-        assert Client().get(f"/{seeded_call.slug}/return/{token}/").status_code == 302
+        browser = Client()
+        assert continue_from(browser, seeded_call, f"/{seeded_call.slug}/return/{token}/") == url(
+            seeded_call, "evidence"
+        )
+        assert browser.get(url(seeded_call, "evidence")).status_code == 200
 
 
 def test_asking_again_invalidates_the_earlier_link(client, seeded_call, working_smtp):
@@ -210,13 +232,21 @@ def test_the_save_pages_make_a_fixed_small_number_of_queries(
     walk_to(client, seeded_call, "evidence")
     with django_assert_max_num_queries(3):
         client.get(f"/{seeded_call.slug}/save/")
-    with django_assert_max_num_queries(12):  # old link and pending email removed, email, task
+    # The draft's row lock, the old link and pending email removed, the email, its task.
+    with django_assert_max_num_queries(13):
         ask_for_link(client, seeded_call)
     with django_assert_max_num_queries(3):
         client.get(f"/{seeded_call.slug}/save/sent/")
     token = ContributorLink.issue(Submission.objects.get(), ContributorLink.Purpose.RESUME)
+    browser = Client()
     with django_assert_max_num_queries(6):  # the call, the link, a new session
-        assert Client().get(f"/{seeded_call.slug}/return/{token}/").status_code == 302
+        assert browser.get(f"/{seeded_call.slug}/return/{token}/").status_code == 302
+    with django_assert_max_num_queries(6):  # the session, the call, the link and its draft
+        assert browser.get(f"/{seeded_call.slug}/return/").status_code == 200
+    # ...and the move: the call, the session, the link; the draft's and the link's row locks
+    # and the write (in a savepoint); a new session key (its old row read and deleted).
+    with django_assert_max_num_queries(17):
+        assert browser.post(f"/{seeded_call.slug}/return/").status_code == 302
 
 
 def test_asking_for_links_is_limited_per_email_address_and_keeps_the_draft(client, seeded_call):
