@@ -155,3 +155,36 @@ def manage_python(code: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+def test_every_page_that_shows_a_contributors_answers_is_never_stored(seeded_call):
+    from submissions.models import ContributorLink, Submission
+
+    from ..contributor import walk_to
+
+    client = Client()
+    slug = seeded_call.slug
+    walk_to(client, seeded_call, "check")
+    client.post(f"/{slug}/save/", {"email": ABOUT["email"]})
+    pages = {
+        step: client.get(url(seeded_call, step))
+        for step in ["consent", "about", "evidence", "files", "check"]
+    }
+    pages["about (with an error)"] = client.post(url(seeded_call, "about"), {"email": "x"})
+    pages["save"] = client.get(f"/{slug}/save/")
+    pages["save: sent"] = client.get(f"/{slug}/save/sent/")
+    pages["delete answers"] = client.get(f"/{slug}/licence/delete-answers/")
+    draft = Submission.objects.get()
+    token = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME, sent_to=ABOUT["email"])
+    home = Client()
+    pages["link"] = home.get(f"/{slug}/return/{token}/")
+    pages["continue here?"] = home.get(f"/{slug}/return/")
+    home.post(f"/{slug}/return/")
+    pages["continued elsewhere"] = client.get(f"/{slug}/continued-elsewhere/")
+    home.post(url(seeded_call, "check"))
+    pages["confirmation"] = home.get(url(seeded_call, "confirmation"))
+    assert {
+        name: r.status_code for name, r in pages.items() if r.status_code not in (200, 302)
+    } == {}
+    for name, response in pages.items():
+        assert "no-store" in response.get("Cache-Control", ""), name

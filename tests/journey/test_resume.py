@@ -226,6 +226,26 @@ def test_the_resume_link_email_says_how_long_it_works(client, seeded_call, worki
     assert "Jane" not in message["Subject"]
 
 
+def test_the_email_says_what_it_is_for_and_what_to_do_if_you_did_not_ask(
+    client, seeded_call, working_smtp
+):
+    walk_to(client, seeded_call, "evidence")
+    ask_for_link(client, seeded_call, "someone.else@example.org")
+    run_worker()
+    (message,) = working_smtp.messages
+    for body in (
+        message.get_body(("plain",)).get_content(),
+        message.get_body(("html",)).get_content(),
+    ):
+        text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
+        assert "Someone asked NCCPE to email this address a link to answers saved" in text
+        assert "What Works: Social Media" in text
+        assert "opening the link moves them to the browser you open it in" in text
+        assert "If you did not ask for this: do not open the link" in text
+        assert "whoever asked could read it" in text
+        assert seeded_call.contact_email in text
+
+
 def test_the_save_pages_make_a_fixed_small_number_of_queries(
     client, seeded_call, django_assert_max_num_queries
 ):
