@@ -37,6 +37,7 @@ from .steps import first_unfinished
 
 SESSION_SENT_TO = "resume_sent_to"  # {call slug: the address the last link went to}
 SESSION_LINKS = "resume_links"  # {call slug: SHA-256 of the link opened, until it is used}
+SESSION_ELSEWHERE_SENT = "elsewhere_link_sent"  # {call slug: True}: a lost draft's link asked for
 RESUME = ContributorLink.Purpose.RESUME
 
 
@@ -188,9 +189,10 @@ def resume_confirm(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("resume_confirm", call.slug)
         _new_session_key(request)
         remember_draft(request, call, moved, holder)
-        links = request.session.get(SESSION_LINKS, {})
-        links.pop(call.slug, None)
-        request.session[SESSION_LINKS] = links
+        for name in (SESSION_LINKS, SESSION_ELSEWHERE_SENT):  # the link used, a link asked for
+            entries = request.session.get(name, {})
+            if entries.pop(call.slug, None) is not None:
+                request.session[name] = entries
         return redirect(first_unfinished(moved).url_name, call.slug)
     draft.call = call
     context = {
@@ -202,9 +204,6 @@ def resume_confirm(request: HttpRequest, slug: str) -> HttpResponse:
         "other_step": first_unfinished(here) if here else None,
     }
     return render(request, "submissions/resume_confirm.html", context)
-
-
-SESSION_ELSEWHERE_SENT = "elsewhere_link_sent"  # {call slug: True} after a link was asked for
 
 
 @never_cache
