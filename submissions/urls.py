@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .journey import pages, resume, views
-from .publishing import status
+from .publishing import outcome, status
 from .publishing import views as publishing
 from .review import staff_files
 
@@ -36,6 +36,7 @@ urlpatterns = [
         name="continued_elsewhere",
     ),
     path("<slug:slug>/credits/", publishing.credits, name="credits"),
+    path("<slug:slug>/outcome/", outcome.outcome, name="outcome"),
     path("<slug:slug>/open-data/", publishing.open_data, name="open_data"),
     path(
         "<slug:slug>/open-data/datapackage.json",

@@ -1,6 +1,14 @@
 """The app's models, one module per part of the product; import them from here."""
 
-from .call import Call, CallQuerySet, CallReviewer, Question, Theme, consent_hash
+from .call import (
+    Call,
+    CallQuerySet,
+    CallReviewer,
+    Question,
+    Theme,
+    consent_hash,
+    toolkit_published,
+)
 from .links import ContributorLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
 from .review import ExportRecord, ReviewChange
@@ -18,18 +26,22 @@ from .submission import (
     NotADraft,
     Submission,
     attachment_key,
+    erased,
     holder_digest,
     new_draft_token,
     new_holder,
     new_reference,
     submitted,
+    withdrawal_requested,
 )
+from .synthesis import NO_THEME_ID, SynthesisNote, SynthesisNoteChange, SynthesisPack
 
 __all__ = [
     "CONSENT_FIELDS",
     "CONTRIBUTOR",
     "CREDIT_FIELDS",
     "MAX_CO_CONTRIBUTORS",
+    "NO_THEME_ID",
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
     "SUBMIT_FIELDS",
@@ -46,14 +58,20 @@ __all__ = [
     "Question",
     "ReviewChange",
     "Submission",
+    "SynthesisNote",
+    "SynthesisNoteChange",
+    "SynthesisPack",
     "Theme",
     "attachment_key",
     "consent_hash",
     "default_retry_until",
+    "erased",
     "hash_link_token",
     "holder_digest",
     "new_draft_token",
     "new_holder",
     "new_reference",
     "submitted",
+    "toolkit_published",
+    "withdrawal_requested",
 ]

@@ -4,7 +4,9 @@ import hashlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.functions import Coalesce
+from django.dispatch import Signal
 from django.utils import timezone
 
 from ..common.text import validate_single_line
@@ -12,6 +14,10 @@ from ..common.text import validate_single_line
 # The deadline rule: a deadline is a whole minute, so 23:59 is on time up to 23:59:59.999999.
 # Call.is_on_time() and CallQuerySet.open_at() (its SQL form) both read this one constant.
 DEADLINE_MINUTE = timedelta(minutes=1)
+
+# Sent by Call.mark_toolkit_published() inside its transaction, once per call, with call=the
+# call: the outbox queues the contributors' emails in the same transaction (outbox/queue.py).
+toolkit_published = Signal()
 
 
 def consent_hash(wording: str) -> str:
@@ -123,6 +129,28 @@ class Call(models.Model):
         help_text="Contributors can no longer correct their credit details on their status page.",
     )
 
+    # After the What Works event: the public outcome page and the toolkit (publishing/outcome.py).
+    outcome_published_at = models.DateTimeField(
+        "outcome page published", null=True, blank=True, editable=False
+    )
+    toolkit_url = models.URLField(
+        "link to the toolkit",
+        max_length=500,
+        blank=True,
+        help_text="Shown on the outcome page and sent to contributors once the toolkit is "
+        "marked published.",
+    )
+    toolkit_published_at = models.DateTimeField(
+        "toolkit marked published", null=True, blank=True, editable=False
+    )
+    toolkit_published_by = models.CharField(max_length=150, blank=True, editable=False)
+    thank_other_contributors = models.BooleanField(
+        "thank every other contributor",
+        default=False,
+        help_text="When the toolkit is marked published, every contributor whose evidence is "
+        "not in it gets a thank-you with a link to the outcome page.",
+    )
+
     objects = CallQuerySet.as_manager()
 
     class Meta:
@@ -156,6 +184,66 @@ class Call(models.Model):
     @property
     def notification_list(self) -> list[str]:
         return [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+
+    @property
+    def outcome_is_published(self) -> bool:
+        return self.outcome_published_at is not None
+
+    def publish_outcome(self, at: datetime | None = None) -> bool:
+        """Make the outcome page public. Returns False if it already was."""
+        at = at or timezone.now()
+        updated = Call.objects.filter(pk=self.pk, outcome_published_at__isnull=True).update(
+            outcome_published_at=at
+        )
+        if updated:
+            self.outcome_published_at = at
+        return bool(updated)
+
+    def unpublish_outcome(self) -> bool:
+        """Take the outcome page down (it can be published again). False if it was not up."""
+        updated = Call.objects.filter(pk=self.pk, outcome_published_at__isnull=False).update(
+            outcome_published_at=None
+        )
+        self.outcome_published_at = None
+        return bool(updated)
+
+    def mark_toolkit_published(
+        self, url: str, thank_others: bool, by: str, at: datetime | None = None
+    ) -> bool:
+        """Record the toolkit's link, publish the outcome page, and tell contributors, once.
+
+        One conditional UPDATE: a second press, or two at once, finds the toolkit already
+        marked and queues nothing (the later one waits for the first one's row lock, then
+        re-reads the condition). Returns False when it was already marked.
+        """
+        at = at or timezone.now()
+        with transaction.atomic():
+            marked = Call.objects.filter(pk=self.pk, toolkit_published_at__isnull=True).update(
+                toolkit_url=url,
+                thank_other_contributors=thank_others,
+                toolkit_published_at=at,
+                toolkit_published_by=by,
+                # The thank-you links to the outcome page: it is public from now on.
+                outcome_published_at=Coalesce(models.F("outcome_published_at"), models.Value(at)),
+            )
+            if not marked:
+                return False
+            self.refresh_from_db(
+                fields=[
+                    "toolkit_url",
+                    "thank_other_contributors",
+                    "toolkit_published_at",
+                    "toolkit_published_by",
+                    "outcome_published_at",
+                ]
+            )
+            toolkit_published.send(sender=Call, call=self)
+        return True
+
+    def change_toolkit_url(self, url: str) -> None:
+        """Correct the link after the toolkit was marked published; nobody is emailed again."""
+        Call.objects.filter(pk=self.pk).update(toolkit_url=url)
+        self.toolkit_url = url
 
 
 class CallReviewer(models.Model):

@@ -25,6 +25,13 @@ logger = logging.getLogger(__name__)
 # Sent by Submission.submit() inside its transaction, with submission=the submitted row (its call
 # loaded): a receiver's writes commit or roll back with the submit. emails.py queues the receipt.
 submitted = Signal()
+# Sent by Submission.request_withdrawal() inside its transaction, the first time only, with
+# submission=the submission: the outbox tells the call's staff.
+withdrawal_requested = Signal()
+# Sent by Submission.erase() inside its transaction, just before the row goes, with
+# submission=the submitted row (its call loaded): the outbox queues the contributor's email,
+# which must outlive the row.
+erased = Signal()
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone and typed from paper.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -445,7 +452,25 @@ class Submission(models.Model):
                     new_value="Requested",
                 )
                 self.withdrawal_requested_at = at
+                withdrawal_requested.send(sender=Submission, submission=self)
         return bool(asked)
+
+    def erase(self) -> bool:
+        """Delete the submission, its files, history and pending emails, and (for a submitted
+        one) queue an email telling its contributor. Returns False if it was already gone.
+
+        The row lock makes a second press, or two at once, find nothing to erase, so the
+        contributor is told once.
+        """
+        with transaction.atomic():
+            rows = Submission.objects.select_for_update().select_related("call")
+            locked = rows.filter(pk=self.pk).first()
+            if locked is None:
+                return False
+            if locked.is_submitted:
+                erased.send(sender=Submission, submission=locked)
+            locked.delete()
+        return True
 
 
 def _credit_label(field: str, value: str) -> str:

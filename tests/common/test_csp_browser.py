@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from submissions.models import ContributorLink, Submission
+from submissions.models import ContributorLink, Submission, Theme
 from submissions.models.links import status_link_url
 
 from .. import samples
@@ -47,6 +47,10 @@ STAFF_PAGES = [
     "/admin/submissions/exportrecord/",
     "/admin/submissions/outgoingemail/",
     "/admin/submissions/call/{call_pk}/acknowledgements/",
+    "/admin/submissions/call/{call_pk}/outcome/",
+    "/admin/submissions/call/{call_pk}/pack/",
+    "/admin/submissions/call/{call_pk}/pack/print/",
+    "/admin/submissions/call/{call_pk}/notes/{theme}/",
     "/admin/auth/user/",
     "/admin/auth/user/add/",
     "/admin/axes/accessattempt/",
@@ -174,7 +178,11 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     sent = Submission.objects.get(state=Submission.State.SUBMITTED)
     Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
     status_path = urlsplit(status_link_url(sent)).path
-    for path in [f"/{seeded_call.slug}/credits/", f"/{seeded_call.slug}/open-data/", status_path]:
+    theme = Theme.objects.create(name="Tools")
+    sent.themes.add(theme)
+    seeded_call.publish_outcome()
+    public = [f"/{seeded_call.slug}/{page}/" for page in ("credits", "open-data", "outcome")]
+    for path in [*public, status_path]:
         found += watcher.visit(base + path)
         assert "Page not found" not in page.title(), path
     # The 429 page: a new draft over the limit.
@@ -199,6 +207,7 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
         "call_pk": seeded_call.pk,
         "submission": submission.pk,
         "attachment": submission.attachments.get().pk,
+        "theme": theme.pk,
     }
     for path in STAFF_PAGES:
         found += watcher.visit(base + path.format(**values))

@@ -19,8 +19,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from submissions.models import Call, ContributorLink, Submission
+from submissions.models import Call, ContributorLink, Submission, SynthesisNote, Theme
 from submissions.models.links import status_link_url
+from submissions.publishing.pack import build_pack, options_for, pack_html
 
 from .. import samples
 from ..contributor import ABOUT, evidence_data, url, walk_to
@@ -122,6 +123,23 @@ def journey_pages(call: Call) -> dict[str, str]:
     sent = Submission.objects.get(state=Submission.State.SUBMITTED)
     Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
     get("credits", f"/{call.slug}/credits/")
+    # After the event: the outcome page, with a published note, and the synthesis pack.
+    theme = Theme.objects.create(name="Tools")
+    sent.themes.add(theme)
+    SynthesisNote.record(
+        call,
+        theme,
+        text="Videos.\n\n- short",
+        informed_by=[sent],
+        published=True,
+        by=None,
+        by_name="",
+    )
+    call.mark_toolkit_published("https://toolkit.example/", thank_others=False, by="")
+    get("outcome", f"/{call.slug}/outcome/")
+    pages["pack"] = pack_html(
+        build_pack(call, options_for(call)), links={"pdf": "/", "options": "/"}
+    )
     get("open-data", f"/{call.slug}/open-data/")
     contributor = Client()
     opened = contributor.get(urlsplit(status_link_url(sent)).path, follow=True)
@@ -193,6 +211,8 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     assert "This browser already has answers" in pages["link-keep-or-continue"]
     assert "Continue in this browser" in pages["link-continue"]
     assert "We have sent a link" in pages["continued-elsewhere-sent"]
+    assert "What came of" in pages["outcome"] and "Videos." in pages["outcome"]
+    assert ABOUT["name"] in pages["pack"]
     for name, html in pages.items():
         assert html.lstrip().lower().startswith("<!doctype html>"), name
         (folder / f"{name}.html").write_text(html, encoding="utf-8")

@@ -13,14 +13,20 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
-from submissions.models import ExportRecord, OutgoingEmail, Submission, Theme
+from submissions.models import ExportRecord, OutgoingEmail, Submission, SynthesisNote, Theme
 from tests.factories import assign, make_attachment, make_call, make_reviewer, make_submission
 
 pytestmark = pytest.mark.django_db
 
 # What only the other call's pages could show: its title, its contributor, the credit line,
 # the answer, the reference (added per test), and a theme used only there.
-SECRETS = ["Theirs: a call hidden", "Zeta Otherone", "Hidden Org Ltd", "Their secret answer"]
+SECRETS = [
+    "Theirs: a call hidden",
+    "Zeta Otherone",
+    "Hidden Org Ltd",
+    "Their secret answer",
+    "Their synthesis note",
+]
 
 
 @pytest.fixture
@@ -53,6 +59,8 @@ def world():
         username="bob", source="admin_all_matching", filters={"call__id__exact": str(theirs.pk)}
     )
     export.complete(1)
+    note = SynthesisNote.objects.create(call=theirs, theme=only_theirs, text="Their synthesis note")
+    note.informed_by.set([other])
     alice = make_reviewer()
     assign(alice, mine)
     return {
@@ -108,6 +116,7 @@ def concrete(route: str, world: dict) -> list[str]:
     if object_id is None:
         object_id = world["alice"].pk  # auth, axes: not the reviewer's to open anyway
     url = re.sub(r"<(?:path|int|str):object_id>", str(object_id), route)
+    url = re.sub(r"<int:theme_id>", str(world["only_theirs"].pk), url)
     url = re.sub(r"<[^>]+>", "1", url)
     return ["/admin/" + url]
 

@@ -14,10 +14,11 @@ from django.db.models import Count, Q
 from django.utils.text import capfirst
 
 from ...models import Call, CallReviewer, Question, Submission, Theme
-from ..access import of_reviewable_calls
+from ..access import of_reviewable_calls, sees_every_call
 from ..history import person
 from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
+from .outcome import OutcomeAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -114,7 +115,7 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin):
     form = CallAdminForm
     list_display = [
         "title",
@@ -123,6 +124,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
         "late_policy",
         "published",
         "acknowledgements_link",
+        "outcome_link",
     ]
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]
@@ -193,3 +195,11 @@ class ThemeAdmin(admin.ModelAdmin):
     @admin.display(description="Submissions", ordering="submission_count")
     def submission_count(self, obj: "WithAnnotations[Theme, SubmissionCount]") -> int:
         return obj.submission_count
+
+    # A theme is shared by every call: renaming or deleting one changes every call's work, and
+    # the deletion page lists what uses it, in every call. Only staff who see every call may.
+    def has_change_permission(self, request, obj=None) -> bool:
+        return sees_every_call(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return sees_every_call(request.user) and super().has_delete_permission(request, obj)

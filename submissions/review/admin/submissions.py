@@ -373,6 +373,15 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
             "review_changes": list(submission.review_changes.all()),
         }
 
+    def delete_model(self, request, obj) -> None:
+        # Erasure: its files and history go, and its contributor is emailed, once, even when
+        # "Delete" is pressed twice at once (Submission.erase() locks the row).
+        obj.erase()
+
+    def delete_queryset(self, request, queryset) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            Submission(pk=pk).erase()
+
     def save_model(self, request, obj, form, change):
         self.find_next_before_saving(request, obj, change)
         # The "before" picture comes from the database: the form has already changed `obj`.

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0016_call_reviewers"),
+        ("submissions", "0017_outcome"),
     ]
 
     operations = [
