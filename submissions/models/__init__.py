@@ -11,6 +11,15 @@ from .call import (
 )
 from .links import ContributorLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
+from .releases import (
+    PublicContribution,
+    Redaction,
+    Release,
+    ReleaseEntry,
+    ReleaseSegment,
+    new_public_id,
+    release_storage,
+)
 from .review import ExportRecord, ReviewChange
 from .submission import (
     CONSENT_FIELDS,
@@ -55,7 +64,12 @@ __all__ = [
     "ExportRecord",
     "NotADraft",
     "OutgoingEmail",
+    "PublicContribution",
     "Question",
+    "Redaction",
+    "Release",
+    "ReleaseEntry",
+    "ReleaseSegment",
     "ReviewChange",
     "Submission",
     "SynthesisNote",
@@ -70,7 +84,9 @@ __all__ = [
     "holder_digest",
     "new_draft_token",
     "new_holder",
+    "new_public_id",
     "new_reference",
+    "release_storage",
     "submitted",
     "toolkit_published",
     "withdrawal_requested",

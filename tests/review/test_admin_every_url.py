@@ -13,7 +13,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
-from submissions.models import ExportRecord, OutgoingEmail, Submission, SynthesisNote, Theme
+from submissions.models import (
+    ExportRecord,
+    OutgoingEmail,
+    Redaction,
+    Submission,
+    SynthesisNote,
+    Theme,
+)
 from tests.factories import assign, make_attachment, make_call, make_reviewer, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +33,7 @@ SECRETS = [
     "Hidden Org Ltd",
     "Their secret answer",
     "Their synthesis note",
+    "Their redaction note",
 ]
 
 
@@ -61,6 +69,9 @@ def world():
     export.complete(1)
     note = SynthesisNote.objects.create(call=theirs, theme=only_theirs, text="Their synthesis note")
     note.informed_by.set([other])
+    redaction = Redaction.objects.create(
+        submission=other, part="answers", text="secret", reason="other", note="Their redaction note"
+    )
     alice = make_reviewer()
     assign(alice, mine)
     return {
@@ -73,6 +84,7 @@ def world():
         "export": export,
         "only_theirs": only_theirs,
         "alice": alice,
+        "redaction": redaction,
     }
 
 
@@ -117,6 +129,7 @@ def concrete(route: str, world: dict) -> list[str]:
         object_id = world["alice"].pk  # auth, axes: not the reviewer's to open anyway
     url = re.sub(r"<(?:path|int|str):object_id>", str(object_id), route)
     url = re.sub(r"<int:theme_id>", str(world["only_theirs"].pk), url)
+    url = re.sub(r"<int:redaction_id>", str(world["redaction"].pk), url)
     url = re.sub(r"<[^>]+>", "1", url)
     return ["/admin/" + url]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0018_no_default_notification"),
+        ("submissions", "0019_releases"),
     ]
 
     operations = [
