@@ -40,6 +40,8 @@ class ContributorLink(models.Model):
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     token_sha256 = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Where the email with this link went: whoever opens it has that mailbox (resume links).
+    sent_to = models.EmailField(blank=True)
 
     class Meta:
         constraints = [
@@ -53,23 +55,34 @@ class ContributorLink(models.Model):
 
     @classmethod
     def issue(
-        cls, submission: Submission, purpose: str, at: datetime | None = None, raw: str = ""
+        cls,
+        submission: Submission,
+        purpose: str,
+        at: datetime | None = None,
+        raw: str = "",
+        sent_to: str = "",
     ) -> str:
         """A new link for this purpose, replacing any earlier one; returns the raw token.
 
         `raw` is for a token the caller derives itself (see outbox/render.py, stable_link_token); by
-        default it is 32 random bytes.
+        default it is 32 random bytes. `sent_to` is the address the link is emailed to.
         """
         raw = raw or secrets.token_urlsafe(32)
         cls.objects.update_or_create(
             submission=submission,
             purpose=purpose,
-            defaults={"token_sha256": hash_link_token(raw), "created_at": at or timezone.now()},
+            defaults={
+                "token_sha256": hash_link_token(raw),
+                "created_at": at or timezone.now(),
+                "sent_to": sent_to,
+            },
         )
         return raw
 
     @classmethod
-    def record(cls, submission_id: int, purpose: str, raw: str, issued_at: datetime) -> bool:
+    def record(
+        cls, submission_id: int, purpose: str, raw: str, issued_at: datetime, sent_to: str = ""
+    ) -> bool:
         """Make `raw` the working link for this purpose, unless a link issued after `issued_at`
         works already; returns whether it was recorded.
 
@@ -81,7 +94,7 @@ class ContributorLink(models.Model):
         links = cls.objects.filter(submission_id=submission_id, purpose=purpose)
         for _ in range(3):
             if links.filter(created_at__lte=issued_at).update(
-                token_sha256=token_sha256, created_at=issued_at
+                token_sha256=token_sha256, created_at=issued_at, sent_to=sent_to
             ):
                 return True
             if links.filter(created_at__gt=issued_at).exists():
@@ -93,6 +106,7 @@ class ContributorLink(models.Model):
                         purpose=purpose,
                         token_sha256=token_sha256,
                         created_at=issued_at,
+                        sent_to=sent_to,
                     )
                 return True
             except IntegrityError:
@@ -106,6 +120,34 @@ class ContributorLink(models.Model):
             return None
         links = cls.objects.select_related("submission__call")
         return links.filter(purpose=purpose, token_sha256=hash_link_token(raw)).first()
+
+    def move_draft(self, holder_sha256: str, at: datetime | None = None) -> Submission | None:
+        """Continue this resume link's draft in the browser whose secret hashes to
+        `holder_sha256`: from now on only that browser may write to it. Returns the draft, or
+        None when the link no longer opens it (replaced, expired, or the draft was sent).
+
+        Under the draft's row lock, which the submit and every file change take too, and with
+        the link's row locked: a link replaced a moment ago moves nothing, a draft being sent
+        is sent by the browser that held it, and a step saved at the same moment by the browser
+        that held it lands before the move or not at all (Submission.update_draft).
+        """
+        at = at or timezone.now()
+        with transaction.atomic():
+            rows = Submission.objects.select_for_update().select_related("call")
+            draft = rows.filter(pk=self.submission_id, state=Submission.State.DRAFT).first()
+            current = ContributorLink.objects.select_for_update().filter(
+                pk=self.pk, token_sha256=self.token_sha256
+            )
+            still = list(current.values_list("pk", flat=True))
+            if draft is None or not still or at >= resume_link_expires_at(draft):
+                return None
+            if not draft.call.accepts_submissions(at):
+                return None
+            draft.holder_sha256 = holder_sha256
+            draft.link_email = self.sent_to or draft.link_email
+            # Not updated_at: moving is not saving, and the retention counts from the last save.
+            draft.save(update_fields=["holder_sha256", "link_email"])
+        return draft
 
 
 class ErasedLink(models.Model):

@@ -178,6 +178,9 @@ def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
     The token is issued by the worker when it sends, so no raw token is ever stored.
     """
     with transaction.atomic():
+        # The draft's row lock, as ContributorLink.move_draft takes it: a link being opened
+        # either moves the draft before this invalidates it, or finds it gone.
+        list(Submission.objects.select_for_update().filter(pk=submission.pk).values_list("pk"))
         ContributorLink.objects.filter(
             submission=submission, purpose=ContributorLink.Purpose.RESUME
         ).delete()
@@ -351,7 +354,11 @@ def deliver_email(email_id: int) -> str:
         raw = status_link_of(email)
         if raw is not None and email.submission_id is not None:
             ContributorLink.record(
-                email.submission_id, ContributorLink.Purpose.STATUS, raw, email.created_at
+                email.submission_id,
+                ContributorLink.Purpose.STATUS,
+                raw,
+                email.created_at,
+                sent_to=email.recipients[0] if email.recipients else "",
             )
     return "sent"
 

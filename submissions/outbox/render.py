@@ -183,7 +183,9 @@ def _resume_link(email: OutgoingEmail, preview: bool) -> tuple[str, str, dict]:
     if preview:
         resume_url = HIDDEN_LINK
     else:
-        token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
+        token = ContributorLink.issue(
+            submission, ContributorLink.Purpose.RESUME, sent_to=email.recipients[0]
+        )
         resume_url = absolute(reverse("resume", args=[email.call.slug, token]))
     context = {
         "resume_url": resume_url,

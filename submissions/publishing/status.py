@@ -25,8 +25,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..common.addresses import mailbox_key
-from ..common.ratelimits import rate_limited
+from ..common.ratelimits import mailbox, rate_limited
 from ..journey.drafts import posted, published_call
 from ..journey.forms import ADD_CO_CONTRIBUTOR, add_another_url, co_rows_asked
 from ..models import (
@@ -83,6 +82,10 @@ def open_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     else:
         remembered = None
     if remembered is not None:
+        if request.session.session_key:
+            # A new key: whoever knew the old one (a cookie planted on a shared computer) does
+            # not get the page with it.
+            request.session.cycle_key()
         links = request.session.get(SESSION_STATUS, {})
         links[slug] = remembered
         request.session[SESSION_STATUS] = links
@@ -182,15 +185,16 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def submissions_sent_from(call: Call, address: str) -> list[Submission]:
-    """The call's submissions sent from this mailbox (common/addresses.py), at most a few."""
-    key = mailbox_key(address)
+    """The call's submissions sent from this mailbox (common/ratelimits.py, mailbox()), at most a
+    few. The link goes to the address each was sent from, never to the one typed."""
+    key = mailbox(address)
     # Either spelling matches through the index on UPPER(email); Python then keeps only the
     # addresses that are this mailbox.
     found = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED).filter(
         Q(email__iexact=key) | Q(email__iexact=address.strip())
     )
     found = found.select_related("call").order_by("submitted_at", "pk")
-    return [s for s in found[:MOST_LINKS_PER_REQUEST] if mailbox_key(s.email) == key]
+    return [s for s in found[:MOST_LINKS_PER_REQUEST] if mailbox(s.email) == key]
 
 
 @never_cache

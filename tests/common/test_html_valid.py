@@ -211,11 +211,11 @@ def journey_pages(call: Call) -> dict[str, str]:
     client.post(f"/{call.slug}/save/", {"email": ABOUT["email"]})
     get("save-sent", f"/{call.slug}/save/sent/")
     get("link-does-not-work", f"/{call.slug}/return/{'x' * 43}/")
-    resumed = Client()
-    token = ContributorLink.issue(
-        Submission.objects.get(state=Submission.State.DRAFT), ContributorLink.Purpose.RESUME
-    )
-    pages["answers-restored"] = resumed.get(f"/{call.slug}/return/{token}/", follow=True).text
+    # Another draft continued from its link in another browser: "your answers have been restored".
+    resumed, other = Client(), make_submission(call, state=Submission.State.DRAFT)
+    token = ContributorLink.issue(other, ContributorLink.Purpose.RESUME)
+    resumed.get(f"/{call.slug}/return/{token}/")
+    pages["answers-restored"] = resumed.post(f"/{call.slug}/return/", follow=True).text
     # "No" to the licence with answers typed: asked first.
     get("delete-answers", f"/{call.slug}/licence/delete-answers/")
     walk_to(client, call, "check")
@@ -283,6 +283,7 @@ def journey_pages(call: Call) -> dict[str, str]:
     get("not-found", "/no-such-call/")
     forged = Client(enforce_csrf_checks=True)
     pages["csrf"] = forged.post(url(call, "consent"), {"consent": "yes"}).content.decode()
+    pages.update(link_pages(call))
     # A staff preview of a call not yet public, then the list of calls, now that there are two.
     unpublished = make_call(published=False, summary_heading="Why we are asking")
     staff = Client()
@@ -293,6 +294,29 @@ def journey_pages(call: Call) -> dict[str, str]:
     get("home-two-calls", "/")
     for template in ("403.html", "413.html", "500.html", "503.html"):
         pages[template.removesuffix(".html")] = render_to_string(template, {"limit": "60 MB"})
+    return pages
+
+
+def link_pages(call: Call) -> dict[str, str]:
+    """A link opened: the page that asks (with answers of the browser's own too), and what the
+    browser that held the draft sees once another has it."""
+    owner, holding, stranger = Client(), Client(), Client()
+    walk_to(owner, call, "evidence")
+    draft = Submission.objects.filter(state=Submission.State.DRAFT).latest("pk")
+    walk_to(holding, call, "about")
+    token = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME, sent_to=ABOUT["email"])
+    link = f"/{call.slug}/return/{token}/"
+    pages = {}
+    holding.get(link)
+    pages["link-keep-or-continue"] = holding.get(f"/{call.slug}/return/").content.decode()
+    stranger.get(link)
+    pages["link-continue"] = stranger.get(f"/{call.slug}/return/").content.decode()
+    stranger.post(f"/{call.slug}/return/")
+    elsewhere = f"/{call.slug}/continued-elsewhere/"
+    pages["continued-elsewhere"] = owner.get(elsewhere).content.decode()
+    owner.post(elsewhere)
+    pages["continued-elsewhere-sent"] = owner.get(elsewhere).content.decode()
+    pages["start-continued-elsewhere"] = owner.get(url(call, "start")).content.decode()
     return pages
 
 
@@ -328,6 +352,9 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     assert "have been restored" in pages["answers-restored"]
     assert "Error: " in pages["status-link-request-error"]
     assert "This contribution is no longer published" in pages["contribution-gone"]
+    assert "This browser already has answers" in pages["link-keep-or-continue"]
+    assert "Continue in this browser" in pages["link-continue"]
+    assert "We have sent a link" in pages["continued-elsewhere-sent"]
     assert "What came of" in pages["outcome"] and "Videos." in pages["outcome"]
     assert ABOUT["name"] in pages["pack"]
     for name, html in pages.items():

@@ -123,7 +123,9 @@ def test_a_resumed_draft_says_the_answers_were_restored_once(seeded_call):
     token = ContributorLink.issue(Submission.objects.get(), ContributorLink.Purpose.RESUME)
     browser = Client()
 
-    opened = browser.get(f"/{seeded_call.slug}/return/{token}/", follow=True)
+    asked = browser.get(f"/{seeded_call.slug}/return/{token}/", follow=True)
+    assert "have been restored" not in asked.text  # the link only asks, at first
+    opened = browser.post(f"/{seeded_call.slug}/return/", follow=True)
 
     assert "Your answers have been restored. Carry on where you left off." in opened.text
     assert 'class="notification-banner" role="status"' in opened.text

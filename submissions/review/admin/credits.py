@@ -97,7 +97,8 @@ class AcknowledgementsAdminMixin(_CallAdmin):
             raise PermissionDenied
         if not object_id.isdigit():
             raise Http404
-        call = get_object_or_404(Call, pk=int(object_id))
+        # Another call's page is not found, like a call that never was (access.py).
+        call = get_object_or_404(reviewable_calls(request.user), pk=int(object_id))
         submissions = list(
             credited(call, "reference").prefetch_related(
                 Prefetch("themes", queryset=Theme.objects.order_by("name"))

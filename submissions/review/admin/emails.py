@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from ...models import OutgoingEmail
 from ...outbox import queue as outbox
 from ...outbox.render import build_message
-from ..access import reviewable_calls, sees_every_call
+from ..access import of_reviewable_calls
+from .filters import CallFilter
 
 logger = logging.getLogger(__name__)
 Kind = OutgoingEmail.Kind
@@ -48,7 +49,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "sent_at",
         "last_error_short",
     ]
-    list_filter = ["state", "kind", "call"]
+    list_filter = ["state", "kind", CallFilter]  # the calls this user reviews
     list_select_related = ["call", "submission"]
     # An address (or part of one) and a reference; every word must match one of them.
     search_fields = ["to", "submission__reference"]
@@ -75,11 +76,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     readonly_fields = cast(list[str], fields)  # the list above, not the base's wider type
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutgoingEmail]:
-        # Calls are kept apart here too: an email about another call's submission is not found.
-        emails = super().get_queryset(request)
-        if sees_every_call(request.user):
-            return emails
-        return emails.filter(call__in=reviewable_calls(request.user).values("pk"))
+        # An email belongs to its call: kept apart like the call's submissions (access.py).
+        return super().get_queryset(request).filter(of_reviewable_calls(request))
 
     def get_urls(self):
         send_again = self.admin_site.admin_view(require_POST(self.send_again_view))
