@@ -32,12 +32,21 @@ from .submission import (
     submitted,
     withdrawal_requested,
 )
-from .synthesis import NO_THEME_ID, SynthesisNote, SynthesisNoteChange, SynthesisPack
+from .synthesis import (
+    DEFAULT_SECONDS_PER_ENTRY,
+    NO_THEME_ID,
+    SynthesisNote,
+    SynthesisNoteChange,
+    SynthesisPack,
+    SynthesisPackPdf,
+    pack_pdf_key,
+)
 
 __all__ = [
     "CONSENT_FIELDS",
     "CONTRIBUTOR",
     "CREDIT_FIELDS",
+    "DEFAULT_SECONDS_PER_ENTRY",
     "MAX_CO_CONTRIBUTORS",
     "NO_THEME_ID",
     "REFERENCE_ALPHABET",
@@ -59,6 +68,7 @@ __all__ = [
     "SynthesisNote",
     "SynthesisNoteChange",
     "SynthesisPack",
+    "SynthesisPackPdf",
     "Theme",
     "attachment_key",
     "consent_hash",
@@ -67,6 +77,7 @@ __all__ = [
     "hash_link_token",
     "new_draft_token",
     "new_reference",
+    "pack_pdf_key",
     "submitted",
     "toolkit_published",
     "withdrawal_requested",
