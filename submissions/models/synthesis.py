@@ -91,7 +91,8 @@ class SynthesisPackPdf(models.Model):
     )
     size = models.PositiveBigIntegerField(default=0)
     pages = models.PositiveIntegerField(default=0)
-    # The submissions printed in the file, by id: withdrawing or erasing one deletes the file.
+    # The submissions printed in the file, by id (before it is made, those it should print):
+    # withdrawing or erasing one deletes the file.
     contributions = models.JSONField(default=list, blank=True)
     seconds = models.FloatField(null=True, blank=True)  # how long the worker took
     # From the last PDF made, kept across requests: the next one's estimate.
@@ -173,7 +174,7 @@ class SynthesisPackPdf(models.Model):
             "file": "",
             "size": 0,
             "pages": 0,
-            "contributions": [],
+            "contributions": sorted(printed),  # what it should print; what it did, once made
             "seconds": None,
             "problem": "",
         }

@@ -162,7 +162,7 @@ def test_the_cover_counts_each_theme_with_a_chart(themed):
 def test_what_the_pack_would_print_is_counted_as_build_pack_prints_it(themed):
     # printed() is how the PDF's page tells, in one query, what a PDF holds and whether the
     # one made is out of date: it must agree with build_pack() on every choice.
-    call, tools, risks, people = themed
+    call, tools, risks, _ = themed
     for order, shortlisted in [
         ([tools.pk], False),
         ([tools.pk], True),

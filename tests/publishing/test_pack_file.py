@@ -65,7 +65,7 @@ def pdf_tasks() -> int:
 
 
 def test_the_worker_makes_the_pdf_and_keeps_it_in_the_private_storage(themed, attachments_root):
-    call, tools, risks, people = themed
+    call, _, _, people = themed
 
     pdf, started = request_pdf(call, by_name="Bob Smith")
 

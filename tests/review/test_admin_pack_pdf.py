@@ -128,7 +128,10 @@ def test_when_ready_the_page_offers_the_download_with_its_size_date_and_options(
     size = f"{pdf.size / 1024:.0f} KB"
     assert f"{size}, {pdf.pages} pages." in page
     assert "Made on " in page and "; asked for by Alice Smith." in page
-    assert "3 contributions under 2 themes, in this order: Risks; Tools." in page
+    assert (
+        "2 contributions, printed 3 times (one with several themes is printed under each); "
+        "2 themes, in this order: Risks; Tools." in page
+    )
     assert "Shortlisted ones left out." in page
     assert "Out of date" not in page
     response = client.get(download)
@@ -165,7 +168,7 @@ def test_pressing_again_while_it_is_being_prepared_starts_no_second_one(reviewed
 
 
 def test_changing_the_packs_options_marks_the_pdf_out_of_date(reviewed):
-    call, tools, risks, alice = reviewed
+    call, tools, _, alice = reviewed
     client = signed_in(alice)
     client.post(url("pack_pdf", call), {"action": "download"})
     run_worker()
