@@ -39,8 +39,9 @@ class SynthesisPack(models.Model):
 
 
 # How long the worker takes per contribution printed (one under two themes counts twice), when
-# no PDF of the call has been made yet: 376 pages for 226 printed in 21.9 s, docs/benchmarks.md.
-DEFAULT_SECONDS_PER_ENTRY = 0.1
+# no PDF of the call has been made yet: 0.14 to 0.24 s on a loaded 2-core machine (158 printed,
+# 376 pages, docs/benchmarks.md). After the first PDF, the call's own pace is used.
+DEFAULT_SECONDS_PER_ENTRY = 0.2
 # A PDF still waiting or being made this long after it was asked for or started (and at least
 # three times its estimate) is taken as lost, a worker that died or was restarted mid-way, and
 # may be asked for again.
