@@ -1,8 +1,10 @@
 """The contributor's journey, from the start page to the confirmation."""
 
 from collections.abc import Callable
+from copy import copy
 from datetime import datetime
 from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -69,12 +71,38 @@ def journey_step(step: str) -> Callable[[StepView], Callable[..., HttpResponse]]
 
 def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResponse:
     """After saving a step: back to check-your-answers when the contributor came from there,
-    or on to ask for a link by email after "Save and come back later"."""
-    if "save_for_later" in request.POST:
-        return redirect("resume_request", call.slug)
+    or on to the next step."""
     if _changing(request):
         return redirect("check", call.slug)
     return redirect(next_step, call.slug)
+
+
+# "Save and come back later", and the button offered when part of the page could not be saved:
+# the link now, without the answers marked invalid.
+SAVE_FOR_LATER = "save_for_later"
+WITHOUT_INVALID = "without_invalid"
+
+
+def _saving_for_later(request: HttpRequest) -> bool:
+    return request.method == "POST" and SAVE_FOR_LATER in request.POST
+
+
+def _save_for_later(
+    request: HttpRequest, call: Call, submission: Submission, form: Any, columns: dict
+) -> HttpResponse | None:
+    """Save and come back later is never refused: what is valid is saved, then the person is
+    asked where to send the link.
+
+    When an answer is invalid (an email address mistyped, an answer too long), it is not
+    saved, and None shows the page again with it at its field, the text as typed: correct it
+    and save again, or take the link now without it. Dropping what someone typed without a
+    word, or refusing to save anything, would both lose their work.
+    """
+    if columns and not submission.update_draft(**columns):
+        return redirect("confirmation", call.slug)
+    if form.errors and request.POST[SAVE_FOR_LATER] != WITHOUT_INVALID:
+        return None
+    return redirect("resume_request", call.slug)
 
 
 def start(request: HttpRequest, slug: str) -> HttpResponse:
@@ -167,20 +195,29 @@ def declined(request: HttpRequest, slug: str) -> HttpResponse:
 
 @journey_step("about")
 def about(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
-    form = AboutYouForm(posted(request), instance=submission)
-    if request.method == "POST" and form.is_valid():
+    for_later = _saving_for_later(request)
+    # A copy: the form's instance takes what was typed, valid or not; `submission` stays as saved.
+    form = AboutYouForm(posted(request), instance=copy(submission), for_later=for_later)
+    if for_later:
+        form.is_valid()
+        if saved := _save_for_later(
+            request, call, submission, form, form.columns_for_later(submission)
+        ):
+            return saved
+    elif request.method == "POST" and form.is_valid():
         # Only this step's columns, and only while it is a draft (never `form.save()`).
         if not submission.update_draft(**form.columns()):
             return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "evidence")
-    # The instance holds what was typed, valid or not: preview that.
+    # The form's instance holds what was typed, valid or not: preview that.
     context = _step_context(
         call,
         "about",
         now,
         changing=_changing(request),
         form=form,
-        credit_previews=_previews(submission),
+        credit_previews=_previews(form.instance),
+        saving_for_later=for_later,
     )
     return render(request, "submissions/about.html", context)
 
@@ -202,12 +239,21 @@ def evidence(
 ) -> HttpResponse:
     questions = list(call.questions.all())
     initial = EvidenceForm.initial_for(submission, questions)
-    form = EvidenceForm(posted(request), questions=questions, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    for_later = _saving_for_later(request)
+    form = EvidenceForm(posted(request), questions=questions, initial=initial, for_later=for_later)
+    if for_later:
+        form.is_valid()
+        if saved := _save_for_later(
+            request, call, submission, form, form.columns_for_later(submission)
+        ):
+            return saved
+    elif request.method == "POST" and form.is_valid():
         if not submission.update_draft(answers=form.answers(), links=form.cleaned_data["links"]):
             return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "files")
-    context = _step_context(call, "evidence", now, changing=_changing(request), form=form)
+    context = _step_context(
+        call, "evidence", now, changing=_changing(request), form=form, saving_for_later=for_later
+    )
     return render(request, "submissions/evidence.html", context)
 
 
@@ -223,18 +269,34 @@ def files(request: HttpRequest, call: Call, submission: Submission, now: datetim
     uploading = request.method == "POST" and bool(request.FILES)
     if uploading and (refused := ratelimits.refuse(request, "upload")):
         return refused
-    form = FilesForm(posted(request), request.FILES or None, call=call, existing=existing)
-    if request.method == "POST" and form.is_valid():
-        try:
-            added = form.add_to(submission)
-        except NotADraft:
-            return redirect("confirmation", call.slug)
-        if added and request.POST.get("action") == "add":
+    for_later = _saving_for_later(request)
+    form = FilesForm(
+        posted(request), request.FILES or None, call=call, existing=existing, for_later=for_later
+    )
+    if request.method == "POST":
+        added = False
+        if form.is_valid():
+            try:
+                added = form.add_to(submission)
+            except NotADraft:
+                return redirect("confirmation", call.slug)
+        if for_later:
+            if saved := _save_for_later(request, call, submission, form, {}):
+                return saved
+        elif added and request.POST.get("action") == "add":
             return redirect(_files_url(call, changing))
-        if added:
+        elif added:
             return _next_or_check(request, call, "check")
         existing = list(submission.attachments.all())
-    context = _step_context(call, "files", now, changing=changing, form=form, attachments=existing)
+    context = _step_context(
+        call,
+        "files",
+        now,
+        changing=changing,
+        form=form,
+        attachments=existing,
+        saving_for_later=for_later,
+    )
     return render(request, "submissions/files.html", context)
 
 

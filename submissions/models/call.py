@@ -93,7 +93,10 @@ class Call(models.Model):
     privacy_notice = models.TextField(blank=True)
     contact_email = models.EmailField()
     notification_emails = models.TextField(
-        blank=True, help_text="Staff addresses told of each new submission, one per line."
+        blank=True,
+        help_text="Staff addresses told of each new submission, one per line. Leave it empty "
+        "to tell nobody (or the addresses in the STAFF_NOTIFICATION_EMAILS setting, if any). "
+        "The contact address is never told unless it is listed here.",
     )
     notification_mode = models.CharField(
         max_length=20,
@@ -183,7 +186,12 @@ class Call(models.Model):
 
     @property
     def notification_list(self) -> list[str]:
-        return [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+        """Who is told of new submissions: the call's own addresses, else the site's setting.
+
+        Never the public contact address by default: that is often one person's own mailbox.
+        """
+        own = [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+        return own or list(settings.STAFF_NOTIFICATION_EMAILS)
 
     @property
     def outcome_is_published(self) -> bool:

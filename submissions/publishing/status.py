@@ -4,6 +4,10 @@ The link (`/<call>/status/<token>/`) is a single-purpose ContributorLink. Openin
 link's hash in the session and redirects to `/<call>/status/`, so the token does not stay in the
 address bar, the browser's history or a Referer header. A replaced link stops working, for the
 session that opened it too; so does an erased submission.
+
+Only the token's own address sends `Referrer-Policy: no-referrer`. The status page keeps the
+site's `same-origin`: its address holds no secret, and under `no-referrer` a browser sends
+`Origin: null` with the page's forms, which the CSRF check must refuse.
 """
 
 from datetime import datetime
@@ -30,7 +34,8 @@ STATUS_WORDS: dict[str, str] = {
 }
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    # For the token's address only: never on a page with a form (see the docstring).
     response["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -45,7 +50,7 @@ def open_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         links[slug] = link.token_sha256
         request.session[SESSION_STATUS] = links
     # A forged or replaced token is not remembered, and leaves the address bar the same way.
-    return _private(redirect("status_page", slug))
+    return _no_referrer(redirect("status_page", slug))
 
 
 def _session_submission(request: HttpRequest, slug: str) -> Submission | None:
@@ -82,9 +87,7 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     submission = _session_submission(request, slug)
     if submission is None:
         call = Call.objects.published().filter(slug=slug).first()
-        return _private(
-            render(request, "submissions/status_invalid.html", {"call": call}, status=404)
-        )
+        return render(request, "submissions/status_invalid.html", {"call": call}, status=404)
     call = Call.objects.with_credits_shown().get(pk=submission.call_id)
     submission.call = call
     credit_form = CreditDetailsForm(instance=submission, prefix="credit")
@@ -98,14 +101,14 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, "Your credit details have been updated.")
             else:
                 messages.error(request, "Your credit details can no longer be changed.")
-            return _private(redirect("status_page", slug))
+            return redirect("status_page", slug)
     elif request.method == "POST" and request.POST.get("action") == "withdraw":
         withdrawal_form = WithdrawalForm(request.POST, prefix="withdraw")
         if withdrawal_form.is_valid():
             submission.request_withdrawal()
-            return _private(redirect("status_page", slug))
+            return redirect("status_page", slug)
     elif request.method == "POST":
-        return _private(redirect("status_page", slug))
+        return redirect("status_page", slug)
     context = {
         "call": call,
         "submission": submission,
@@ -117,4 +120,4 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         "credit_form": credit_form,
         "withdrawal_form": withdrawal_form,
     }
-    return _private(render(request, "submissions/status.html", context))
+    return render(request, "submissions/status.html", context)

@@ -7,11 +7,15 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
 
-from ..contributor import ABOUT, evidence_data, url
+from submissions.models import ContributorLink, Submission
+from submissions.models.links import status_link_url
+
+from ..contributor import ABOUT, evidence_data, url, walk_to
 from ..factories import make_call_manager, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +74,40 @@ def test_every_page_of_the_journey_sends_the_headers_and_has_no_inline_code(seed
     assert {r.status_code for r in responses} >= {200, 302, 403, 404}
     for response in responses:
         assert_strict(response)
+
+
+POST_FORM = re.compile(r"<form[^>]*method=\"post\"", re.IGNORECASE)
+
+
+def test_only_pages_without_a_form_keep_their_address_from_the_referer(seeded_call):
+    """`Referrer-Policy: no-referrer` makes a browser send `Origin: null` with a form, which
+    the CSRF check refuses: it is for an emailed link's own address (which holds its token),
+    never for a page with a form. Every page with a form keeps the site's same-origin."""
+    walk_to(Client(), seeded_call, "evidence")
+    draft = Submission.objects.get()
+    resume = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME)
+    sent = make_submission(seeded_call)
+    status = urlsplit(status_link_url(sent)).path
+    browser = Client()
+    responses = {
+        "resume link": browser.get(f"/{seeded_call.slug}/return/{resume}/"),
+        "resume link forged": Client().get(f"/{seeded_call.slug}/return/{'x' * 43}/"),
+        "status link": browser.get(status),
+        "status link forged": Client().get(f"/{seeded_call.slug}/status/{'x' * 43}/"),
+    }
+    responses["the step it opens"] = browser.get(responses["resume link"]["Location"])
+    responses["status page"] = browser.get(responses["status link"]["Location"])
+    draft.submit()
+    responses["resume link, sent"] = Client().get(f"/{seeded_call.slug}/return/{resume}/")
+
+    for name, response in responses.items():
+        has_form = bool(POST_FORM.search(response.content.decode()))
+        if name.endswith("link") or name.endswith("forged") or name.endswith("sent"):
+            assert response["Referrer-Policy"] == "no-referrer", name
+        assert not (has_form and response["Referrer-Policy"] == "no-referrer"), name
+    assert POST_FORM.search(responses["status page"].content.decode())
+    assert responses["status page"]["Referrer-Policy"] == "same-origin"
+    assert responses["the step it opens"]["Referrer-Policy"] == "same-origin"
 
 
 def test_the_429_page_and_the_admin_send_the_headers_too(client, seeded_call, settings):

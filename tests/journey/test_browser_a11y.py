@@ -31,6 +31,7 @@ YELLOW = "rgb(255, 221, 0)"
 README_SHOTS = {
     (390, "start"),
     (1280, "evidence-too-long-and-bad-link"),
+    (1280, "evidence-saved-for-later-with-mistakes"),
     (1280, "check-your-answers"),
     (1280, "confirmation"),
 }
@@ -111,6 +112,10 @@ def walk(page: Page, base: str, seen) -> None:
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name="Answer 1 must be 5,000 characters")).to_be_visible()
     seen("evidence-too-long-and-bad-link")
+    # Saved for later as it is: the valid rest is kept, the mistakes stay at their fields.
+    page.get_by_role("button", name="Save and come back later").click()
+    expect(page.get_by_role("button", name="Save the rest and get a link")).to_be_visible()
+    seen("evidence-saved-for-later-with-mistakes")
     first.fill("Live-tweeting lab days with a question box.")
     page.get_by_label("Links to examples").fill("www.example.org/toolkit")
     page.get_by_role("button", name="Continue").click()
@@ -197,7 +202,7 @@ def test_every_page_and_error_state_passes_axe_and_is_photographed(
             page.screenshot(path=str(SCREENSHOTS / f"readme-{width}-{name}.png"))
 
     walk(page, live_server.url, seen)
-    assert len(names) == len(set(names)) == 23
+    assert len(names) == len(set(names)) == 24
 
 
 def test_a_320_pixel_wide_journey_without_javascript_never_scrolls_sideways(

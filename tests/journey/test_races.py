@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from submissions.models import Attachment, Submission
+from submissions.models import Attachment, OutgoingEmail, Submission
 
 from .. import samples
 from ..contributor import ABOUT, evidence_data, url, walk_to
@@ -66,15 +66,29 @@ class PauseBeforeFirstWrite:
         return execute(sql, params, many, context)
 
 
+def is_read_of_a_submission_in_a_transaction(sql: str) -> bool:
+    words = sql.lstrip().upper()
+    return (
+        connection.in_atomic_block
+        and words.startswith("SELECT")
+        and ('FROM "SUBMISSIONS_SUBMISSION"' in words)
+    )
+
+
 class HoldTheLock:
-    """In the submit's thread: once the row lock is taken, keep it until told to go on."""
+    """In the submit's thread: once it has read the row in its transaction (where it takes the
+    row lock), stop there until told to go on.
+
+    Keyed on the read, not on "FOR UPDATE" in the SQL: without the lock the submit still stops
+    at the same point, and the test fails at once instead of waiting for a lock never taken.
+    """
 
     def __init__(self, locked: threading.Event, release: threading.Event):
         self.locked, self.release, self.done = locked, release, False
 
     def __call__(self, execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if not self.done and "FOR UPDATE" in sql.upper():
+        if not self.done and is_read_of_a_submission_in_a_transaction(sql):
             self.done = True
             self.locked.set()
             assert self.release.wait(timeout=WAIT)
@@ -226,6 +240,41 @@ def test_a_step_posted_while_the_submit_holds_its_lock_changes_nothing(draft_at_
     assert submission.attachments.count() == 1
     assert not submission.attachments.filter(uploaded_at__gt=submission.submitted_at).exists()
     assert results["step"].url == url(call, "confirmation")
+
+
+def test_two_submits_at_once_make_one_submission_with_one_receipt(draft_at_check):
+    """A double click: the second submit waits on the row lock the first holds, then finds it
+    submitted. Held at the exact point (the first has read the row, in its transaction), so
+    that without the lock the second runs through at once, and both write, every time."""
+    locked, release = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def submit(hold: bool):
+        draft = Submission.objects.get()
+        if not hold:
+            return draft.submit()
+        with connection.execute_wrapper(HoldTheLock(locked, release)):
+            return draft.submit()
+
+    first = in_thread(results, "first", lambda: submit(hold=True))
+    assert locked.wait(timeout=WAIT)
+    second = in_thread(results, "second", lambda: submit(hold=False))
+    # The second either waits for the first's lock (as it must) or, without one, is done.
+    deadline = time.monotonic() + WAIT
+    while second.is_alive() and not someone_waits_for_a_lock():
+        assert time.monotonic() < deadline, "the second submit neither waited nor finished"
+        time.sleep(0.01)
+    second_ran_through = not second.is_alive()
+    release.set()
+    first.join(timeout=3 * WAIT)
+    second.join(timeout=3 * WAIT)
+
+    assert not second_ran_through, "the second submit did not wait for the first's row lock"
+    assert (results["first"], results["second"]) == (True, False)
+    submission = Submission.objects.get()
+    assert submission.is_submitted
+    receipts = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.RECEIPT)
+    assert list(receipts.values_list("submission", flat=True)) == [submission.pk]
 
 
 def test_a_review_saved_in_the_admin_as_the_submit_commits_keeps_the_submission(draft_at_check):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -112,6 +113,27 @@ def test_a_draft_saved_in_one_browser_is_finished_in_another_exactly_once(
     assert again.status_code == 200
     assert "already been sent" in again.content.decode()
     assert submission.reference in again.content.decode()
+
+
+def test_opening_the_link_gives_the_browser_a_new_session_key(seeded_call):
+    # Session fixation: someone who planted their session cookie in the browser that opens the
+    # link must not get the restored draft through that cookie.
+    walk_to(Client(), seeded_call, "evidence")
+    token = ContributorLink.issue(Submission.objects.get(), ContributorLink.Purpose.RESUME)
+    browser = Client()
+    planted = browser.session
+    planted["planted"] = True
+    planted.save()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+
+    opened = browser.get(f"/{seeded_call.slug}/return/{token}/")
+
+    assert opened.url == url(seeded_call, "evidence")
+    assert browser.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+    assert "Your evidence" in browser.get(opened.url).content.decode()
+    planter = Client()
+    planter.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+    assert planter.get(url(seeded_call, "evidence")).url == url(seeded_call, "start")
 
 
 def test_the_link_can_be_opened_again_and_again(seeded_call, working_smtp):
