@@ -8,7 +8,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public \
-	bench-outcome clean
+	bench-outcome bench-crowd clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing),
@@ -98,6 +98,14 @@ bench-public: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_public_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_public_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_public_bench $(PY) bench/bench_public.py
+
+# The start page while 8 clients download the open data in a loop, and a release's publication
+# against a COPY of its rows (gunicorn on port 8710, database cfe_crowd_bench).
+bench-crowd: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_crowd_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_crowd_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_crowd_bench $(PY) bench/bench_crowd.py
 
 # The synthesis pack (HTML, PDF), the outcome page and marking the toolkit published, with 2,000
 # submissions (database cfe_outcome_bench, or OUTCOME_BENCH_DB=...; the PDF in the task worker).

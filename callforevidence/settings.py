@@ -188,9 +188,32 @@ else:
             "directory_permissions_mode": 0o700,
         },
     }
+# The open data of each release (submissions/publishing/releases.py): built once when a call
+# manager publishes, then served as built by the app (with ETags). Public data, but kept off
+# any URL of its own: a withdrawal takes a contribution out of these files at once, which a
+# copy served elsewhere could not promise. On S3: the same bucket, under releases/.
+RELEASES_ROOT = env_str("RELEASES_ROOT") or str(BASE_DIR / "private" / "releases")
+if AWS_STORAGE_BUCKET_NAME:
+    RELEASES_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **ATTACHMENTS_STORAGE["OPTIONS"],  # type: ignore[dict-item]  # a dict of options
+            "location": "/".join(p for p in (env_str("AWS_LOCATION"), "releases") if p),
+        },
+    }
+else:
+    RELEASES_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": RELEASES_ROOT},
+    }
+# How many open-data files one server process streams at once (each holds a thread while it
+# sends); a further download gets a 503 with Retry-After, so a crowd of downloads never takes
+# the threads the contributors' journey needs. A repeat download with its ETag (a 304) is free.
+OPEN_DATA_DOWNLOADS_PER_PROCESS = env_int("OPEN_DATA_DOWNLOADS_PER_PROCESS", 2)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": ATTACHMENTS_STORAGE,
+    "releases": RELEASES_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -11,6 +11,15 @@ from .call import (
 )
 from .links import ContributorLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
+from .releases import (
+    PublicContribution,
+    Redaction,
+    Release,
+    ReleaseEntry,
+    ReleaseSegment,
+    new_public_id,
+    release_storage,
+)
 from .review import ExportRecord, ReviewChange
 from .submission import (
     CONSENT_FIELDS,
@@ -62,7 +71,12 @@ __all__ = [
     "ExportRecord",
     "NotADraft",
     "OutgoingEmail",
+    "PublicContribution",
     "Question",
+    "Redaction",
+    "Release",
+    "ReleaseEntry",
+    "ReleaseSegment",
     "ReviewChange",
     "Submission",
     "SynthesisNote",
@@ -76,8 +90,10 @@ __all__ = [
     "erased",
     "hash_link_token",
     "new_draft_token",
+    "new_public_id",
     "new_reference",
     "pack_pdf_key",
+    "release_storage",
     "submitted",
     "toolkit_published",
     "withdrawal_requested",

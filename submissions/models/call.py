@@ -39,10 +39,10 @@ class CallQuerySet(models.QuerySet):
         return self.published().filter(opens_at__lte=at).filter(on_time | late_ok)
 
     def with_credits_shown(self) -> "CallQuerySet":
-        """Annotate `credits_shown`: one submission is included and no manager hid the credits."""
-        submissions = self.model._meta.get_field("submissions").related_model
-        included = submissions.objects.included(models.OuterRef("pk")).order_by()
-        shown = models.Q(models.Exists(included)) & models.Q(credits_hidden=False)
+        """Annotate `credits_shown`: a release is published and no manager hid the credits."""
+        releases = self.model._meta.get_field("releases").related_model
+        released = releases.objects.filter(call=models.OuterRef("pk")).order_by()
+        shown = models.Q(models.Exists(released)) & models.Q(credits_hidden=False)
         return self.annotate(credits_shown=models.ExpressionWrapper(shown, models.BooleanField()))
 
 
@@ -119,12 +119,12 @@ class Call(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # Public credits and open data (submissions/credits.py, opendata.py, status.py).
+    # Public credits and open data (submissions/publishing/).
     credits_hidden = models.BooleanField(
         "hide the credits page",
         default=False,
-        help_text="Hide the public credits page and the open data of this call, "
-        "even when submissions are included in the toolkit.",
+        help_text="Hide every public page of this call's releases (the credits, the "
+        "contributions' pages, the open data and its feed), even once published.",
     )
     credits_frozen = models.BooleanField(
         "freeze the credits",

@@ -30,6 +30,7 @@ class OutgoingEmail(models.Model):
         NOTIFICATION = "notification", "New submission, to staff"
         DIGEST = "digest", "Daily digest, to staff"
         RESUME_LINK = "resume_link", "Link to come back to a draft"
+        PUBLISHED = "published", "Contribution published, to the contributor"
         TOOLKIT_PUBLISHED = "toolkit_published", "Toolkit published, to a contributor in it"
         THANK_YOU = "thank_you", "Thank you and the outcome, to another contributor"
         WITHDRAWAL_REQUESTED = "withdrawal_requested", "Withdrawal requested, to staff"

@@ -81,6 +81,10 @@ class SubmissionQuerySet(models.QuerySet):
             withdrawal_requested_at__isnull=True,
         )
 
+    def publishable(self, call: "Call | int") -> "SubmissionQuerySet":
+        """What the next release will hold: included, not withdrawn, not withheld."""
+        return self.included(call).filter(withheld_from_open_data=False)
+
 
 class SubmissionManager(models.Manager.from_queryset(SubmissionQuerySet)):  # type: ignore[misc]  # a manager made from the queryset, as Django documents
     def get_queryset(self) -> models.QuerySet:
@@ -154,10 +158,12 @@ class Submission(models.Model):
     )
 
     # Publication, by call managers; a withdrawal request, by the contributor (status page).
+    # (The column keeps its first name; it now withholds from every public page and file.)
     withheld_from_open_data = models.BooleanField(
-        "withhold from the open data",
+        "withhold from publication",
         default=False,
-        help_text="Still credited, but its answers and links are left out of the open data.",
+        help_text="Takes it off every public page and file at once (its page, its credit, its "
+        "row in the open data of every release), and out of later releases.",
     )
     withdrawal_requested_at = models.DateTimeField(
         "withdrawal requested", null=True, blank=True, editable=False
@@ -218,6 +224,24 @@ class Submission(models.Model):
             for person in co_contributors
         ]
         return "; ".join(part for part in (own, *others) if part)
+
+    @classmethod
+    def credited_names_for(
+        cls, preference: str, name: str, organisation: str, co_contributors: list[dict]
+    ) -> list[str]:
+        """Who the credit line of these details names, each as written: a citation's authors.
+
+        The same choices as credit_line_for(): a person by name, an organisation when the
+        contributor chose to be credited by it alone, nobody when they asked not to be named.
+        """
+        if preference == cls.Credit.NAME_AND_ORGANISATION:
+            own = name or organisation
+        elif preference == cls.Credit.ORGANISATION_ONLY:
+            own = organisation
+        else:
+            return []
+        others = [person["name"] or person["organisation"] for person in co_contributors]
+        return [who for who in (own, *others) if who]
 
     def co_contributor_lines(self) -> list[str]:
         """Each co-contributor on one line: "Name (Organisation, ORCID iD 0000-...)"."""

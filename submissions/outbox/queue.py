@@ -33,6 +33,8 @@ from ..models import (
     Call,
     ContributorLink,
     OutgoingEmail,
+    PublicContribution,
+    Release,
     Submission,
     erased,
     submitted,
@@ -179,6 +181,66 @@ def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
             submission=submission, kind=Kind.RESUME_LINK, state=OutgoingEmail.State.PENDING
         ).delete()
         return queue(Kind.RESUME_LINK, [address], submission.call, submission)
+
+
+# Contributions announced in one transaction of the announcement task.
+ANNOUNCE_BATCH = 500
+
+
+def queue_announcements(release: Release) -> None:
+    """Tell each contributor whose contribution first appears in this release, once.
+
+    Called in the transaction that publishes the release: the task that queues the emails
+    commits with it. A release may bring 300,000 contributions, so the emails themselves are
+    queued by the worker, ANNOUNCE_BATCH at a time; each contribution's `announced_at`, set in
+    the batch that queues its email, makes it once however often the task runs.
+    """
+    if release.added_count:
+        announce_release.enqueue(release.pk)
+
+
+def unannounced(release_id: int):
+    """New in this release, not yet announced, still in it (not taken down), not erased."""
+    return PublicContribution.objects.filter(
+        first_release_id=release_id,
+        announced_at__isnull=True,
+        submission__isnull=False,
+        entries__release_id=release_id,
+    )
+
+
+@task()
+def announce_release(release_id: int) -> str:
+    """Queue the "your contribution is published" email of each new contribution of a release."""
+    if not unannounced(release_id).exists():
+        return "nothing to announce"
+    # If this worker dies half way, the fallback finds what is left.
+    announce_release.using(run_after=timezone.now() + LEASE).enqueue(release_id)
+    queued = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                unannounced(release_id)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("submission__call")
+                .order_by("pk")[:ANNOUNCE_BATCH]
+            )
+            if not batch:
+                return f"queued {queued}"
+            for contribution in batch:
+                submission = contribution.submission
+                assert submission is not None  # unannounced() keeps only those with one
+                queue(
+                    Kind.PUBLISHED,
+                    [submission.email],
+                    submission.call,
+                    submission,
+                    params={"release": release_id},
+                )
+            PublicContribution.objects.filter(
+                pk__in=[c.pk for c in batch], announced_at__isnull=True
+            ).update(announced_at=timezone.now())
+            queued += len(batch)
 
 
 def retry(email: OutgoingEmail) -> bool:

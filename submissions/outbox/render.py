@@ -14,13 +14,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ..common.site import absolute
-from ..models import ContributorLink, OutgoingEmail, Submission
+from ..models import ContributorLink, OutgoingEmail, Release, ReleaseEntry, Submission
 from ..models.links import resume_link_expires_at, status_link_url
 
 Kind = OutgoingEmail.Kind
 # The kinds sent with an HTML part beside the text (the notification and digest are text only).
 WITH_HTML = {
     Kind.RECEIPT,
+    Kind.PUBLISHED,
     Kind.RESUME_LINK,
     Kind.TOOLKIT_PUBLISHED,
     Kind.THANK_YOU,
@@ -55,6 +56,7 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         Kind.NOTIFICATION: _notification,
         Kind.DIGEST: _digest,
         Kind.RESUME_LINK: _resume_link,
+        Kind.PUBLISHED: _published,
         Kind.TOOLKIT_PUBLISHED: _toolkit_published,
         Kind.THANK_YOU: _thank_you,
         Kind.WITHDRAWAL_REQUESTED: _withdrawal_requested,
@@ -156,6 +158,32 @@ def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     }
     subject = f"Continue your evidence to {one_line(email.call.title)}"
     return subject, "resume_link", context
+
+
+def _published(email: OutgoingEmail) -> tuple[str, str, dict]:
+    """The contribution is in a release: its page, its credit line as shown, the status link."""
+    submission = email.submission
+    assert submission is not None  # queued for a submission (outbox/queue.py)
+    release = Release.objects.get(pk=email.params["release"])
+    public_id = submission.public.public_id
+    # As the page shows it now: the latest release that holds it (a later one may have
+    # taken a corrected credit line).
+    entry = (
+        ReleaseEntry.objects.filter(contribution__submission=submission)
+        .order_by("-release__number")
+        .first()
+    )
+    if entry is None:
+        raise NoLongerNeeded("It was taken off every release before this was sent.")
+    context = {
+        "submission": submission,
+        "release": release,
+        "page_url": absolute(reverse("contribution", args=[email.call.slug, public_id])),
+        "credit_line": entry.credit_line,
+        "status_url": status_link_url(submission, raw=stable_link_token(email)),
+    }
+    subject = f"Your evidence to {one_line(email.call.title)} is published"
+    return subject, "published", context
 
 
 def _contributions(email: OutgoingEmail, submissions) -> list[Submission]:

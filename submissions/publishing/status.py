@@ -13,13 +13,15 @@ site's `same-origin`: its address holds no secret, and under `no-referrer` a bro
 from datetime import datetime
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..models import CREDIT_FIELDS, Call, ContributorLink, ReviewChange, Submission
+from ..models import CREDIT_FIELDS, Call, ContributorLink, ReleaseEntry, ReviewChange, Submission
 from .forms import CreditDetailsForm, WithdrawalForm
+from .releases import take_down
 
 SESSION_STATUS = "status_links"  # {call slug: SHA-256 of the status link's token}
 STATUS = ContributorLink.Purpose.STATUS
@@ -105,7 +107,9 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     elif request.method == "POST" and request.POST.get("action") == "withdraw":
         withdrawal_form = WithdrawalForm(request.POST, prefix="withdraw")
         if withdrawal_form.is_valid():
-            submission.request_withdrawal()
+            with transaction.atomic():
+                if submission.request_withdrawal():
+                    take_down(submission)  # off every public page and file, at once
             return redirect("status_page", slug)
     elif request.method == "POST":
         return redirect("status_page", slug)
@@ -116,6 +120,11 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         "is_included": submission.review_status == Submission.ReviewStatus.INCLUDED,
         "last_change": last_change(submission),
         "credit_line": submission.credit_line(),
+        # The latest release that shows it, if any: its page, and how it is credited there.
+        "published": ReleaseEntry.objects.filter(contribution__submission=submission)
+        .select_related("release", "contribution")
+        .order_by("-release__number")
+        .first(),
         "can_correct": can_correct,
         "credit_form": credit_form,
         "withdrawal_form": withdrawal_form,

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from submissions.models import Submission, Theme
+from submissions.models import PublicContribution, Submission, Theme
 from submissions.models.links import status_link_url
+from submissions.publishing.releases import publish_release
 
 from .. import samples
 from ..browser import CHROMIUM
@@ -47,6 +48,8 @@ STAFF_PAGES = [
     "/admin/submissions/exportrecord/",
     "/admin/submissions/outgoingemail/",
     "/admin/submissions/call/{call_pk}/acknowledgements/",
+    "/admin/submissions/call/{call_pk}/releases/",
+    "/admin/submissions/submission/{submission}/redactions/",
     "/admin/submissions/call/{call_pk}/outcome/",
     "/admin/submissions/call/{call_pk}/pack/",
     "/admin/submissions/call/{call_pk}/pack/print/",
@@ -165,11 +168,18 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     # Included in the toolkit: the public credits and open data, and the contributor's status.
     sent = Submission.objects.get(state=Submission.State.SUBMITTED)
     Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
+    publish_release(seeded_call, number=1)
     status_path = urlsplit(status_link_url(sent)).path
+    contribution = (
+        f"/{seeded_call.slug}/contributions/{PublicContribution.objects.get().public_id}/"
+    )
     theme = Theme.objects.create(name="Tools")
     sent.themes.add(theme)
     seeded_call.publish_outcome()
-    public = [f"/{seeded_call.slug}/{page}/" for page in ("credits", "open-data", "outcome")]
+    public = [f"/{seeded_call.slug}/{page}/" for page in ("credits", "open-data", "outcome")] + [
+        f"/{seeded_call.slug}/open-data/releases/1/",
+        contribution,
+    ]
     for path in [*public, status_path]:
         found += watcher.visit(base + path)
         assert "Page not found" not in page.title(), path

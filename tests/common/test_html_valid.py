@@ -20,9 +20,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from submissions.models import Call, Submission, SynthesisNote, Theme
+from submissions.models import Call, PublicContribution, Submission, SynthesisNote, Theme
 from submissions.models.links import status_link_url
 from submissions.publishing.pack import build_pack, options_for, pack_html
+from submissions.publishing.releases import publish_release, take_down
 
 from .. import samples
 from ..contributor import ABOUT, evidence_data, url, walk_to
@@ -211,6 +212,8 @@ def journey_pages(call: Call) -> dict[str, str]:
     # Included in the toolkit: credits, open data, and the contributor's status page.
     sent = Submission.objects.get(state=Submission.State.SUBMITTED)
     Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
+    publish_release(call, number=1)
+    public_id = PublicContribution.objects.get(submission=sent).public_id
     get("credits", f"/{call.slug}/credits/")
     # After the event: the outcome page, with a published note, and the synthesis pack.
     theme = Theme.objects.create(name="Tools")
@@ -230,6 +233,8 @@ def journey_pages(call: Call) -> dict[str, str]:
         build_pack(call, options_for(call)), links={"pdf": "/", "options": "/"}
     )
     get("open-data", f"/{call.slug}/open-data/")
+    get("release-1", f"/{call.slug}/open-data/releases/1/")
+    get("contribution", f"/{call.slug}/contributions/{public_id}/")
     contributor = Client()
     opened = contributor.get(urlsplit(status_link_url(sent)).path, follow=True)
     pages["status"] = opened.content.decode()
@@ -238,6 +243,12 @@ def journey_pages(call: Call) -> dict[str, str]:
         {"action": "credit", "credit-name": "", "credit-orcid": "0000-0002-1825-0098"},
     )
     pages["status-error"] = refused.content.decode()
+    # Withdrawn: its page says it is no longer published.
+    Submission.objects.get(pk=sent.pk).request_withdrawal()
+    take_down(sent)
+    pages["contribution-gone"] = client.get(
+        f"/{call.slug}/contributions/{public_id}/"
+    ).content.decode()
     for page in ("accessibility", "cookies", "privacy"):
         get(page, f"/{page}/")
     declining = Client()
@@ -276,7 +287,8 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     assert "This will delete your answers" in pages["delete-answers"]
     assert "Included in the toolkit" in pages["status"]
     assert "Error: " in pages["status-error"] and "Error: " in pages["save-error"]
-    assert ABOUT["name"] in pages["credits"]
+    assert ABOUT["name"] in pages["credits"] and ABOUT["name"] in pages["contribution"]
+    assert "This contribution is no longer published" in pages["contribution-gone"]
     assert "What came of" in pages["outcome"] and "Videos." in pages["outcome"]
     assert ABOUT["name"] in pages["pack"]
     for name, html in pages.items():

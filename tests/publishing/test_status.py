@@ -13,6 +13,7 @@ from submissions.models.links import status_link_url
 from submissions.outbox import queue as outbox
 from tests.contributor import ABOUT, url, walk_to
 from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
+from tests.publishing.helpers import publish
 from tests.worker import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +114,13 @@ def test_a_reviewer_includes_it_and_the_contributor_sees_it_with_their_credit_li
     assert '<span class="submission-status">Included in the toolkit</span>' in response.text
     assert '<strong class="credit-line">Ada Lovelace, Analytical Engines</strong>' in response.text
     assert response.context["last_change"] == changed_at
+    assert "Not yet published: it will be public when the next release" in response.text
+    assert client.get(reverse("credits", args=[call.slug])).status_code == 404
+
+    publish(call)
+    response = client.get(page_url(call))
+
+    assert "Published in release 1" in response.text
     assert f'href="{reverse("credits", args=[call.slug])}"' in response.text
     assert (
         "Ada Lovelace, Analytical Engines" in client.get(reverse("credits", args=[call.slug])).text
@@ -344,8 +352,9 @@ def test_the_status_page_makes_a_fixed_small_number_of_queries(
 ):
     open_link(client, status_link_url(submission))
 
-    # The session, the link with its submission, the call, the last status change.
-    with django_assert_num_queries(4):
+    # The session, the link with its submission, the call, the last status change, the
+    # release that shows it.
+    with django_assert_num_queries(5):
         response = client.get(page_url(submission.call))
 
     assert response.status_code == 200

@@ -19,6 +19,7 @@ from ..history import person
 from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
 from .outcome import OutcomeAdminMixin
+from .releases import ReleasesAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -115,7 +116,9 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(
+    ReleasesAdminMixin, OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin
+):
     form = CallAdminForm
     list_display = [
         "title",
@@ -124,6 +127,7 @@ class CallAdmin(OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin)
         "late_policy",
         "published",
         "acknowledgements_link",
+        "releases_link",
         "outcome_link",
     ]
     list_filter = ["published", "late_policy"]

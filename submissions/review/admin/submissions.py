@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 
 from ...common.wording import uk_time_short
 from ...models import Attachment, Submission
+from ...publishing.releases import take_down
 from ..access import sees_drafts, sees_every_call
 from ..history import (
     REVIEW_FIELDS,
@@ -44,6 +45,7 @@ from .filters import (
     staff_users,
 )
 from .queue import ReviewQueueMixin
+from .releases import RedactionsAdminMixin, publication_context
 
 if TYPE_CHECKING:
     from django.contrib.admin import ListFilter
@@ -143,7 +145,7 @@ REVIEW_ACTIONS = [
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(RedactionsAdminMixin, ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     # What a reviewer decides with, narrow enough for 1280 px (tests/test_admin_browser.py).
     list_display = [
         "reference_or_draft",
@@ -378,6 +380,7 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
                 submission.consent_wording_sha256 == submission.call.consent_hash
             ),
             "review_changes": list(submission.review_changes.all()),
+            **publication_context(submission),
         }
 
     def delete_model(self, request, obj) -> None:
@@ -398,6 +401,9 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         # Only the review columns: `obj` was loaded before the form was posted, and writing
         # the rest would put back a state or answers that changed meanwhile (a submit).
         obj.save(update_fields=REVIEW_COLUMNS)
+        if obj.withheld_from_open_data and not saved.withheld_from_open_data:
+            # Withheld: off every public page and file at once, in this save's transaction.
+            take_down(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

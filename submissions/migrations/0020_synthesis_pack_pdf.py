@@ -12,7 +12,7 @@ import submissions.models.synthesis
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0018_no_default_notification"),
+        ("submissions", "0019_releases"),
     ]
 
     operations = [
