@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it must see every request, even one SecurityMiddleware redirects to HTTPS.
+    "submissions.common.middleware.UntrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "submissions.common.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -233,7 +235,12 @@ STAFF_SESSION_AT_BROWSER_CLOSE = env_bool("STAFF_SESSION_AT_BROWSER_CLOSE", True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
+# a client can write anything into. X-Forwarded-Proto is believed only from such a proxy too:
+# without one, a client could make any request look like HTTPS. (check --deploy warns when
+# requests show an untrusted proxy: submissions/common/ratelimits.py.)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT > 0 else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -313,10 +320,6 @@ RATE_LIMITS = {
     "resume_address": env_rate("RATE_LIMIT_RESUME_ADDRESS", "30/h"),
     "resume_email": env_rate("RATE_LIMIT_RESUME_EMAIL", "5/h"),
 }
-# How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
-# a client can write anything into.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-
 # Staff sign-in lockout (django-axes): per username and address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -358,7 +361,8 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Emailed links carry their token in the path: it must never reach a log (see README).
+    # Emailed links carry their token in the path: it must never reach a log (docs/security.md).
+    # The filter is on every handler, so that no logger's record gets past it.
     "filters": {"redact_link_tokens": {"()": "submissions.common.logs.RedactLinkTokens"}},
     "formatters": {
         "django.server": {
@@ -368,17 +372,18 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
-    },
-    "loggers": {
-        "django.request": {"filters": ["redact_link_tokens"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_link_tokens"]},
         "django.server": {
-            "handlers": ["django.server"],
-            "level": "INFO",
-            "propagate": False,
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
             "filters": ["redact_link_tokens"],
         },
+    },
+    "loggers": {
+        # Django's own handlers for these (a console for DEBUG, mail_admins with the whole
+        # request) are replaced: their records go to the root's console, redacted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }

@@ -28,7 +28,13 @@ urlpatterns = [
     path("<slug:slug>/closed/", views.closed, name="closed"),
     path("<slug:slug>/save/", resume.resume_request, name="resume_request"),
     path("<slug:slug>/save/sent/", resume.resume_sent, name="resume_sent"),
+    path("<slug:slug>/return/", resume.resume_confirm, name="resume_confirm"),
     path("<slug:slug>/return/<str:token>/", resume.resume, name="resume"),
+    path(
+        "<slug:slug>/continued-elsewhere/",
+        resume.continued_elsewhere,
+        name="continued_elsewhere",
+    ),
     path("<slug:slug>/credits/", publishing.credits, name="credits"),
     path(
         "<slug:slug>/contributions/<str:public_id>/",

@@ -57,3 +57,12 @@ def time_of_day(value: datetime | None) -> str:
         return ""
     local = value.astimezone(LONDON)
     return f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def masked_email(address: str) -> str:
+    """An address shown to whoever opens a link, enough to recognise one's own and no more:
+    "j•••@example.org". Empty for no address."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return ""
+    return f"{local[:1]}•••@{domain}"

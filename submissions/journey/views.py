@@ -10,11 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..common import ratelimits
-from ..models import Call, NotADraft, Submission
+from ..models import Call, NotADraft, Submission, new_holder
 from .drafts import (
+    HeldElsewhere,
     forget_draft,
     load_draft,
     open_call,
@@ -57,6 +59,7 @@ def journey_step(step: str) -> Callable[[StepView], Callable[..., HttpResponse]]
 
     def decorator(view: StepView) -> Callable[..., HttpResponse]:
         @wraps(view)
+        @never_cache  # the contributor's own answers: no cache may keep them
         @require_http_methods(["GET", "POST"])
         def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
             opened = open_step(request, slug, step)
@@ -109,7 +112,11 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     call = published_call(slug, Call.objects.published().with_credits_shown())
     now = timezone.now()
     # A browser holding a draft is offered to continue it, at the first unfinished step.
-    draft = load_draft(request, call) if request.session.session_key else None
+    held_elsewhere = False
+    try:
+        draft = load_draft(request, call) if request.session.session_key else None
+    except HeldElsewhere:
+        draft, held_elsewhere = None, True
     if draft is not None and draft.is_submitted:
         draft = None
     context = {
@@ -118,18 +125,24 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         "accepts": call.accepts_submissions(now),
         "is_late": not call.is_on_time(now),
         "draft": draft,
+        "held_elsewhere": held_elsewhere,
         "continue_url_name": first_unfinished(draft).url_name if draft else None,
     }
     return render(request, "submissions/start.html", context)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest, slug: str) -> HttpResponse:
     opened = open_call(slug)
     if isinstance(opened, HttpResponse):
         return opened
     call, now = opened
-    submission = load_draft(request, call)
+    try:
+        submission = load_draft(request, call)
+    except HeldElsewhere:
+        # Continued in another browser: "Start now" here starts a new submission.
+        submission = None
     if submission is not None and submission.is_submitted:
         # A new submission after a finished one starts afresh.
         submission = None
@@ -154,24 +167,30 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
             # Only a bot fills the hidden field: it sees the usual next page, nothing is kept.
             return redirect("about", call.slug)
         if submission is None:
-            submission = Submission(call=call)
+            # A new draft, held by this browser from the start.
+            holder, digest = new_holder()
+            submission = Submission(call=call, holder_sha256=digest)
             submission.record_consent(call, at=now)
             submission.save()
+            remember_draft(request, call, submission, holder)
         else:
             submission.record_consent(call, at=now)
             if not submission.update_draft(**submission.consent_columns()):
                 return redirect("confirmation", call.slug)
-        remember_draft(request, call, submission)
         return _next_or_check(request, call, "about")
     context = _step_context(call, "consent", now, changing=changing, form=form)
     return render(request, "submissions/consent.html", context)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def delete_answers(request: HttpRequest, slug: str) -> HttpResponse:
     """ "This will delete your answers": a draft is deleted only once the person confirms."""
     call = published_call(slug)
-    submission = load_draft(request, call)
+    try:
+        submission = load_draft(request, call)
+    except HeldElsewhere:
+        return redirect("continued_elsewhere", call.slug)
     if submission is None or submission.is_submitted:
         return redirect("start", call.slug)
     if request.method == "POST":
@@ -332,9 +351,14 @@ def check(request: HttpRequest, call: Call, submission: Submission, now: datetim
     return render(request, "submissions/check.html", context)
 
 
+@never_cache
 def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
+    """The reference, for the browser that sent the evidence (never one that lost the draft)."""
     call = published_call(slug)
-    submission = load_draft(request, call)
+    try:
+        submission = load_draft(request, call)
+    except HeldElsewhere:
+        return redirect("continued_elsewhere", call.slug)
     if submission is None:
         return redirect("start", call.slug)
     if not submission.is_submitted:

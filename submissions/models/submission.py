@@ -1,5 +1,6 @@
 """Submissions (drafts and submitted evidence) and their files."""
 
+import hashlib
 import logging
 import secrets
 import uuid
@@ -60,6 +61,17 @@ def new_draft_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def holder_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_holder() -> tuple[str, str]:
+    """A secret for the one browser session that is to hold a draft, and the SHA-256 of it that
+    the draft keeps (`Submission.holder_sha256`)."""
+    secret = secrets.token_urlsafe(32)
+    return secret, holder_digest(secret)
+
+
 @dataclass(frozen=True)
 class CheckedFile:
     """An upload that passed every check (journey/file_checks.py), ready to attach."""
@@ -111,8 +123,18 @@ class Submission(models.Model):
         NOT_INCLUDED = "not_included", "Not included"
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="submissions")
-    # The draft is found by this unguessable token, held in the contributor's session.
+    # The draft is found by this unguessable token, kept in the contributor's session (never in
+    # a URL). It is not enough to write to the draft: see holder_sha256.
     token = models.CharField(max_length=64, unique=True, default=new_draft_token, editable=False)
+    # One browser holds a draft at a time: the session that started it, or the last one to
+    # continue it from an emailed link, which keeps the secret whose SHA-256 this is. Every
+    # write re-checks it where it writes, so a browser that lost the draft changes nothing.
+    # Empty for drafts saved before holders: the first browser to come back takes it.
+    holder_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The address of the last emailed link this draft was continued from. A browser that lost
+    # the draft may ask for a link to this address only, so whoever sent someone a link to
+    # their draft cannot take it back once that person continues it.
+    link_email = models.EmailField(blank=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -272,10 +294,13 @@ class Submission(models.Model):
         return {name: getattr(self, name) for name in CONSENT_FIELDS}
 
     def delete_draft(self) -> bool:
-        """Delete the row and its files, only while it is a draft; False when it was submitted."""
+        """Delete the row and its files, only while it is a draft held by this browser; False
+        when it was submitted or continued in another browser."""
         with transaction.atomic():
             # Locked first: a delete collects the row's files before it deletes the row itself.
-            drafts = Submission.objects.select_for_update().filter(state=self.State.DRAFT)
+            drafts = Submission.objects.select_for_update().filter(
+                state=self.State.DRAFT, holder_sha256=self.holder_sha256
+            )
             locked = drafts.filter(pk=self.pk).first()
             if locked is None:
                 return False
@@ -286,13 +311,17 @@ class Submission(models.Model):
         return [(q, self.answers.get(str(q.pk), "")) for q in questions]
 
     def update_draft(self, **columns) -> bool:
-        """Write these columns (and updated_at), only while the row is still a draft.
+        """Write these columns (and updated_at), only while the row is still a draft, held by the
+        browser this object was loaded for.
 
         One conditional UPDATE, so the check and the write cannot be separated: a submit that
-        got there first keeps every column it confirmed. Returns False when nothing was written.
+        got there first keeps every column it confirmed, and a browser that opened a link to
+        the draft meanwhile keeps it. Returns False when nothing was written.
         """
         columns["updated_at"] = timezone.now()
-        drafts = Submission.objects.filter(pk=self.pk, state=self.State.DRAFT)
+        drafts = Submission.objects.filter(
+            pk=self.pk, state=self.State.DRAFT, holder_sha256=self.holder_sha256
+        )
         if not drafts.update(**columns):
             return False
         for name, value in columns.items():
@@ -300,7 +329,8 @@ class Submission(models.Model):
         return True
 
     def submit(self, at: datetime | None = None) -> bool:
-        """Turn the draft into a submission, once. Returns False when it was already submitted.
+        """Turn the draft into a submission, once. Returns False when it was already submitted,
+        or when another browser holds it now (it was continued there from a link).
 
         The row lock makes a double click or a replayed POST wait, then find it submitted.
         Without `at`, the time is taken under the lock, so that every write the draft received
@@ -308,7 +338,7 @@ class Submission(models.Model):
         """
         with transaction.atomic():
             locked = Submission.objects.select_for_update().select_related("call").get(pk=self.pk)
-            if locked.is_submitted:
+            if locked.is_submitted or locked.holder_sha256 != self.holder_sha256:
                 return False
             at = at or timezone.now()
             locked.state = self.State.SUBMITTED
@@ -343,7 +373,8 @@ class Submission(models.Model):
         """Store files and record them, all or none; a file never outlives a failed record.
 
         Raises AttachmentLimitReached past the call's max_files, IntegrityError on a duplicate,
-        NotADraft once it has been submitted (checked under the same lock as the count).
+        NotADraft once it has been submitted or continued in another browser (checked under the
+        same lock as the count).
         """
         storage = get_attachment_storage()
         stored: list[str] = []
@@ -353,7 +384,7 @@ class Submission(models.Model):
                 # The lock makes the count below hold against a second tab uploading too.
                 rows = Submission.objects.select_for_update().select_related("call")
                 locked = rows.get(pk=self.pk)
-                if locked.is_submitted:
+                if locked.is_submitted or locked.holder_sha256 != self.holder_sha256:
                     raise NotADraft
                 if locked.attachments.count() + len(files) > locked.call.max_files:
                     raise AttachmentLimitReached
@@ -379,11 +410,11 @@ class Submission(models.Model):
     def remove_attachment(self, attachment_pk: int) -> bool:
         """Remove one of this draft's files (another draft's id removes nothing).
 
-        Returns False, removing nothing, when the submission is no longer a draft.
+        Returns False, removing nothing, when the submission is no longer a draft held here.
         """
         with transaction.atomic():
             locked = Submission.objects.select_for_update().filter(pk=self.pk).first()
-            if locked is None or locked.is_submitted:
+            if locked is None or locked.is_submitted or locked.holder_sha256 != self.holder_sha256:
                 return False
             locked.attachments.filter(pk=attachment_pk).delete()
         return True
@@ -483,7 +514,8 @@ class AttachmentLimitReached(Exception):
 
 
 class NotADraft(Exception):
-    """The submission was submitted meanwhile: nothing more may be written to it."""
+    """The submission was submitted meanwhile, or continued in another browser: nothing more
+    may be written to it from here."""
 
 
 class Attachment(models.Model):

@@ -173,6 +173,9 @@ def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
     The token is issued by the worker when it sends, so no raw token is ever stored.
     """
     with transaction.atomic():
+        # The draft's row lock, as ContributorLink.move_draft takes it: a link being opened
+        # either moves the draft before this invalidates it, or finds it gone.
+        list(Submission.objects.select_for_update().filter(pk=submission.pk).values_list("pk"))
         ContributorLink.objects.filter(
             submission=submission, purpose=ContributorLink.Purpose.RESUME
         ).delete()

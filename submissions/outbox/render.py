@@ -150,7 +150,9 @@ def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
 def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission = email.submission
     assert submission is not None  # resume links are queued for a draft
-    token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
+    token = ContributorLink.issue(
+        submission, ContributorLink.Purpose.RESUME, sent_to=email.recipients[0]
+    )
     context = {
         "resume_url": absolute(reverse("resume", args=[email.call.slug, token])),
         "expires_at": resume_link_expires_at(submission),

@@ -215,8 +215,8 @@ def datapackage(release: Release) -> str:
         people = "contributor" if release.unnamed_count == 1 else "contributors"
         description += f" {release.unnamed_count} {people} asked not to be named."
     csv_note = (
-        " A cell that starts with =, +, -, @, a tab or a line break, or has one of these signs "
-        "after a ;, tab or line break, gets an apostrophe before the sign so that no "
+        " A formula sign (=, +, -, @) at the start of a cell, or after a semicolon, tab or line "
+        "break inside it (even with spaces between), gets an apostrophe before the sign so that no "
         "spreadsheet runs it as a formula; the JSON holds the text as written."
     )
     credits_url = absolute(reverse("credits", args=[call.slug]))

@@ -48,6 +48,10 @@ def open_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """Remember the link in the session, then show the status at an address without it."""
     link = ContributorLink.find(token, STATUS)
     if link is not None and link.submission.call.slug == slug and link.submission.is_submitted:
+        if request.session.session_key:
+            # A new key: whoever knew the old one (a cookie planted on a shared computer) does
+            # not get the page with it.
+            request.session.cycle_key()
         links = request.session.get(SESSION_STATUS, {})
         links[slug] = link.token_sha256
         request.session[SESSION_STATUS] = links

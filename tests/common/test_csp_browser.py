@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from submissions.models import PublicContribution, Submission, Theme
+from submissions.models import ContributorLink, PublicContribution, Submission, Theme
 from submissions.models.links import status_link_url
 from submissions.publishing.releases import publish_release
 
 from .. import samples
 from ..browser import CHROMIUM
 from ..contributor import ABOUT
-from ..factories import make_call_manager
+from ..factories import make_call_manager, make_submission
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
@@ -164,6 +164,19 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     found += watcher.violations()
     page.get_by_role("button", name="Accept and send").click()
     expect(page).to_have_title(re.compile("^Evidence sent"))
+    found += watcher.violations()
+    # A link to someone's saved answers: the page that asks, then the page of the browser that
+    # held them once another takes them.
+    saved = make_submission(seeded_call, state=Submission.State.DRAFT, name="Sam Jones")
+    token = ContributorLink.issue(saved, ContributorLink.Purpose.RESUME, sent_to="sam@example.org")
+    found += watcher.visit(f"{base}/{seeded_call.slug}/return/{token}/")
+    expect(page).to_have_title(re.compile("^Continue your evidence in this browser"))
+    page.get_by_role("button", name="Continue in this browser").click()
+    found += watcher.violations()
+    Submission.objects.filter(pk=saved.pk).update(holder_sha256="0" * 64)
+    found += watcher.visit(f"{base}/{seeded_call.slug}/continued-elsewhere/")
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_role("status")).to_be_visible()
     found += watcher.violations()
     # Included in the toolkit: the public credits and open data, and the contributor's status.
     sent = Submission.objects.get(state=Submission.State.SUBMITTED)

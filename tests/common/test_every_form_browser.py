@@ -111,9 +111,13 @@ def test_a_contributor_uses_every_form_of_the_journey(people, live_server):
     laptop.get_by_role("button", name="Send me a link").click()
     title(laptop, "Check your email")
 
-    # The emailed link, in another browser: on to Your evidence, saved for later empty.
+    # The emailed link, in another browser: it asks first, then on to Your evidence, saved for
+    # later empty.
     phone = people.page(width=390)
     phone.goto(emailed_link(RESUME_LINK, ABOUT["email"]))
+    title(phone, "Continue your evidence in this browser?")
+    assert not RESUME_LINK.search(phone.url)  # the token left the address bar
+    phone.get_by_role("button", name="Continue in this browser").click()
     title(phone, "Your evidence")
     assert "/return/" not in phone.url
     phone.get_by_role("button", name="Save and come back later").click()
@@ -152,6 +156,15 @@ def test_a_contributor_uses_every_form_of_the_journey(people, live_server):
     assert (submission.role, submission.is_submitted) == ("Reader in Sociology", True)
     assert list(submission.attachments.values_list("original_name", flat=True)) == ["Report.pdf"]
     assert OutgoingEmail.objects.filter(kind="resume_link").count() == 2  # one from each page
+
+    # The laptop lost the draft to the phone: it is told, and its one form asks for a link (none
+    # goes for answers already sent, and the page does not say they were).
+    laptop.goto(f"{base}/{SLUG}/evidence/")
+    title(laptop, "Your answers were opened in another browser")
+    laptop.get_by_role("button", name="Email me a link").click()
+    expect(laptop.get_by_role("status")).to_contain_text("We have sent a link to j•••@")
+    assert reference not in laptop.content()
+    assert OutgoingEmail.objects.filter(kind="resume_link").count() == 2
 
     # Someone else starts, then says no to the licence: asked first, then deleted.
     other = people.page()

@@ -20,7 +20,14 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from submissions.models import Call, PublicContribution, Submission, SynthesisNote, Theme
+from submissions.models import (
+    Call,
+    ContributorLink,
+    PublicContribution,
+    Submission,
+    SynthesisNote,
+    Theme,
+)
 from submissions.models.links import status_link_url
 from submissions.publishing.pack import build_pack, options_for, pack_html
 from submissions.publishing.releases import publish_release, take_down
@@ -257,8 +264,32 @@ def journey_pages(call: Call) -> dict[str, str]:
     get("not-found", "/no-such-call/")
     forged = Client(enforce_csrf_checks=True)
     pages["csrf"] = forged.post(url(call, "consent"), {"consent": "yes"}).content.decode()
+    pages.update(link_pages(call))
     for template in ("403.html", "413.html", "500.html", "503.html"):
         pages[template.removesuffix(".html")] = render_to_string(template, {"limit": "60 MB"})
+    return pages
+
+
+def link_pages(call: Call) -> dict[str, str]:
+    """A link opened: the page that asks (with answers of the browser's own too), and what the
+    browser that held the draft sees once another has it."""
+    owner, holding, stranger = Client(), Client(), Client()
+    walk_to(owner, call, "evidence")
+    draft = Submission.objects.filter(state=Submission.State.DRAFT).latest("pk")
+    walk_to(holding, call, "about")
+    token = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME, sent_to=ABOUT["email"])
+    link = f"/{call.slug}/return/{token}/"
+    pages = {}
+    holding.get(link)
+    pages["link-keep-or-continue"] = holding.get(f"/{call.slug}/return/").content.decode()
+    stranger.get(link)
+    pages["link-continue"] = stranger.get(f"/{call.slug}/return/").content.decode()
+    stranger.post(f"/{call.slug}/return/")
+    elsewhere = f"/{call.slug}/continued-elsewhere/"
+    pages["continued-elsewhere"] = owner.get(elsewhere).content.decode()
+    owner.post(elsewhere)
+    pages["continued-elsewhere-sent"] = owner.get(elsewhere).content.decode()
+    pages["start-continued-elsewhere"] = owner.get(url(call, "start")).content.decode()
     return pages
 
 
@@ -289,6 +320,9 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     assert "Error: " in pages["status-error"] and "Error: " in pages["save-error"]
     assert ABOUT["name"] in pages["credits"] and ABOUT["name"] in pages["contribution"]
     assert "This contribution is no longer published" in pages["contribution-gone"]
+    assert "This browser already has answers" in pages["link-keep-or-continue"]
+    assert "Continue in this browser" in pages["link-continue"]
+    assert "We have sent a link" in pages["continued-elsewhere-sent"]
     assert "What came of" in pages["outcome"] and "Videos." in pages["outcome"]
     assert ABOUT["name"] in pages["pack"]
     for name, html in pages.items():

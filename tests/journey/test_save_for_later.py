@@ -61,7 +61,9 @@ def test_from_an_empty_page_the_draft_is_saved_and_the_link_sent(client, seeded_
     for column in ("name", "email", "role", "credit_preference", "answers", "links"):
         assert getattr(after, column) == getattr(before, column), column
     path = link_sent_to(client, seeded_call, "jane.later@example.org")
-    opened = Client().get(path)
+    other = Client()
+    assert other.get(path).url == f"/{seeded_call.slug}/return/"  # asks first
+    opened = other.post(f"/{seeded_call.slug}/return/")  # "Continue in this browser"
     assert opened.status_code == 302
     # The first unfinished step, as it was (files are optional: then, check your answers).
     assert opened.url == url(seeded_call, "check" if step == "files" else step)

@@ -116,6 +116,28 @@ def test_the_csv_holds_the_licensed_content_of_published_contributions_only(clie
         assert submission.reference not in text
 
 
+def test_a_formula_after_a_break_and_spaces_is_text_in_the_csv(client):
+    # The credit line joins people with "; ": a co-contributor's name follows a break and a space.
+    call = make_call(questions=1)
+    question = call.questions.get()
+    make_submission(
+        call,
+        review_status=INCLUDED,
+        name="Ann",
+        organisation="Org",
+        co_contributors=[{"name": "=1+cmd|' /C calc'!A0", "organisation": "", "orcid": ""}],
+        answers={str(question.pk): "x; =1+3\n =1+4\t =1+5;\u00a0=1+9"},
+        links=[],
+    )
+    publish(call)
+
+    [row] = csv_rows(client, call)
+
+    assert row["credit"] == "Ann, Org; '=1+cmd|' /C calc'!A0"
+    assert row["question_1"] == "x; '=1+3\n '=1+4\t '=1+5;\u00a0'=1+9"
+    assert json_rows(client, call)[0]["question_1"] == "x; =1+3\n =1+4\t =1+5;\u00a0=1+9"
+
+
 def test_the_json_holds_the_same_rows_with_the_text_as_written(client, call):
     rows = json_rows(client, call)
     ada = Submission.objects.get(name="Ada Lovelace")

@@ -394,3 +394,28 @@ def test_the_withdrawal_confirmation_is_a_checkbox_with_its_label_beside_it(clie
     box = re.search(r'<input type="checkbox"[^>]*>', page).group(0)
     assert "form-check-input" in box and "form-control" not in box
     assert 'class="form-check-label">I want my submission withdrawn' in page
+
+
+def test_opening_the_link_starts_a_new_session_key_so_a_planted_cookie_reads_nothing(submission):
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    planted = SessionStore()
+    planted.create()  # the attacker's session, its cookie left in a shared computer's browser
+    contributor, attacker = Client(), Client()
+    for client in (contributor, attacker):
+        client.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+
+    page = open_link(contributor, status_link_url(submission))
+
+    assert "Ada Lovelace" in page.content.decode()
+    assert contributor.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+    stolen = attacker.get(page_url(submission.call))
+    assert stolen.status_code == 404
+    assert "Ada Lovelace" not in stolen.content.decode()
+
+
+def test_the_status_page_is_never_cached(client, submission):
+    page = open_link(client, status_link_url(submission))
+
+    assert "no-store" in page["Cache-Control"]

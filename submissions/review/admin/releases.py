@@ -213,7 +213,7 @@ class RedactionsAdminMixin(_SubmissionAdmin):
             raise PermissionDenied
         if not object_id.isdigit():
             raise Http404
-        submissions = visible_submissions(request.user, Submission.objects.select_related("call"))
+        submissions = visible_submissions(request, Submission.objects.select_related("call"))
         return get_object_or_404(submissions, pk=int(object_id), state=Submission.State.SUBMITTED)
 
     @staticmethod

@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from ...common.wording import uk_time_short
 from ...models import Attachment, Submission
 from ...publishing.releases import take_down
-from ..access import sees_drafts, sees_every_call
+from ..access import calls_for, visible_submissions
 from ..history import (
     REVIEW_FIELDS,
     assign_reviewer,
@@ -41,7 +41,6 @@ from .filters import (
     SubmittedBetweenFilter,
     ThemeFilter,
     WithdrawalRequestedFilter,
-    calls_for,
     staff_users,
 )
 from .queue import ReviewQueueMixin
@@ -211,15 +210,9 @@ class SubmissionAdmin(RedactionsAdminMixin, ReviewQueueMixin, ExportAdminMixin, 
             .annotate(file_count=Subquery(file_count, output_field=IntegerField()))
             .prefetch_related("themes")
         )
-        if not sees_drafts(request.user):
-            # Not in the list, not by URL: a reviewer's ?state=draft lists nothing.
-            queryset = queryset.filter(state=Submission.State.SUBMITTED)
-        # Calls are kept apart: another call's submission is not found, on every admin URL.
-        if sees_every_call(request.user):
-            return queryset
-        # The call ids as values (read once per request by calls_for), not a subquery, so the
-        # planner estimates the filter from its statistics like any other.
-        return queryset.filter(call_id__in=[call.pk for call in calls_for(request)])
+        # Calls are kept apart and reviewers see no drafts: another call's submission, or a
+        # draft, is not found on any admin URL (a reviewer's ?state=draft lists nothing).
+        return visible_submissions(request, queryset)
 
     def get_list_display(
         self, request: HttpRequest

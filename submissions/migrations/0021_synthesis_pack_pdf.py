@@ -12,7 +12,7 @@ import submissions.models.synthesis
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0019_releases"),
+        ("submissions", "0020_draft_holder"),
     ]
 
     operations = [
