@@ -20,7 +20,7 @@ def seed_heading(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0020_draft_holder"),
+        ("submissions", "0021_synthesis_pack_pdf"),
     ]
 
     operations = [
