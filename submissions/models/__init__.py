@@ -22,6 +22,7 @@ from .submission import (
     new_reference,
     submitted,
 )
+from .tally import TALLY_KEYS, SubmissionTally, kept_by_triggers, tally_rows
 
 __all__ = [
     "CONSENT_FIELDS",
@@ -31,6 +32,7 @@ __all__ = [
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
     "SUBMIT_FIELDS",
+    "TALLY_KEYS",
     "Attachment",
     "AttachmentLimitReached",
     "Call",
@@ -44,12 +46,15 @@ __all__ = [
     "Question",
     "ReviewChange",
     "Submission",
+    "SubmissionTally",
     "Theme",
     "attachment_key",
     "consent_hash",
     "default_retry_until",
     "hash_link_token",
+    "kept_by_triggers",
     "new_draft_token",
     "new_reference",
     "submitted",
+    "tally_rows",
 ]

@@ -3,14 +3,12 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 
 from ..common.wording import LONDON
-from ..models import Call, Submission
+from ..models import Call, Submission, tally_rows
 from .access import reviewable_calls, sees_every_call
 
 # The SVG's coordinate box, and the plot inside it: room on the left for the count axis and
@@ -90,6 +88,7 @@ class CallOverview:
     call: Call
     total: int = 0
     late: int = 0
+    withdrawal_requested: int = 0
     statuses: list[tuple[str, int, str]] = field(default_factory=list)  # label, count, url
     late_url: str = ""
     chart: Chart | None = None
@@ -172,7 +171,7 @@ def build_chart(
 def review_overview(at: datetime | None = None, user=None) -> list[CallOverview]:
     """Counts by review status, late counts and submissions per day, for every open call.
 
-    One grouped query, whatever the number of submissions. Given a user, only their calls.
+    Read from the tally, whatever the number of submissions. Given a user, only their calls.
     """
     at = at or timezone.now()
     open_calls = Call.objects.open_at(at)
@@ -181,23 +180,18 @@ def review_overview(at: datetime | None = None, user=None) -> list[CallOverview]
     calls = {call.pk: CallOverview(call=call) for call in open_calls}
     if not calls:
         return []
-    submitted = Submission.objects.filter(call__in=calls.keys(), state=Submission.State.SUBMITTED)
 
-    # One pass over the covering index: per call, day, status and lateness.
+    # The tally's few rows per call and day, never the submissions themselves (models/tally.py).
     counts: dict[tuple[int, str], int] = {}
     per_day: dict[int, dict[date, int]] = {pk: {} for pk in calls}
-    rows = (
-        submitted.order_by()
-        .annotate(day=TruncDate("submitted_at", tzinfo=LONDON))
-        .values("call_id", "day", "review_status", "is_late")
-        .annotate(n=Count("*"))
-    )
-    for row in rows:
+    for row in tally_rows(calls):
         pk, n = row["call_id"], row["n"]
         overview = calls[pk]
         overview.total += n
         if row["is_late"]:
             overview.late += n
+        if row["withdrawal_requested"]:
+            overview.withdrawal_requested += n
         counts[(pk, row["review_status"])] = counts.get((pk, row["review_status"]), 0) + n
         per_day[pk][row["day"]] = per_day[pk].get(row["day"], 0) + n
 
