@@ -22,7 +22,7 @@ from .submission import (
     new_reference,
     submitted,
 )
-from .tally import TALLY_KEYS, SubmissionTally, kept_by_triggers, tally_rows
+from .tally import TALLY_KEYS, SubmissionTally, kept_by_triggers, tally_count, tally_rows
 
 __all__ = [
     "CONSENT_FIELDS",
@@ -56,5 +56,6 @@ __all__ = [
     "new_draft_token",
     "new_reference",
     "submitted",
+    "tally_count",
     "tally_rows",
 ]

@@ -91,3 +91,14 @@ def tally_rows(call_ids: Iterable[int]) -> list[dict]:
         for row in rows.order_by()
         if row["total"]
     ]
+
+
+def tally_count(call_ids: Iterable[int], **lookups) -> int:
+    """How many submitted submissions of these calls match `lookups` on the tally's own fields
+    (call, review_status, is_late), which mean on a tally row what they mean on a submission."""
+    call_ids = list(call_ids)
+    if kept_by_triggers():
+        rows = SubmissionTally.objects.filter(call_id__in=call_ids, **lookups)
+        return rows.aggregate(total=Sum("n"))["total"] or 0
+    submitted = Submission.objects.filter(state=Submission.State.SUBMITTED)
+    return submitted.filter(call_id__in=call_ids, **lookups).count()
