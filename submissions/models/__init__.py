@@ -22,7 +22,14 @@ from .submission import (
     new_reference,
     submitted,
 )
-from .tally import TALLY_KEYS, SubmissionTally, kept_by_triggers, tally_count, tally_rows
+from .tally import (
+    TALLY_KEYS,
+    SubmissionTally,
+    kept_by_triggers,
+    tally_count,
+    tally_days,
+    tally_rows,
+)
 
 __all__ = [
     "CONSENT_FIELDS",
@@ -57,5 +64,6 @@ __all__ = [
     "new_reference",
     "submitted",
     "tally_count",
+    "tally_days",
     "tally_rows",
 ]

@@ -175,6 +175,22 @@ class Submission(models.Model):
                 include=["call", "is_late", "id"],
                 name="submission_review_queue",
             ),
+            # Late submissions all come after the deadline: found through the indexes above,
+            # counting or ordering them reads every submitted one (200 ms at 1,000,000). A partial
+            # index of those few rows, with what the list filters and counts by.
+            models.Index(
+                fields=["-submitted_at"],
+                include=["call", "id"],
+                condition=models.Q(is_late=True, state="submitted"),
+                name="submission_late",
+            ),
+            # Withdrawal requests are rare: a list of them would read the whole table.
+            models.Index(
+                fields=["-submitted_at"],
+                include=["call", "id"],
+                condition=models.Q(withdrawal_requested_at__isnull=False),
+                name="submission_withdrawal",
+            ),
         ]
 
     def __str__(self) -> str:

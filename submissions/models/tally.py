@@ -10,6 +10,7 @@ rows from the submissions themselves.
 """
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.db import connections, models
 from django.db.models import Count, Sum
@@ -60,45 +61,44 @@ def kept_by_triggers(using: str = "default") -> bool:
     return connections[using].vendor == "postgresql"
 
 
-def tally_rows(call_ids: Iterable[int]) -> list[dict]:
-    """The tally of these calls: one dict per key (TALLY_KEYS) with its count `n` (never 0).
-
-    From the tally table on PostgreSQL; elsewhere, grouped from the submitted submissions.
+def tally(call_ids: Iterable[int]) -> tuple[models.QuerySet, models.Aggregate]:
+    """These calls' tally and the aggregate that counts it: SubmissionTally's rows and Sum("n")
+    on PostgreSQL; elsewhere the submitted submissions, with the tally's fields annotated, and
+    Count. Both take the same lookups (call, day, review_status, is_late, withdrawal_requested).
     """
     call_ids = list(call_ids)
     if kept_by_triggers():
-        rows = (
-            SubmissionTally.objects.filter(call_id__in=call_ids)
-            .values(*TALLY_KEYS)
-            .annotate(total=Sum("n"))
-        )
-    else:
-        rows = (
-            Submission.objects.filter(call_id__in=call_ids, state=Submission.State.SUBMITTED)
-            .order_by()
-            .annotate(
-                day=TruncDate("submitted_at", tzinfo=LONDON),
-                withdrawal_requested=models.ExpressionWrapper(
-                    models.Q(withdrawal_requested_at__isnull=False),
-                    output_field=models.BooleanField(),
-                ),
-            )
-            .values(*TALLY_KEYS)
-            .annotate(total=Count("*"))
-        )
+        return SubmissionTally.objects.filter(call_id__in=call_ids), Sum("n")
+    submitted = Submission.objects.filter(call_id__in=call_ids, state=Submission.State.SUBMITTED)
+    annotated = submitted.order_by().annotate(
+        day=TruncDate("submitted_at", tzinfo=LONDON),
+        withdrawal_requested=models.ExpressionWrapper(
+            models.Q(withdrawal_requested_at__isnull=False), output_field=models.BooleanField()
+        ),
+    )
+    return annotated, Count("pk")
+
+
+def tally_rows(call_ids: Iterable[int]) -> list[dict]:
+    """The tally of these calls: one dict per key (TALLY_KEYS) with its count `n` (never 0)."""
+    rows, total = tally(call_ids)
+    grouped = rows.order_by().values(*TALLY_KEYS).annotate(total=total)
     return [
         {**{key: row[key] for key in TALLY_KEYS}, "n": row["total"]}
-        for row in rows.order_by()
+        for row in grouped
         if row["total"]
     ]
 
 
 def tally_count(call_ids: Iterable[int], **lookups) -> int:
-    """How many submitted submissions of these calls match `lookups` on the tally's own fields
-    (call, review_status, is_late), which mean on a tally row what they mean on a submission."""
-    call_ids = list(call_ids)
-    if kept_by_triggers():
-        rows = SubmissionTally.objects.filter(call_id__in=call_ids, **lookups)
-        return rows.aggregate(total=Sum("n"))["total"] or 0
-    submitted = Submission.objects.filter(state=Submission.State.SUBMITTED)
-    return submitted.filter(call_id__in=call_ids, **lookups).count()
+    """How many submitted submissions of these calls match `lookups` on the tally's fields,
+    which mean on a tally row what they mean on a submission (day: its UK day)."""
+    rows, total = tally(call_ids)
+    return rows.filter(**lookups).aggregate(total=total)["total"] or 0
+
+
+def tally_days(call_ids: Iterable[int], **lookups) -> list[date]:
+    """The UK days on which submissions of these calls matching `lookups` were made, in order."""
+    rows, total = tally(call_ids)
+    days = rows.filter(**lookups).order_by().values("day").annotate(total=total)
+    return sorted(row["day"] for row in days if row["total"] and row["day"] is not None)

@@ -187,7 +187,7 @@ def test_a_moved_submission_is_counted_on_its_new_day_and_drafts_never(staff):
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_emptying_the_table_empties_the_tally():
     make_submission(make_call())
 
@@ -198,7 +198,7 @@ def test_emptying_the_table_empties_the_tally():
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_submits_and_status_changes_are_all_counted():
     """Eight contributors submit at once while two reviewers move submissions between statuses
     in bulk, in opposite orders: nothing is lost, nothing counted twice, no deadlock."""
@@ -248,7 +248,7 @@ def test_concurrent_submits_and_status_changes_are_all_counted():
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_counts_the_submissions_already_there():
     call = make_call()
     for status in ("new", "new", "included"):
