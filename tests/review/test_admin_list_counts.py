@@ -42,9 +42,7 @@ def page_links(response) -> list[str]:
     return re.findall(r">(\d+)</(?:a|span)>", paginator)
 
 
-def test_a_search_matching_more_than_the_limit_says_more_than_and_pages_the_first(
-    client, reviewer
-):
+def test_a_search_matching_more_than_the_limit_says_more_than_and_pages_the_first(client, reviewer):
     call = make_call()
     for _ in range(5):
         make_submission(call, organisation="Bristol Museum")
