@@ -7,11 +7,15 @@ PORT ?= 8000
 # Links in exports and emails point at the server `make run` starts, on whatever PORT it uses.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public clean
+.PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public \
+	bench-outcome bench-crowd clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
-# Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing), and
-# LibreOffice Calc, which the CSV export test opens the export in.
+# Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing),
+# LibreOffice Calc, which the CSV export test opens the export in, the Pango libraries WeasyPrint
+# makes the synthesis pack's PDF with and fonts for every script a contributor's name may be in
+# (Noto for most, Droid Sans Fallback for Chinese and Japanese), and poppler-utils, whose
+# pdftoppm turns the PDF into pictures.
 $(STAMP): pyproject.toml
 	@python3 -c "import venv, ensurepip" 2>/dev/null || \
 		(apt-get update -q && apt-get install -y -q python3-venv python3-pip)
@@ -19,6 +23,13 @@ $(STAMP): pyproject.toml
 		(apt-get update -q && apt-get install -y -q chromium)
 	@command -v soffice >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -q && apt-get install -y -q --no-install-recommends libreoffice-calc)
+	@{ ldconfig -p | grep -q libpangoft2-1.0.so.0 && ldconfig -p | grep -q libharfbuzz-subset.so.0 \
+		&& fc-list :lang=zh | grep -q . && fc-list :lang=hi | grep -q .; } \
+		|| [ "$$(id -u)" != 0 ] || (apt-get update -q && apt-get install -y -q \
+		libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core \
+		fonts-noto-core fonts-droid-fallback)
+	@command -v pdftoppm >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -q && apt-get install -y -q poppler-utils)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -90,6 +101,21 @@ bench-public: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_public_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_public_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_public_bench $(PY) bench/bench_public.py
+
+# The start page while 8 clients download the open data in a loop, and a release's publication
+# against a COPY of its rows (gunicorn on port 8710, database cfe_crowd_bench).
+bench-crowd: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_crowd_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_crowd_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_crowd_bench $(PY) bench/bench_crowd.py
+
+# The synthesis pack (HTML, PDF), the outcome page and marking the toolkit published, with 2,000
+# submissions (database cfe_outcome_bench).
+bench-outcome: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_outcome_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_outcome_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_outcome_bench $(PY) bench/bench_outcome.py
 
 # export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench);
 # `make bench-export EXPORT_OPTIONS=--straight-after-load` plans on statistics from before the load.

@@ -58,6 +58,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "NCCPE")
 # The footer's contact on pages that belong to no call; unset, the open call's address.
 CONTACT_EMAIL = env_str("CONTACT_EMAIL")
+# Staff told of new submissions to a call whose own notification addresses are empty
+# (comma-separated). Unset, nobody is told: never a call's public contact by default.
+STAFF_NOTIFICATION_EMAILS = env_list("STAFF_NOTIFICATION_EMAILS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -77,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it must see every request, even one SecurityMiddleware redirects to HTTPS.
+    "submissions.common.middleware.UntrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "submissions.common.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -126,6 +131,16 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The quick start writes from two processes at once: the server's threads and the email
+    # worker. WAL lets readers and one writer work side by side; IMMEDIATE takes the write lock
+    # when a transaction begins, so a second writer waits for it (up to the timeout) instead of
+    # failing at once with "database is locked" when a read inside a transaction turns into a
+    # write. tests/common/test_quick_start.py runs `make run` under such use.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_TIMEOUT_SECONDS", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
     # The review list's covering index (INCLUDE columns) is a PostgreSQL feature; SQLite, the
     # quick-start database, keeps the plain index and the warning would only alarm newcomers.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -175,9 +190,32 @@ else:
             "directory_permissions_mode": 0o700,
         },
     }
+# The open data of each release (submissions/publishing/releases.py): built once when a call
+# manager publishes, then served as built by the app (with ETags). Public data, but kept off
+# any URL of its own: a withdrawal takes a contribution out of these files at once, which a
+# copy served elsewhere could not promise. On S3: the same bucket, under releases/.
+RELEASES_ROOT = env_str("RELEASES_ROOT") or str(BASE_DIR / "private" / "releases")
+if AWS_STORAGE_BUCKET_NAME:
+    RELEASES_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **ATTACHMENTS_STORAGE["OPTIONS"],  # type: ignore[dict-item]  # a dict of options
+            "location": "/".join(p for p in (env_str("AWS_LOCATION"), "releases") if p),
+        },
+    }
+else:
+    RELEASES_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": RELEASES_ROOT},
+    }
+# How many open-data files one server process streams at once (each holds a thread while it
+# sends); a further download gets a 503 with Retry-After, so a crowd of downloads never takes
+# the threads the contributors' journey needs. A repeat download with its ETag (a 304) is free.
+OPEN_DATA_DOWNLOADS_PER_PROCESS = env_int("OPEN_DATA_DOWNLOADS_PER_PROCESS", 2)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": ATTACHMENTS_STORAGE,
+    "releases": RELEASES_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -197,7 +235,12 @@ STAFF_SESSION_AT_BROWSER_CLOSE = env_bool("STAFF_SESSION_AT_BROWSER_CLOSE", True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
+# a client can write anything into. X-Forwarded-Proto is believed only from such a proxy too:
+# without one, a client could make any request look like HTTPS. (check --deploy warns when
+# requests show an untrusted proxy: submissions/common/ratelimits.py.)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT > 0 else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -277,10 +320,6 @@ RATE_LIMITS = {
     "resume_address": env_rate("RATE_LIMIT_RESUME_ADDRESS", "30/h"),
     "resume_email": env_rate("RATE_LIMIT_RESUME_EMAIL", "5/h"),
 }
-# How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header, which
-# a client can write anything into.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-
 # Staff sign-in lockout (django-axes): per username and address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -322,7 +361,8 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Emailed links carry their token in the path: it must never reach a log (see README).
+    # Emailed links carry their token in the path: it must never reach a log (docs/security.md).
+    # The filter is on every handler, so that no logger's record gets past it.
     "filters": {"redact_link_tokens": {"()": "submissions.common.logs.RedactLinkTokens"}},
     "formatters": {
         "django.server": {
@@ -332,17 +372,18 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
-    },
-    "loggers": {
-        "django.request": {"filters": ["redact_link_tokens"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_link_tokens"]},
         "django.server": {
-            "handlers": ["django.server"],
-            "level": "INFO",
-            "propagate": False,
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
             "filters": ["redact_link_tokens"],
         },
+    },
+    "loggers": {
+        # Django's own handlers for these (a console for DEBUG, mail_admins with the whole
+        # request) are replaced: their records go to the root's console, redacted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }

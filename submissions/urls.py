@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .journey import pages, resume, views
-from .publishing import status
+from .publishing import outcome, status
 from .publishing import views as publishing
 from .review import staff_files
 
@@ -28,20 +28,38 @@ urlpatterns = [
     path("<slug:slug>/closed/", views.closed, name="closed"),
     path("<slug:slug>/save/", resume.resume_request, name="resume_request"),
     path("<slug:slug>/save/sent/", resume.resume_sent, name="resume_sent"),
+    path("<slug:slug>/return/", resume.resume_confirm, name="resume_confirm"),
     path("<slug:slug>/return/<str:token>/", resume.resume, name="resume"),
+    path(
+        "<slug:slug>/continued-elsewhere/",
+        resume.continued_elsewhere,
+        name="continued_elsewhere",
+    ),
     path("<slug:slug>/credits/", publishing.credits, name="credits"),
+    path(
+        "<slug:slug>/contributions/<str:public_id>/",
+        publishing.contribution,
+        name="contribution",
+    ),
+    path(
+        "<slug:slug>/contributions/<str:public_id>/cite.<str:style>",
+        publishing.citation,
+        name="citation",
+    ),
+    path("<slug:slug>/outcome/", outcome.outcome, name="outcome"),
     path("<slug:slug>/open-data/", publishing.open_data, name="open_data"),
+    path("<slug:slug>/open-data/releases.atom", publishing.ReleasesFeed(), name="releases_feed"),
     path(
-        "<slug:slug>/open-data/datapackage.json",
-        publishing.open_data_package,
-        name="open_data_package",
+        "<slug:slug>/open-data/releases/<int:number>/",
+        publishing.release_page,
+        name="release_page",
     ),
-    path("<slug:slug>/open-data/contributions.csv", publishing.open_data_csv, name="open_data_csv"),
     path(
-        "<slug:slug>/open-data/contributions.json",
-        publishing.open_data_json,
-        name="open_data_json",
+        "<slug:slug>/open-data/releases/<int:number>/<str:name>",
+        publishing.release_file,
+        name="release_file",
     ),
+    path("<slug:slug>/open-data/<str:name>", publishing.open_data_file, name="open_data_file"),
     path("<slug:slug>/status/", status.status_page, name="status_page"),
     path("<slug:slug>/status/<str:token>/", status.open_link, name="status"),
 ]

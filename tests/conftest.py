@@ -22,6 +22,10 @@ def attachments_root(settings, tmp_path):
             "BACKEND": "submissions.common.storage.PrivateFileSystemStorage",
             "OPTIONS": {"location": str(root)},
         },
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "releases")},
+        },
     }
     return root
 
@@ -46,3 +50,14 @@ def clear_this_runs_cache() -> None:
 def empty_cache():
     """Rate-limit counts start from nothing in every test."""
     clear_this_runs_cache()
+
+
+@pytest.fixture(autouse=True)
+def free_download_slots(settings):
+    """Each test starts with every open-data download slot free: the test client closes a
+    streamed response (giving its slot back) only once a test reads it to its end."""
+    import threading
+
+    from submissions.publishing import views
+
+    views.DOWNLOADS = threading.BoundedSemaphore(settings.OPEN_DATA_DOWNLOADS_PER_PROCESS)

@@ -13,10 +13,12 @@ def redact(text: str) -> str:
 
 
 class RedactLinkTokens(logging.Filter):
-    """Rewrites a record's message with link tokens replaced; the record is always kept.
+    """Rewrites a record with link tokens replaced, in its message and its traceback; the record
+    is always kept.
 
-    For django.request ("Not Found: /x/return/<token>/") and django.server (the development
-    server's access log, '"GET /x/return/<token>/ HTTP/1.1" 302 0').
+    On every handler (settings.LOGGING), not on loggers: a logger's filter misses the records
+    its children pass up, such as django.security.csrf's "Forbidden (CSRF cookie not set.):
+    /x/return/<token>/" or an exception whose message quotes the path.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -24,4 +26,11 @@ class RedactLinkTokens(logging.Filter):
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatted once, here, as the handler's formatter would: it reuses exc_text.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

@@ -3,11 +3,14 @@ database outage. (The upload limits are the journey's: journey/uploads.py.)
 """
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+
+from .ratelimits import note_untrusted_proxy, untrusted_proxy
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +42,24 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class UntrustedProxyMiddleware:
+    """Notices requests that came through a proxy the settings do not trust (forwarding headers
+    from a private address with TRUSTED_PROXY_COUNT=0), for the log and `check --deploy`.
+
+    At most once an hour per process: the check needs one sighting, not every request.
+    """
+
+    NOTE_EVERY = 60 * 60  # seconds
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.noted_at: float | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        due = self.noted_at is None or time.monotonic() - self.noted_at > self.NOTE_EVERY
+        if due and (header := untrusted_proxy(request)):
+            self.noted_at = time.monotonic()
+            note_untrusted_proxy(request, header)
+        return self.get_response(request)

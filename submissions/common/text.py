@@ -13,8 +13,12 @@ LINE_BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]")
 # Zero-width spaces and joiners, direction marks, embeddings, overrides and isolates, the Arabic
 # letter mark and the byte-order mark.
 INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]")
+# Unicode's noncharacters: U+FDD0 to U+FDEF, and the last two code points of every plane.
+NONCHARACTERS = r"\ufdd0-\ufdef" + "".join(
+    rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(17)
+)
 # The page shows back what was typed; these code points are not allowed in HTML at all.
-NOT_IN_HTML = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+NOT_IN_HTML = re.compile(rf"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f{NONCHARACTERS}]")
 
 
 def reject_line_breaks_and_invisible(value: object, label: str) -> None:

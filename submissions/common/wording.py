@@ -33,3 +33,12 @@ def human_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+def masked_email(address: str) -> str:
+    """An address shown to whoever opens a link, enough to recognise one's own and no more:
+    "j•••@example.org". Empty for no address."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return ""
+    return f"{local[:1]}•••@{domain}"

@@ -24,14 +24,35 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "
 # after one of these gets an apostrophe too.
 CELL_BREAKS = ";\t\r\n"
 FORMULA_SIGNS = "=+@＝＋－＠-"  # noqa: RUF001  ('-' last: literal in a [class])
-INNER_FORMULA_RE = re.compile(f"([{CELL_BREAKS}])([{FORMULA_SIGNS}])")
-# The same, on a whole line of UTF-8 CSV as COPY sends it (see SubmissionCsv.copy_rows). Each sign
-# is spelled out: a class of bytes would match the first byte of any other full-width character.
+# ...and so does a sign after a run of spaces there, or at the start of the cell: with "Trim
+# spaces" on, LibreOffice reads "x; =1+3" as the cells "x" and "=1+3". Every character Python
+# calls a space (str.isspace(): tab, line breaks, no-break, em, ideographic and the others),
+# written out; tests/exports/test_export.py checks the list against str.isspace().
+CELL_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+LEADING_FORMULA_RE = re.compile(f"[{re.escape(CELL_SPACES)}]+[{FORMULA_SIGNS}]")
+INNER_FORMULA_RE = re.compile(
+    f"([{re.escape(CELL_BREAKS)}][{re.escape(CELL_SPACES)}]*)([{FORMULA_SIGNS}])"
+)
+
+
+def _utf8_any(chars: str) -> bytes:
+    """A bytes pattern for any one of these characters in UTF-8, each spelled out: a class of
+    bytes would match the first byte of any other character that starts like one of these."""
+    return b"(?:" + b"|".join(re.escape(c.encode()) for c in chars) + b")"
+
+
+# INNER_FORMULA_RE on a whole line of UTF-8 CSV as COPY sends it (see SubmissionCsv.copy_rows):
+# the break and its spaces, then the apostrophe goes in before the sign.
 INNER_FORMULA_UTF8 = re.compile(
     b"(["
     + re.escape(CELL_BREAKS.encode())
-    + b"])(?="
-    + b"|".join(re.escape(sign.encode()) for sign in FORMULA_SIGNS)
+    + b"]"
+    + _utf8_any(CELL_SPACES)
+    + b"*)(?="
+    + _utf8_any(FORMULA_SIGNS)
     + b")"
 )
 
@@ -39,12 +60,15 @@ INNER_FORMULA_UTF8 = re.compile(
 def neutralise(value: str) -> str:
     """The cell as text a spreadsheet shows, never runs: OWASP's apostrophe before a formula.
 
-    At the start of the cell, and right after a `;`, tab or line break inside it.
+    At the start of the cell (also when spaces come before the sign), and right before a sign
+    that follows a `;`, tab or line break inside it, with or without spaces between.
     """
     if not value:
         return value
     inner = INNER_FORMULA_RE.sub(r"\1'\2", value)
-    return "'" + inner if value[0] in FORMULA_TRIGGERS else inner
+    if value[0] in FORMULA_TRIGGERS or LEADING_FORMULA_RE.match(value):
+        return "'" + inner
+    return inner
 
 
 def local_iso(moment) -> str:
@@ -208,10 +232,16 @@ def sql_neutralise(expression: str) -> str:
     """SQL for neutralise() at the start of the cell, and NULL for empty text (COPY writes '' as
     ""). The apostrophes after breaks inside the cell go in on the whole line, in copy_rows."""
     triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
+    leading = sql_literal(f"^{sql_class(CELL_SPACES)}+{sql_class(FORMULA_SIGNS)}")
     return (
-        f"nullif(CASE WHEN left({expression}, 1) IN ({triggers}) "
+        f"nullif(CASE WHEN left({expression}, 1) IN ({triggers}) OR {expression} ~ {leading} "
         f"THEN '''' || {expression} ELSE {expression} END, '')"
     )
+
+
+def sql_class(chars: str) -> str:
+    """A PostgreSQL regular expression's [class] of these characters, each as a \\u escape."""
+    return "[" + "".join(f"\\u{ord(c):04x}" for c in chars) + "]"
 
 
 def sql_local_iso(column: str) -> str:

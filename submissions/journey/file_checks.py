@@ -21,6 +21,7 @@ import olefile
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from ..common.text import NONCHARACTERS
 from ..common.wording import human_size
 from ..models import CheckedFile
 
@@ -43,10 +44,10 @@ BROKEN_PACKAGE = (
 
 # Cc, the bidirectional overrides that can make "evil‮fdp.exe" read as "evilexe.pdf", and the
 # invisible characters (zero-width, line separators, byte-order mark, Hangul filler) that can
-# make two names look alike or a name look empty.
+# make two names look alike or a name look empty, and noncharacters, which HTML forbids.
 NAME_CONTROL = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff"
-    r"\u2028\u2029\u3164]"
+    rf"\u2028\u2029\u3164{NONCHARACTERS}]"
 )
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Text that a browser, shell or interpreter would run: never evidence in a .txt or .csv.

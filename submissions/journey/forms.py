@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 
-from ..common.text import printable_for_html, reject_line_breaks_and_invisible
+from ..common.text import NONCHARACTERS, printable_for_html, reject_line_breaks_and_invisible
 from ..common.wording import human_size
 from ..models import (
     MAX_CO_CONTRIBUTORS,
@@ -21,9 +21,12 @@ from ..models import (
 )
 from .file_checks import ALLOWED_LIST, check_upload, display_name
 
-# Control characters other than tab, line feed and carriage return: never typed by a person,
-# and they break CSV, email and screen readers downstream.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# Control characters other than tab, line feed and carriage return (C1 ones too), the
+# direction overrides and Unicode's noncharacters: never typed by a person, forbidden in HTML
+# (a page showing one is invalid), and they break CSV, email and screen readers downstream.
+CONTROL_CHARACTERS = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069{NONCHARACTERS}]"
+)
 ORCID_PATTERN = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
 MAX_LINKS = 20
 http_url = URLValidator(schemes=["http", "https"])
@@ -52,7 +55,9 @@ def normalise_web_address(raw: str) -> str:
 
 
 def quoted(line: str, limit: int = 60) -> str:
-    """A line of the person's own input, quoted in an error message (long ones shortened)."""
+    """A line of the person's own input, quoted in an error message (long ones shortened), with
+    what HTML cannot hold (a NUL, an ESC) shown as U+FFFD."""
+    line = printable_for_html(line, one_line=True)
     return f"“{line if len(line) <= limit else line[: limit - 1] + '…'}”"
 
 
@@ -111,11 +116,27 @@ else:
     _Form = object
 
 
-class CleanTextMixin(_Form):
+class ShowsBackPrintableMixin(_Form):
+    """A form shown again with errors shows what was typed, in every field, hidden ones too,
+    minus what HTML cannot hold (a NUL, an ESC: U+FFFD instead) and, in one-line boxes, line
+    breaks. Every form of a public page has it: the field's error says what was wrong."""
+
+    _errors: "ErrorDict"  # set by full_clean(); not in the stubs
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self._errors and hasattr(self.data, "lists"):
+            shown = cast("QueryDict", self.data).copy()
+            for name, values in self.data.lists():
+                field = self.fields.get(name.removeprefix(self.add_prefix("")))
+                one_line = field is not None and not isinstance(field.widget, forms.Textarea)
+                shown.setlist(name, [printable_for_html(v, one_line=one_line) for v in values])
+            self.data = shown
+
+
+class CleanTextMixin(ShowsBackPrintableMixin):
     """Reject control characters in every text field, and line breaks and invisible characters
     in every one-line field, naming the field."""
-
-    _errors: "ErrorDict"  # set by full_clean() before clean() runs; not in the stubs
 
     def clean(self):
         cleaned = super().clean()
@@ -125,7 +146,8 @@ class CleanTextMixin(_Form):
             # too: the characters, if they are what is wrong, are worth explaining.
             refused = name in self._errors
             value = self[name].data if refused else cleaned.get(name)
-            label = (field.label or name).replace(" (optional)", "")
+            label = getattr(field, "error_label", "") or (field.label or name)
+            label = label.replace(" (optional)", "")
             try:
                 if not isinstance(field.widget, forms.Textarea | forms.RadioSelect):
                     reject_line_breaks_and_invisible(value, label)
@@ -137,20 +159,47 @@ class CleanTextMixin(_Form):
                     self._errors[name].extend(error.error_list)
         return cleaned
 
+
+class ForLaterMixin(_Form):
+    """Save and come back later: never refused for an answer not given yet.
+
+    With `for_later=True` no field is required and no "answer at least one" rule applies; the
+    rules on what a value may be still do. `columns_for_later()` is what may be saved: each
+    valid value, never an invalid one (it stays at its field, with its message), and never an
+    empty required box over what was saved before, so that saving for later never turns a
+    finished step back into an unfinished one.
+    """
+
+    def __init__(self, *args, for_later: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.for_later = for_later
+        self.required_to_finish: set[str] = set()
+
     def full_clean(self):
-        super().full_clean()
-        if self.is_bound and self._errors and hasattr(self.data, "lists"):
-            # The page shows back what was typed, minus what HTML cannot hold (a NUL, an ESC)
-            # and, in one-line boxes, line breaks; the field's error says what was wrong.
-            shown = cast("QueryDict", self.data).copy()
-            for name, values in self.data.lists():
-                field = self.fields.get(name.removeprefix(self.add_prefix("")))
-                one_line = field is not None and not isinstance(field.widget, forms.Textarea)
-                shown.setlist(name, [printable_for_html(v, one_line=one_line) for v in values])
-            self.data = shown
+        # Required when the step is finished with Continue; waived while cleaning only, so that
+        # the page still marks them as required.
+        self.required_to_finish = {name for name, f in self.fields.items() if f.required}
+        if not self.for_later:
+            return super().full_clean()
+        for name in self.required_to_finish:
+            self.fields[name].required = False
+        try:
+            return super().full_clean()
+        finally:
+            for name in self.required_to_finish:
+                self.fields[name].required = True
+
+    def valid_values(self) -> dict:
+        """The cleaned value of each field without an error, but for empty required ones."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.errors
+            and not (name in self.required_to_finish and value in ("", None))
+        }
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(ShowsBackPrintableMixin, forms.Form):
     consent = forms.TypedChoiceField(
         choices=[("yes", "Yes"), ("no", "No")],
         widget=forms.RadioSelect,
@@ -173,6 +222,13 @@ class ConsentForm(forms.Form):
         # The question is the legend; the licence is described once, in its hint.
         self.fields["consent"].label = call.consent_wording
         self.call = call
+
+
+def organisation_for_credit() -> ValidationError:
+    return ValidationError(
+        "Enter your organisation, or choose another way to be credited",
+        code="organisation_for_credit",
+    )
 
 
 # (key in Submission.co_contributors, label, most characters) for each co-contributor.
@@ -236,17 +292,11 @@ class CreditDetailsForm(CleanTextMixin, forms.ModelForm):
             and not cleaned.get("organisation")
             and "organisation" not in self.errors
         ):
-            self.add_error(
-                "organisation",
-                ValidationError(
-                    "Enter your organisation, or choose another way to be credited",
-                    code="organisation_for_credit",
-                ),
-            )
+            self.add_error("organisation", organisation_for_credit())
         return cleaned
 
 
-class AboutYouForm(CreditDetailsForm):
+class AboutYouForm(ForLaterMixin, CreditDetailsForm):
     website = forms.CharField(
         label="Website or social media profile (optional)",
         required=False,
@@ -389,6 +439,26 @@ class AboutYouForm(CreditDetailsForm):
         columns = {name: getattr(self.instance, name) for name in self._meta.fields or ()}
         return {**columns, "co_contributors": self.instance.co_contributors}
 
+    def columns_for_later(self, saved: Submission) -> dict:
+        """What Save and come back later may write over `saved` (the draft as it was stored).
+
+        Each valid value; the co-contributors (one column) only when all of theirs are valid.
+        Crediting the organisation only needs an organisation in what is saved too: if the two
+        would disagree, neither is saved and the organisation's box says why.
+        """
+        own = set(self._meta.fields or ())
+        columns = {name: value for name, value in self.valid_values().items() if name in own}
+        if not any(name.startswith("co_") and name in self.errors for name in self.fields):
+            columns["co_contributors"] = self.cleaned_co_contributors
+        credit = columns.get("credit_preference", saved.credit_preference)
+        organisation = columns.get("organisation", saved.organisation)
+        if credit == Submission.Credit.ORGANISATION_ONLY and not organisation:
+            columns.pop("credit_preference", None)
+            columns.pop("organisation", None)
+            if "organisation" not in self.errors:
+                self.add_error("organisation", organisation_for_credit())
+        return columns
+
     def clean_website(self) -> str:
         value = self.cleaned_data["website"].strip()
         if not value:
@@ -403,7 +473,14 @@ class AboutYouForm(CreditDetailsForm):
 
 
 class TextAnswerField(forms.CharField):
-    """Line ends as one character, as the browser and the live character count count them."""
+    """Line ends as one character, as the browser and the live character count count them.
+
+    `error_label` names the answer in messages ("Answer 2 must ..."), not its whole question.
+    """
+
+    def __init__(self, *args, error_label: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_label = error_label
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -414,7 +491,7 @@ def answer_field_name(question: Question) -> str:
     return f"answer_{question.pk}"
 
 
-class EvidenceForm(CleanTextMixin, forms.Form):
+class EvidenceForm(ForLaterMixin, CleanTextMixin, forms.Form):
     links = forms.CharField(
         label="Links to examples or resources (optional)",
         required=False,
@@ -431,6 +508,7 @@ class EvidenceForm(CleanTextMixin, forms.Form):
             answer_fields[answer_field_name(question)] = TextAnswerField(
                 # Numbered as on the start page, so that "Answer 2 must be..." points here.
                 label=f"{question.position}. {question.text}",
+                error_label=f"Answer {question.position}",
                 required=False,
                 max_length=question.max_length,
                 # The live count (static/charcount.js) reads the limit from here.
@@ -470,7 +548,7 @@ class EvidenceForm(CleanTextMixin, forms.Form):
         names = [answer_field_name(q) for q in self.questions]
         answered = any(cleaned.get(name, "").strip() for name in names)
         already_invalid = any(name in self.errors for name in names)
-        if names and not answered and not already_invalid:
+        if names and not answered and not already_invalid and not self.for_later:
             self.add_error(
                 names[0],
                 ValidationError("Answer at least one question", code="no_answers"),
@@ -483,6 +561,25 @@ class EvidenceForm(CleanTextMixin, forms.Form):
             for q in self.questions
             if self.cleaned_data[answer_field_name(q)].strip()
         }
+
+    def columns_for_later(self, saved: Submission) -> dict:
+        """What Save and come back later may write over `saved`: each valid answer (an invalid
+        one keeps what was saved before), and the links if they are valid. Answers emptied
+        altogether keep the saved ones: the step stays as finished as it was."""
+        answers = dict(saved.answers)
+        for question in self.questions:
+            name, key = answer_field_name(question), str(question.pk)
+            if name in self.errors:
+                continue
+            value = self.cleaned_data.get(name, "").strip()
+            if value:
+                answers[key] = value
+            else:
+                answers.pop(key, None)
+        columns: dict = {"answers": answers} if answers or not saved.answers else {}
+        if "links" not in self.errors:
+            columns["links"] = self.cleaned_data["links"]
+        return columns
 
     @classmethod
     def initial_for(cls, submission: Submission, questions: list[Question]) -> dict[str, str]:
@@ -523,10 +620,13 @@ class FilesForm(forms.Form):
     # the uploaded data that BaseForm says it is.
     files = MultipleFileField(label="Choose files", required=False)  # type: ignore[assignment]
 
-    def __init__(self, *args, call: Call, existing: list, **kwargs):
+    def __init__(self, *args, call: Call, existing: list, for_later: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.call = call
         self.existing = existing
+        # Saving for later adds the files that pass and refuses the others at the field.
+        self.for_later = for_later
+        self.refused: list[ValidationError] = []
         self.fields["files"].help_text = (
             f"Up to {call.max_files} files, each up to {human_size(call.max_file_size)}: "
             f"{ALLOWED_LIST}. You can choose several at once, and add more later."
@@ -569,6 +669,9 @@ class FilesForm(forms.Form):
                     )
                 )
             seen[item.sha256] = item.name
+        if errors and self.for_later:
+            self.refused = errors
+            return checked
         if errors:
             if len(uploads) > 1:
                 errors.append(
@@ -583,10 +686,17 @@ class FilesForm(forms.Form):
     def add_to(self, submission: Submission) -> bool:
         """Add the checked files to the draft, all or none; False with the reason on the form.
 
-        The form's own checks ran against the files it was shown; another tab may have added
-        some since, which the database's count and unique constraint catch. Raises NotADraft
-        once the submission has been sent.
+        Saving for later, the files that passed are added and the others refused at the field
+        (True, with errors on the form). The form's own checks ran against the files it was
+        shown; another tab may have added some since, which the database's count and unique
+        constraint catch. Raises NotADraft once the submission has been sent.
         """
+        if self.refused:
+            # Shown at the field once the others are added (add_error drops the cleaned files).
+            refused, self.refused = self.refused, []
+            added = self.add_to(submission)
+            self.add_error("files", ValidationError(refused))
+            return added
         if not self.cleaned_data["files"]:
             return True
         try:

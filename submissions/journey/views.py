@@ -1,18 +1,22 @@
 """The contributor's journey, from the start page to the confirmation."""
 
 from collections.abc import Callable
+from copy import copy
 from datetime import datetime
 from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..common import ratelimits
-from ..models import Call, NotADraft, Submission
+from ..models import Call, NotADraft, Submission, new_holder
 from .drafts import (
+    HeldElsewhere,
     forget_draft,
     load_draft,
     open_call,
@@ -55,6 +59,7 @@ def journey_step(step: str) -> Callable[[StepView], Callable[..., HttpResponse]]
 
     def decorator(view: StepView) -> Callable[..., HttpResponse]:
         @wraps(view)
+        @never_cache  # the contributor's own answers: no cache may keep them
         @require_http_methods(["GET", "POST"])
         def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
             opened = open_step(request, slug, step)
@@ -69,19 +74,49 @@ def journey_step(step: str) -> Callable[[StepView], Callable[..., HttpResponse]]
 
 def _next_or_check(request: HttpRequest, call: Call, next_step: str) -> HttpResponse:
     """After saving a step: back to check-your-answers when the contributor came from there,
-    or on to ask for a link by email after "Save and come back later"."""
-    if "save_for_later" in request.POST:
-        return redirect("resume_request", call.slug)
+    or on to the next step."""
     if _changing(request):
         return redirect("check", call.slug)
     return redirect(next_step, call.slug)
+
+
+# "Save and come back later", and the button offered when part of the page could not be saved:
+# the link now, without the answers marked invalid.
+SAVE_FOR_LATER = "save_for_later"
+WITHOUT_INVALID = "without_invalid"
+
+
+def _saving_for_later(request: HttpRequest) -> bool:
+    return request.method == "POST" and SAVE_FOR_LATER in request.POST
+
+
+def _save_for_later(
+    request: HttpRequest, call: Call, submission: Submission, form: Any, columns: dict
+) -> HttpResponse | None:
+    """Save and come back later is never refused: what is valid is saved, then the person is
+    asked where to send the link.
+
+    When an answer is invalid (an email address mistyped, an answer too long), it is not
+    saved, and None shows the page again with it at its field, the text as typed: correct it
+    and save again, or take the link now without it. Dropping what someone typed without a
+    word, or refusing to save anything, would both lose their work.
+    """
+    if columns and not submission.update_draft(**columns):
+        return redirect("confirmation", call.slug)
+    if form.errors and request.POST[SAVE_FOR_LATER] != WITHOUT_INVALID:
+        return None
+    return redirect("resume_request", call.slug)
 
 
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     call = published_call(slug, Call.objects.published().with_credits_shown())
     now = timezone.now()
     # A browser holding a draft is offered to continue it, at the first unfinished step.
-    draft = load_draft(request, call) if request.session.session_key else None
+    held_elsewhere = False
+    try:
+        draft = load_draft(request, call) if request.session.session_key else None
+    except HeldElsewhere:
+        draft, held_elsewhere = None, True
     if draft is not None and draft.is_submitted:
         draft = None
     context = {
@@ -90,18 +125,24 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         "accepts": call.accepts_submissions(now),
         "is_late": not call.is_on_time(now),
         "draft": draft,
+        "held_elsewhere": held_elsewhere,
         "continue_url_name": first_unfinished(draft).url_name if draft else None,
     }
     return render(request, "submissions/start.html", context)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest, slug: str) -> HttpResponse:
     opened = open_call(slug)
     if isinstance(opened, HttpResponse):
         return opened
     call, now = opened
-    submission = load_draft(request, call)
+    try:
+        submission = load_draft(request, call)
+    except HeldElsewhere:
+        # Continued in another browser: "Start now" here starts a new submission.
+        submission = None
     if submission is not None and submission.is_submitted:
         # A new submission after a finished one starts afresh.
         submission = None
@@ -126,24 +167,30 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
             # Only a bot fills the hidden field: it sees the usual next page, nothing is kept.
             return redirect("about", call.slug)
         if submission is None:
-            submission = Submission(call=call)
+            # A new draft, held by this browser from the start.
+            holder, digest = new_holder()
+            submission = Submission(call=call, holder_sha256=digest)
             submission.record_consent(call, at=now)
             submission.save()
+            remember_draft(request, call, submission, holder)
         else:
             submission.record_consent(call, at=now)
             if not submission.update_draft(**submission.consent_columns()):
                 return redirect("confirmation", call.slug)
-        remember_draft(request, call, submission)
         return _next_or_check(request, call, "about")
     context = _step_context(call, "consent", now, changing=changing, form=form)
     return render(request, "submissions/consent.html", context)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def delete_answers(request: HttpRequest, slug: str) -> HttpResponse:
     """ "This will delete your answers": a draft is deleted only once the person confirms."""
     call = published_call(slug)
-    submission = load_draft(request, call)
+    try:
+        submission = load_draft(request, call)
+    except HeldElsewhere:
+        return redirect("continued_elsewhere", call.slug)
     if submission is None or submission.is_submitted:
         return redirect("start", call.slug)
     if request.method == "POST":
@@ -167,20 +214,29 @@ def declined(request: HttpRequest, slug: str) -> HttpResponse:
 
 @journey_step("about")
 def about(request: HttpRequest, call: Call, submission: Submission, now: datetime) -> HttpResponse:
-    form = AboutYouForm(posted(request), instance=submission)
-    if request.method == "POST" and form.is_valid():
+    for_later = _saving_for_later(request)
+    # A copy: the form's instance takes what was typed, valid or not; `submission` stays as saved.
+    form = AboutYouForm(posted(request), instance=copy(submission), for_later=for_later)
+    if for_later:
+        form.is_valid()
+        if saved := _save_for_later(
+            request, call, submission, form, form.columns_for_later(submission)
+        ):
+            return saved
+    elif request.method == "POST" and form.is_valid():
         # Only this step's columns, and only while it is a draft (never `form.save()`).
         if not submission.update_draft(**form.columns()):
             return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "evidence")
-    # The instance holds what was typed, valid or not: preview that.
+    # The form's instance holds what was typed, valid or not: preview that.
     context = _step_context(
         call,
         "about",
         now,
         changing=_changing(request),
         form=form,
-        credit_previews=_previews(submission),
+        credit_previews=_previews(form.instance),
+        saving_for_later=for_later,
     )
     return render(request, "submissions/about.html", context)
 
@@ -202,12 +258,21 @@ def evidence(
 ) -> HttpResponse:
     questions = list(call.questions.all())
     initial = EvidenceForm.initial_for(submission, questions)
-    form = EvidenceForm(posted(request), questions=questions, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    for_later = _saving_for_later(request)
+    form = EvidenceForm(posted(request), questions=questions, initial=initial, for_later=for_later)
+    if for_later:
+        form.is_valid()
+        if saved := _save_for_later(
+            request, call, submission, form, form.columns_for_later(submission)
+        ):
+            return saved
+    elif request.method == "POST" and form.is_valid():
         if not submission.update_draft(answers=form.answers(), links=form.cleaned_data["links"]):
             return redirect("confirmation", call.slug)
         return _next_or_check(request, call, "files")
-    context = _step_context(call, "evidence", now, changing=_changing(request), form=form)
+    context = _step_context(
+        call, "evidence", now, changing=_changing(request), form=form, saving_for_later=for_later
+    )
     return render(request, "submissions/evidence.html", context)
 
 
@@ -223,18 +288,34 @@ def files(request: HttpRequest, call: Call, submission: Submission, now: datetim
     uploading = request.method == "POST" and bool(request.FILES)
     if uploading and (refused := ratelimits.refuse(request, "upload")):
         return refused
-    form = FilesForm(posted(request), request.FILES or None, call=call, existing=existing)
-    if request.method == "POST" and form.is_valid():
-        try:
-            added = form.add_to(submission)
-        except NotADraft:
-            return redirect("confirmation", call.slug)
-        if added and request.POST.get("action") == "add":
+    for_later = _saving_for_later(request)
+    form = FilesForm(
+        posted(request), request.FILES or None, call=call, existing=existing, for_later=for_later
+    )
+    if request.method == "POST":
+        added = False
+        if form.is_valid():
+            try:
+                added = form.add_to(submission)
+            except NotADraft:
+                return redirect("confirmation", call.slug)
+        if for_later:
+            if saved := _save_for_later(request, call, submission, form, {}):
+                return saved
+        elif added and request.POST.get("action") == "add":
             return redirect(_files_url(call, changing))
-        if added:
+        elif added:
             return _next_or_check(request, call, "check")
         existing = list(submission.attachments.all())
-    context = _step_context(call, "files", now, changing=changing, form=form, attachments=existing)
+    context = _step_context(
+        call,
+        "files",
+        now,
+        changing=changing,
+        form=form,
+        attachments=existing,
+        saving_for_later=for_later,
+    )
     return render(request, "submissions/files.html", context)
 
 
@@ -270,9 +351,14 @@ def check(request: HttpRequest, call: Call, submission: Submission, now: datetim
     return render(request, "submissions/check.html", context)
 
 
+@never_cache
 def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
+    """The reference, for the browser that sent the evidence (never one that lost the draft)."""
     call = published_call(slug)
-    submission = load_draft(request, call)
+    try:
+        submission = load_draft(request, call)
+    except HeldElsewhere:
+        return redirect("continued_elsewhere", call.slug)
     if submission is None:
         return redirect("start", call.slug)
     if not submission.is_submitted:

@@ -1,8 +1,25 @@
 """The app's models, one module per part of the product; import them from here."""
 
-from .call import Call, CallQuerySet, CallReviewer, Question, Theme, consent_hash
+from .call import (
+    Call,
+    CallQuerySet,
+    CallReviewer,
+    Question,
+    Theme,
+    consent_hash,
+    toolkit_published,
+)
 from .links import ContributorLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
+from .releases import (
+    PublicContribution,
+    Redaction,
+    Release,
+    ReleaseEntry,
+    ReleaseSegment,
+    new_public_id,
+    release_storage,
+)
 from .review import ExportRecord, ReviewChange
 from .submission import (
     CONSENT_FIELDS,
@@ -18,10 +35,15 @@ from .submission import (
     NotADraft,
     Submission,
     attachment_key,
+    erased,
+    holder_digest,
     new_draft_token,
+    new_holder,
     new_reference,
     submitted,
+    withdrawal_requested,
 )
+from .synthesis import NO_THEME_ID, SynthesisNote, SynthesisNoteChange, SynthesisPack
 from .tally import (
     TALLY_KEYS,
     SubmissionTally,
@@ -36,6 +58,7 @@ __all__ = [
     "CONTRIBUTOR",
     "CREDIT_FIELDS",
     "MAX_CO_CONTRIBUTORS",
+    "NO_THEME_ID",
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
     "SUBMIT_FIELDS",
@@ -50,20 +73,35 @@ __all__ = [
     "ExportRecord",
     "NotADraft",
     "OutgoingEmail",
+    "PublicContribution",
     "Question",
+    "Redaction",
+    "Release",
+    "ReleaseEntry",
+    "ReleaseSegment",
     "ReviewChange",
     "Submission",
     "SubmissionTally",
+    "SynthesisNote",
+    "SynthesisNoteChange",
+    "SynthesisPack",
     "Theme",
     "attachment_key",
     "consent_hash",
     "default_retry_until",
+    "erased",
     "hash_link_token",
+    "holder_digest",
     "kept_by_triggers",
     "new_draft_token",
+    "new_holder",
+    "new_public_id",
     "new_reference",
+    "release_storage",
     "submitted",
     "tally_count",
     "tally_days",
     "tally_rows",
+    "toolkit_published",
+    "withdrawal_requested",
 ]

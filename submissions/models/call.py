@@ -4,7 +4,9 @@ import hashlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.functions import Coalesce
+from django.dispatch import Signal
 from django.utils import timezone
 
 from ..common.text import validate_single_line
@@ -12,6 +14,10 @@ from ..common.text import validate_single_line
 # The deadline rule: a deadline is a whole minute, so 23:59 is on time up to 23:59:59.999999.
 # Call.is_on_time() and CallQuerySet.open_at() (its SQL form) both read this one constant.
 DEADLINE_MINUTE = timedelta(minutes=1)
+
+# Sent by Call.mark_toolkit_published() inside its transaction, once per call, with call=the
+# call: the outbox queues the contributors' emails in the same transaction (outbox/queue.py).
+toolkit_published = Signal()
 
 
 def consent_hash(wording: str) -> str:
@@ -33,10 +39,10 @@ class CallQuerySet(models.QuerySet):
         return self.published().filter(opens_at__lte=at).filter(on_time | late_ok)
 
     def with_credits_shown(self) -> "CallQuerySet":
-        """Annotate `credits_shown`: one submission is included and no manager hid the credits."""
-        submissions = self.model._meta.get_field("submissions").related_model
-        included = submissions.objects.included(models.OuterRef("pk")).order_by()
-        shown = models.Q(models.Exists(included)) & models.Q(credits_hidden=False)
+        """Annotate `credits_shown`: a release is published and no manager hid the credits."""
+        releases = self.model._meta.get_field("releases").related_model
+        released = releases.objects.filter(call=models.OuterRef("pk")).order_by()
+        shown = models.Q(models.Exists(released)) & models.Q(credits_hidden=False)
         return self.annotate(credits_shown=models.ExpressionWrapper(shown, models.BooleanField()))
 
 
@@ -87,7 +93,10 @@ class Call(models.Model):
     privacy_notice = models.TextField(blank=True)
     contact_email = models.EmailField()
     notification_emails = models.TextField(
-        blank=True, help_text="Staff addresses told of each new submission, one per line."
+        blank=True,
+        help_text="Staff addresses told of each new submission, one per line. Leave it empty "
+        "to tell nobody (or the addresses in the STAFF_NOTIFICATION_EMAILS setting, if any). "
+        "The contact address is never told unless it is listed here.",
     )
     notification_mode = models.CharField(
         max_length=20,
@@ -110,17 +119,39 @@ class Call(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # Public credits and open data (submissions/credits.py, opendata.py, status.py).
+    # Public credits and open data (submissions/publishing/).
     credits_hidden = models.BooleanField(
         "hide the credits page",
         default=False,
-        help_text="Hide the public credits page and the open data of this call, "
-        "even when submissions are included in the toolkit.",
+        help_text="Hide every public page of this call's releases (the credits, the "
+        "contributions' pages, the open data and its feed), even once published.",
     )
     credits_frozen = models.BooleanField(
         "freeze the credits",
         default=False,
         help_text="Contributors can no longer correct their credit details on their status page.",
+    )
+
+    # After the What Works event: the public outcome page and the toolkit (publishing/outcome.py).
+    outcome_published_at = models.DateTimeField(
+        "outcome page published", null=True, blank=True, editable=False
+    )
+    toolkit_url = models.URLField(
+        "link to the toolkit",
+        max_length=500,
+        blank=True,
+        help_text="Shown on the outcome page and sent to contributors once the toolkit is "
+        "marked published.",
+    )
+    toolkit_published_at = models.DateTimeField(
+        "toolkit marked published", null=True, blank=True, editable=False
+    )
+    toolkit_published_by = models.CharField(max_length=150, blank=True, editable=False)
+    thank_other_contributors = models.BooleanField(
+        "thank every other contributor",
+        default=False,
+        help_text="When the toolkit is marked published, every contributor whose evidence is "
+        "not in it gets a thank-you with a link to the outcome page.",
     )
 
     objects = CallQuerySet.as_manager()
@@ -155,7 +186,72 @@ class Call(models.Model):
 
     @property
     def notification_list(self) -> list[str]:
-        return [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+        """Who is told of new submissions: the call's own addresses, else the site's setting.
+
+        Never the public contact address by default: that is often one person's own mailbox.
+        """
+        own = [line.strip() for line in self.notification_emails.splitlines() if line.strip()]
+        return own or list(settings.STAFF_NOTIFICATION_EMAILS)
+
+    @property
+    def outcome_is_published(self) -> bool:
+        return self.outcome_published_at is not None
+
+    def publish_outcome(self, at: datetime | None = None) -> bool:
+        """Make the outcome page public. Returns False if it already was."""
+        at = at or timezone.now()
+        updated = Call.objects.filter(pk=self.pk, outcome_published_at__isnull=True).update(
+            outcome_published_at=at
+        )
+        if updated:
+            self.outcome_published_at = at
+        return bool(updated)
+
+    def unpublish_outcome(self) -> bool:
+        """Take the outcome page down (it can be published again). False if it was not up."""
+        updated = Call.objects.filter(pk=self.pk, outcome_published_at__isnull=False).update(
+            outcome_published_at=None
+        )
+        self.outcome_published_at = None
+        return bool(updated)
+
+    def mark_toolkit_published(
+        self, url: str, thank_others: bool, by: str, at: datetime | None = None
+    ) -> bool:
+        """Record the toolkit's link, publish the outcome page, and tell contributors, once.
+
+        One conditional UPDATE: a second press, or two at once, finds the toolkit already
+        marked and queues nothing (the later one waits for the first one's row lock, then
+        re-reads the condition). Returns False when it was already marked.
+        """
+        at = at or timezone.now()
+        with transaction.atomic():
+            marked = Call.objects.filter(pk=self.pk, toolkit_published_at__isnull=True).update(
+                toolkit_url=url,
+                thank_other_contributors=thank_others,
+                toolkit_published_at=at,
+                toolkit_published_by=by,
+                # The thank-you links to the outcome page: it is public from now on.
+                outcome_published_at=Coalesce(models.F("outcome_published_at"), models.Value(at)),
+            )
+            if not marked:
+                return False
+            self.refresh_from_db(
+                fields=[
+                    "toolkit_url",
+                    "thank_other_contributors",
+                    "toolkit_published_at",
+                    "toolkit_published_by",
+                    "outcome_published_at",
+                ]
+            )
+            toolkit_published.send(sender=Call, call=self)
+        return True
+
+    def change_toolkit_url(self, url: str) -> None:
+        """Correct the link after the toolkit was marked published; nobody is emailed again."""
+        Call.objects.filter(pk=self.pk).update(toolkit_url=url)
+        self.toolkit_url = url
 
 
 class CallReviewer(models.Model):

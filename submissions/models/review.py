@@ -58,7 +58,9 @@ class ReviewChange(models.Model):
         THEMES = "themes", "Themes"
         ASSIGNED_REVIEWER = "assigned_reviewer", "Assigned reviewer"
         REVIEWER_NOTES = "reviewer_notes", "Reviewer notes"
-        WITHHELD_FROM_OPEN_DATA = "withheld_from_open_data", "Withheld from open data"
+        WITHHELD_FROM_OPEN_DATA = "withheld_from_open_data", "Withheld from publication"
+        # By a call manager, before the contribution is first released (models/releases.py).
+        REDACTION = "redaction", "Redaction"
         # Changed by the contributor on their status page.
         NAME = "name", "Name"
         ORGANISATION = "organisation", "Organisation"

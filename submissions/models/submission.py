@@ -1,5 +1,6 @@
 """Submissions (drafts and submitted evidence) and their files."""
 
+import hashlib
 import logging
 import secrets
 import uuid
@@ -24,6 +25,13 @@ logger = logging.getLogger(__name__)
 # Sent by Submission.submit() inside its transaction, with submission=the submitted row (its call
 # loaded): a receiver's writes commit or roll back with the submit. emails.py queues the receipt.
 submitted = Signal()
+# Sent by Submission.request_withdrawal() inside its transaction, the first time only, with
+# submission=the submission: the outbox tells the call's staff.
+withdrawal_requested = Signal()
+# Sent by Submission.erase() inside its transaction, just before the row goes, with
+# submission=the submitted row (its call loaded): the outbox queues the contributor's email,
+# which must outlive the row.
+erased = Signal()
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone and typed from paper.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -53,6 +61,17 @@ def new_draft_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def holder_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_holder() -> tuple[str, str]:
+    """A secret for the one browser session that is to hold a draft, and the SHA-256 of it that
+    the draft keeps (`Submission.holder_sha256`)."""
+    secret = secrets.token_urlsafe(32)
+    return secret, holder_digest(secret)
+
+
 @dataclass(frozen=True)
 class CheckedFile:
     """An upload that passed every check (journey/file_checks.py), ready to attach."""
@@ -73,6 +92,10 @@ class SubmissionQuerySet(models.QuerySet):
             review_status=Submission.ReviewStatus.INCLUDED,
             withdrawal_requested_at__isnull=True,
         )
+
+    def publishable(self, call: "Call | int") -> "SubmissionQuerySet":
+        """What the next release will hold: included, not withdrawn, not withheld."""
+        return self.included(call).filter(withheld_from_open_data=False)
 
 
 class SubmissionManager(models.Manager.from_queryset(SubmissionQuerySet)):  # type: ignore[misc]  # a manager made from the queryset, as Django documents
@@ -100,8 +123,18 @@ class Submission(models.Model):
         NOT_INCLUDED = "not_included", "Not included"
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="submissions")
-    # The draft is found by this unguessable token, held in the contributor's session.
+    # The draft is found by this unguessable token, kept in the contributor's session (never in
+    # a URL). It is not enough to write to the draft: see holder_sha256.
     token = models.CharField(max_length=64, unique=True, default=new_draft_token, editable=False)
+    # One browser holds a draft at a time: the session that started it, or the last one to
+    # continue it from an emailed link, which keeps the secret whose SHA-256 this is. Every
+    # write re-checks it where it writes, so a browser that lost the draft changes nothing.
+    # Empty for drafts saved before holders: the first browser to come back takes it.
+    holder_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The address of the last emailed link this draft was continued from. A browser that lost
+    # the draft may ask for a link to this address only, so whoever sent someone a link to
+    # their draft cannot take it back once that person continues it.
+    link_email = models.EmailField(blank=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -147,10 +180,12 @@ class Submission(models.Model):
     )
 
     # Publication, by call managers; a withdrawal request, by the contributor (status page).
+    # (The column keeps its first name; it now withholds from every public page and file.)
     withheld_from_open_data = models.BooleanField(
-        "withhold from the open data",
+        "withhold from publication",
         default=False,
-        help_text="Still credited, but its answers and links are left out of the open data.",
+        help_text="Takes it off every public page and file at once (its page, its credit, its "
+        "row in the open data of every release), and out of later releases.",
     )
     withdrawal_requested_at = models.DateTimeField(
         "withdrawal requested", null=True, blank=True, editable=False
@@ -228,6 +263,24 @@ class Submission(models.Model):
         ]
         return "; ".join(part for part in (own, *others) if part)
 
+    @classmethod
+    def credited_names_for(
+        cls, preference: str, name: str, organisation: str, co_contributors: list[dict]
+    ) -> list[str]:
+        """Who the credit line of these details names, each as written: a citation's authors.
+
+        The same choices as credit_line_for(): a person by name, an organisation when the
+        contributor chose to be credited by it alone, nobody when they asked not to be named.
+        """
+        if preference == cls.Credit.NAME_AND_ORGANISATION:
+            own = name or organisation
+        elif preference == cls.Credit.ORGANISATION_ONLY:
+            own = organisation
+        else:
+            return []
+        others = [person["name"] or person["organisation"] for person in co_contributors]
+        return [who for who in (own, *others) if who]
+
     def co_contributor_lines(self) -> list[str]:
         """Each co-contributor on one line: "Name (Organisation, ORCID iD 0000-...)"."""
         lines = []
@@ -257,10 +310,13 @@ class Submission(models.Model):
         return {name: getattr(self, name) for name in CONSENT_FIELDS}
 
     def delete_draft(self) -> bool:
-        """Delete the row and its files, only while it is a draft; False when it was submitted."""
+        """Delete the row and its files, only while it is a draft held by this browser; False
+        when it was submitted or continued in another browser."""
         with transaction.atomic():
             # Locked first: a delete collects the row's files before it deletes the row itself.
-            drafts = Submission.objects.select_for_update().filter(state=self.State.DRAFT)
+            drafts = Submission.objects.select_for_update().filter(
+                state=self.State.DRAFT, holder_sha256=self.holder_sha256
+            )
             locked = drafts.filter(pk=self.pk).first()
             if locked is None:
                 return False
@@ -271,13 +327,17 @@ class Submission(models.Model):
         return [(q, self.answers.get(str(q.pk), "")) for q in questions]
 
     def update_draft(self, **columns) -> bool:
-        """Write these columns (and updated_at), only while the row is still a draft.
+        """Write these columns (and updated_at), only while the row is still a draft, held by the
+        browser this object was loaded for.
 
         One conditional UPDATE, so the check and the write cannot be separated: a submit that
-        got there first keeps every column it confirmed. Returns False when nothing was written.
+        got there first keeps every column it confirmed, and a browser that opened a link to
+        the draft meanwhile keeps it. Returns False when nothing was written.
         """
         columns["updated_at"] = timezone.now()
-        drafts = Submission.objects.filter(pk=self.pk, state=self.State.DRAFT)
+        drafts = Submission.objects.filter(
+            pk=self.pk, state=self.State.DRAFT, holder_sha256=self.holder_sha256
+        )
         if not drafts.update(**columns):
             return False
         for name, value in columns.items():
@@ -285,7 +345,8 @@ class Submission(models.Model):
         return True
 
     def submit(self, at: datetime | None = None) -> bool:
-        """Turn the draft into a submission, once. Returns False when it was already submitted.
+        """Turn the draft into a submission, once. Returns False when it was already submitted,
+        or when another browser holds it now (it was continued there from a link).
 
         The row lock makes a double click or a replayed POST wait, then find it submitted.
         Without `at`, the time is taken under the lock, so that every write the draft received
@@ -293,7 +354,7 @@ class Submission(models.Model):
         """
         with transaction.atomic():
             locked = Submission.objects.select_for_update().select_related("call").get(pk=self.pk)
-            if locked.is_submitted:
+            if locked.is_submitted or locked.holder_sha256 != self.holder_sha256:
                 return False
             at = at or timezone.now()
             locked.state = self.State.SUBMITTED
@@ -328,7 +389,8 @@ class Submission(models.Model):
         """Store files and record them, all or none; a file never outlives a failed record.
 
         Raises AttachmentLimitReached past the call's max_files, IntegrityError on a duplicate,
-        NotADraft once it has been submitted (checked under the same lock as the count).
+        NotADraft once it has been submitted or continued in another browser (checked under the
+        same lock as the count).
         """
         storage = get_attachment_storage()
         stored: list[str] = []
@@ -338,7 +400,7 @@ class Submission(models.Model):
                 # The lock makes the count below hold against a second tab uploading too.
                 rows = Submission.objects.select_for_update().select_related("call")
                 locked = rows.get(pk=self.pk)
-                if locked.is_submitted:
+                if locked.is_submitted or locked.holder_sha256 != self.holder_sha256:
                     raise NotADraft
                 if locked.attachments.count() + len(files) > locked.call.max_files:
                     raise AttachmentLimitReached
@@ -364,11 +426,11 @@ class Submission(models.Model):
     def remove_attachment(self, attachment_pk: int) -> bool:
         """Remove one of this draft's files (another draft's id removes nothing).
 
-        Returns False, removing nothing, when the submission is no longer a draft.
+        Returns False, removing nothing, when the submission is no longer a draft held here.
         """
         with transaction.atomic():
             locked = Submission.objects.select_for_update().filter(pk=self.pk).first()
-            if locked is None or locked.is_submitted:
+            if locked is None or locked.is_submitted or locked.holder_sha256 != self.holder_sha256:
                 return False
             locked.attachments.filter(pk=attachment_pk).delete()
         return True
@@ -430,7 +492,25 @@ class Submission(models.Model):
                     new_value="Requested",
                 )
                 self.withdrawal_requested_at = at
+                withdrawal_requested.send(sender=Submission, submission=self)
         return bool(asked)
+
+    def erase(self) -> bool:
+        """Delete the submission, its files, history and pending emails, and (for a submitted
+        one) queue an email telling its contributor. Returns False if it was already gone.
+
+        The row lock makes a second press, or two at once, find nothing to erase, so the
+        contributor is told once.
+        """
+        with transaction.atomic():
+            rows = Submission.objects.select_for_update().select_related("call")
+            locked = rows.filter(pk=self.pk).first()
+            if locked is None:
+                return False
+            if locked.is_submitted:
+                erased.send(sender=Submission, submission=locked)
+            locked.delete()
+        return True
 
 
 def _credit_label(field: str, value: str) -> str:
@@ -450,7 +530,8 @@ class AttachmentLimitReached(Exception):
 
 
 class NotADraft(Exception):
-    """The submission was submitted meanwhile: nothing more may be written to it."""
+    """The submission was submitted meanwhile, or continued in another browser: nothing more
+    may be written to it from here."""
 
 
 class Attachment(models.Model):

@@ -19,6 +19,7 @@ renders and sends it. What is guaranteed:
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,8 +29,19 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
-from ..models import Call, ContributorLink, OutgoingEmail, Submission, submitted
-from .render import build_message, message_domain
+from ..models import (
+    Call,
+    ContributorLink,
+    OutgoingEmail,
+    PublicContribution,
+    Release,
+    Submission,
+    erased,
+    submitted,
+    toolkit_published,
+    withdrawal_requested,
+)
+from .render import NoLongerNeeded, build_message, message_domain
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +90,92 @@ def queue_submission_emails(submission: Submission, **kwargs) -> None:
         queue(Kind.NOTIFICATION, call.notification_list, call, submission)
 
 
+@receiver(withdrawal_requested, sender=Submission)
+def queue_withdrawal_notice(submission: Submission, **kwargs) -> None:
+    """The staff named on the call hear of a withdrawal request at once, whatever their
+    notification mode: the contribution must come off every public page.
+
+    Called by Submission.request_withdrawal() through its signal, in its transaction, the
+    first time only.
+    """
+    call = Call.objects.get(pk=submission.call_id)
+    if call.notification_list:
+        queue(Kind.WITHDRAWAL_REQUESTED, call.notification_list, call, submission)
+
+
+@receiver(erased, sender=Submission)
+def queue_erasure_notice(submission: Submission, **kwargs) -> None:
+    """Tell the contributor their submission is erased. The email must outlive the row, so it
+    holds no submission, only the address (blanked once sent) and the reference."""
+    if submission.email:
+        params = {"reference": submission.reference}
+        queue(Kind.ERASED, [submission.email], submission.call, params=params)
+
+
+def contributors_by_address(submissions) -> dict[str, tuple[str, list[int]]]:
+    """{address folded to lower case: (address as typed first, [submission ids])}, in the
+    order given: one person may have sent several contributions, and hears once."""
+    people: dict[str, tuple[str, list[int]]] = {}
+    for pk, address in submissions:
+        if address:
+            people.setdefault(address.strip().lower(), (address.strip(), []))[1].append(pk)
+    return people
+
+
+@receiver(toolkit_published, sender=Call)
+def queue_toolkit_emails(call: Call, **kwargs) -> None:
+    """One email per contributor whose evidence is in the toolkit (the link and their credit
+    lines) and, when the call says so, a thank-you to every other contributor.
+
+    Called by Call.mark_toolkit_published() through its signal, in its transaction, once.
+    """
+    sent = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED)
+    ordered = sent.order_by("submitted_at", "pk").values_list("pk", "email")
+    included = contributors_by_address(
+        Submission.objects.included(call).order_by("submitted_at", "pk").values_list("pk", "email")
+    )
+    emails = [(Kind.TOOLKIT_PUBLISHED, address, pks) for address, pks in included.values()]
+    if call.thank_other_contributors:
+        others = contributors_by_address(ordered.filter(withdrawal_requested_at__isnull=True))
+        emails += [
+            (Kind.THANK_YOU, address, pks)
+            for key, (address, pks) in others.items()
+            if key not in included
+        ]
+    queue_many(call, emails)
+
+
+def queue_many(call: Call, emails: Sequence[tuple[str, str, list[int]]]) -> int:
+    """Queue (kind, address, submission ids) emails of a call in one insert, each with its
+    task; the first submission of each is the one it belongs to (erasing it erases the email).
+    """
+    domain = message_domain()
+    with transaction.atomic(savepoint=False):
+        rows = OutgoingEmail.objects.bulk_create(
+            OutgoingEmail(
+                kind=kind,
+                to=address,
+                call=call,
+                submission_id=pks[0],
+                params={"submissions": pks},
+                message_id=f"{uuid.uuid4().hex}@{domain}",
+            )
+            for kind, address, pks in emails
+        )
+        for email in rows:
+            deliver_email.enqueue(email.pk)
+    return len(rows)
+
+
 def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
     """Invalidate every earlier save-and-return link of this draft and queue a new one.
 
     The token is issued by the worker when it sends, so no raw token is ever stored.
     """
     with transaction.atomic():
+        # The draft's row lock, as ContributorLink.move_draft takes it: a link being opened
+        # either moves the draft before this invalidates it, or finds it gone.
+        list(Submission.objects.select_for_update().filter(pk=submission.pk).values_list("pk"))
         ContributorLink.objects.filter(
             submission=submission, purpose=ContributorLink.Purpose.RESUME
         ).delete()
@@ -92,6 +184,66 @@ def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:
             submission=submission, kind=Kind.RESUME_LINK, state=OutgoingEmail.State.PENDING
         ).delete()
         return queue(Kind.RESUME_LINK, [address], submission.call, submission)
+
+
+# Contributions announced in one transaction of the announcement task.
+ANNOUNCE_BATCH = 500
+
+
+def queue_announcements(release: Release) -> None:
+    """Tell each contributor whose contribution first appears in this release, once.
+
+    Called in the transaction that publishes the release: the task that queues the emails
+    commits with it. A release may bring 300,000 contributions, so the emails themselves are
+    queued by the worker, ANNOUNCE_BATCH at a time; each contribution's `announced_at`, set in
+    the batch that queues its email, makes it once however often the task runs.
+    """
+    if release.added_count:
+        announce_release.enqueue(release.pk)
+
+
+def unannounced(release_id: int):
+    """New in this release, not yet announced, still in it (not taken down), not erased."""
+    return PublicContribution.objects.filter(
+        first_release_id=release_id,
+        announced_at__isnull=True,
+        submission__isnull=False,
+        entries__release_id=release_id,
+    )
+
+
+@task()
+def announce_release(release_id: int) -> str:
+    """Queue the "your contribution is published" email of each new contribution of a release."""
+    if not unannounced(release_id).exists():
+        return "nothing to announce"
+    # If this worker dies half way, the fallback finds what is left.
+    announce_release.using(run_after=timezone.now() + LEASE).enqueue(release_id)
+    queued = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                unannounced(release_id)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("submission__call")
+                .order_by("pk")[:ANNOUNCE_BATCH]
+            )
+            if not batch:
+                return f"queued {queued}"
+            for contribution in batch:
+                submission = contribution.submission
+                assert submission is not None  # unannounced() keeps only those with one
+                queue(
+                    Kind.PUBLISHED,
+                    [submission.email],
+                    submission.call,
+                    submission,
+                    params={"release": release_id},
+                )
+            PublicContribution.objects.filter(
+                pk__in=[c.pk for c in batch], announced_at__isnull=True
+            ).update(announced_at=timezone.now())
+            queued += len(batch)
 
 
 def retry(email: OutgoingEmail) -> bool:
@@ -125,11 +277,18 @@ def deliver_email(email_id: int) -> str:
     email = OutgoingEmail.objects.select_related("call", "submission").get(pk=email_id)
     try:
         build_message(email).send()
+    except NoLongerNeeded as reason:
+        OutgoingEmail.objects.filter(pk=email_id).update(
+            state=OutgoingEmail.State.CANCELLED, last_error=str(reason)
+        )
+        return "cancelled"
     except Exception as error:
         return _record_failure(email, error)
-    OutgoingEmail.objects.filter(pk=email_id).update(
-        state=OutgoingEmail.State.SENT, sent_at=timezone.now(), last_error=""
-    )
+    sent = {"state": OutgoingEmail.State.SENT, "sent_at": timezone.now(), "last_error": ""}
+    if email.kind == Kind.ERASED:
+        # The submission is gone; its address is kept only until the email telling them is sent.
+        sent["to"] = ""
+    OutgoingEmail.objects.filter(pk=email_id).update(**sent)
     return "sent"
 
 

@@ -14,10 +14,25 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ..common.site import absolute
-from ..models import ContributorLink, OutgoingEmail, Submission
+from ..models import ContributorLink, OutgoingEmail, Release, ReleaseEntry, Submission
 from ..models.links import resume_link_expires_at, status_link_url
 
 Kind = OutgoingEmail.Kind
+# The kinds sent with an HTML part beside the text (the notification and digest are text only).
+WITH_HTML = {
+    Kind.RECEIPT,
+    Kind.PUBLISHED,
+    Kind.RESUME_LINK,
+    Kind.TOOLKIT_PUBLISHED,
+    Kind.THANK_YOU,
+    Kind.WITHDRAWAL_REQUESTED,
+    Kind.ERASED,
+}
+
+
+class NoLongerNeeded(Exception):
+    """What the email was about has gone since it was queued (say, a contribution withdrawn):
+    it is not sent, and the worker records why."""
 
 
 def message_domain() -> str:
@@ -41,9 +56,20 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         Kind.NOTIFICATION: _notification,
         Kind.DIGEST: _digest,
         Kind.RESUME_LINK: _resume_link,
+        Kind.PUBLISHED: _published,
+        Kind.TOOLKIT_PUBLISHED: _toolkit_published,
+        Kind.THANK_YOU: _thank_you,
+        Kind.WITHDRAWAL_REQUESTED: _withdrawal_requested,
+        Kind.ERASED: _erased,
     }
     subject, template, context = builders[email.kind](email)
-    context = {"call": email.call, "site_url": absolute(""), **context}
+    context = {
+        "call": email.call,
+        "site_url": absolute(""),
+        "organisation_name": settings.ORGANISATION_NAME,
+        "subject": one_line(subject, 200),
+        **context,
+    }
     message_id = email.message_id
     if email.kind == Kind.RESUME_LINK:
         # A new token each attempt: a new message, not a duplicate of the last one.
@@ -56,7 +82,7 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         reply_to=[email.call.contact_email],
         headers={"Message-ID": f"<{message_id}>"},
     )
-    if email.kind in (Kind.RECEIPT, Kind.RESUME_LINK):
+    if email.kind in WITH_HTML:
         message.attach_alternative(
             render_to_string(f"submissions/email/{template}.html", context), "text/html"
         )
@@ -124,7 +150,9 @@ def _digest(email: OutgoingEmail) -> tuple[str, str, dict]:
 def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     submission = email.submission
     assert submission is not None  # resume links are queued for a draft
-    token = ContributorLink.issue(submission, ContributorLink.Purpose.RESUME)
+    token = ContributorLink.issue(
+        submission, ContributorLink.Purpose.RESUME, sent_to=email.recipients[0]
+    )
     context = {
         "resume_url": absolute(reverse("resume", args=[email.call.slug, token])),
         "expires_at": resume_link_expires_at(submission),
@@ -132,3 +160,90 @@ def _resume_link(email: OutgoingEmail) -> tuple[str, str, dict]:
     }
     subject = f"Continue your evidence to {one_line(email.call.title)}"
     return subject, "resume_link", context
+
+
+def _published(email: OutgoingEmail) -> tuple[str, str, dict]:
+    """The contribution is in a release: its page, its credit line as shown, the status link."""
+    submission = email.submission
+    assert submission is not None  # queued for a submission (outbox/queue.py)
+    release = Release.objects.get(pk=email.params["release"])
+    public_id = submission.public.public_id
+    # As the page shows it now: the latest release that holds it (a later one may have
+    # taken a corrected credit line).
+    entry = (
+        ReleaseEntry.objects.filter(contribution__submission=submission)
+        .order_by("-release__number")
+        .first()
+    )
+    if entry is None:
+        raise NoLongerNeeded("It was taken off every release before this was sent.")
+    context = {
+        "submission": submission,
+        "release": release,
+        "page_url": absolute(reverse("contribution", args=[email.call.slug, public_id])),
+        "credit_line": entry.credit_line,
+        "status_url": status_link_url(submission, raw=stable_link_token(email)),
+    }
+    subject = f"Your evidence to {one_line(email.call.title)} is published"
+    return subject, "published", context
+
+
+def _contributions(email: OutgoingEmail, submissions) -> list[Submission]:
+    """The email's contributions (params "submissions") among `submissions`, oldest first."""
+    ids = email.params.get("submissions", [])
+    return list(submissions.filter(pk__in=ids).order_by("submitted_at", "pk"))
+
+
+def _outcome_url(call) -> str:
+    return absolute(reverse("outcome", args=[call.slug]))
+
+
+def _toolkit_published(email: OutgoingEmail) -> tuple[str, str, dict]:
+    call = email.call
+    included = Submission.objects.included(call).only(
+        "reference", "submitted_at", "name", "organisation", "credit_preference", "co_contributors"
+    )
+    contributions = _contributions(email, included)
+    if not contributions:
+        raise NoLongerNeeded("None of its contributions is in the toolkit any more.")
+    context = {
+        "contributions": [(s.reference, s.credit_line()) for s in contributions],
+        "toolkit_url": call.toolkit_url,
+        "outcome_url": _outcome_url(call),
+    }
+    subject = f"The toolkit of {one_line(call.title)} is published, with your evidence in it"
+    return subject, "toolkit_published", context
+
+
+def _thank_you(email: OutgoingEmail) -> tuple[str, str, dict]:
+    call = email.call
+    sent = Submission.objects.filter(
+        call=call, state=Submission.State.SUBMITTED, withdrawal_requested_at__isnull=True
+    ).only("reference", "submitted_at")
+    contributions = _contributions(email, sent)
+    if not contributions:
+        raise NoLongerNeeded("Its contributions were withdrawn.")
+    context = {
+        "references": [s.reference for s in contributions],
+        "toolkit_url": call.toolkit_url,
+        "outcome_url": _outcome_url(call),
+    }
+    subject = f"Thank you for your evidence to {one_line(call.title)}: what it led to"
+    return subject, "thank_you", context
+
+
+def _withdrawal_requested(email: OutgoingEmail) -> tuple[str, str, dict]:
+    submission = email.submission
+    assert submission is not None  # queued for a submission; erasing it erases this email
+    context = {
+        "submission": submission,
+        "admin_url": absolute(reverse("admin:submissions_submission_change", args=[submission.pk])),
+    }
+    subject = f"Withdrawal requested: {submission.reference} to {one_line(email.call.title)}"
+    return subject, "withdrawal_requested", context
+
+
+def _erased(email: OutgoingEmail) -> tuple[str, str, dict]:
+    context = {"reference": email.params.get("reference", "")}
+    subject = f"Your evidence to {one_line(email.call.title)} has been erased"
+    return subject, "erased", context

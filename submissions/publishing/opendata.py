@@ -1,49 +1,102 @@
-"""The open data of a call: its included contributions as CSV and JSON, described by a
-Frictionless Data Package.
+"""The open data of a release: its contributions as CSV and JSON, described by a Frictionless
+Data Package, built once when the release is published.
 
-Only what the contributor licensed is published: their answers, their links and their credit
-line as they chose it. Never an email address, a role (unless a credit line holds it), files,
-themes, review notes or the reference (the reference is what a contributor quotes to staff).
+Only what the contributor licensed is published, as released: their answers and links (with
+any redaction applied), their credit line as they chose it, the public id and page, the release
+it first appeared in, and the themes. Never an email address, a role (unless a credit line holds
+it), files, review notes or the reference (the reference is what a contributor quotes to staff).
+
+Each file is stored in segments (releases.py); this module says what the bytes are: a row,
+a segment of rows, the head and tail around them, and the package.
 """
 
 import csv
+import hashlib
 import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from ..common.site import absolute
+from ..common.wording import LONDON
 from ..exports.columns import neutralise
-from ..models import Call, Question, Submission
-from .credits import CREDIT_COLUMNS, attribution, credit_list, credited
+from ..models import Call, Release, ReleaseSegment, release_storage
+from .credits import attribution
 
 CSV_NAME = "contributions.csv"
 JSON_NAME = "contributions.json"
-CHUNK_ROWS = 500
+PACKAGE_NAME = "datapackage.json"
+JSON_HEAD = b"["
+JSON_TAIL = b"\n]\n"
+READ_CHUNK = 1024 * 1024
+# Stands for the public id in a page's URL, made once per release rather than once per row.
+ID_PLACEHOLDER = "publicidxxxx"
 
 
-def question_field(question: Question) -> str:
-    return f"question_{question.position}"
+@dataclass(frozen=True)
+class Row:
+    """One contribution as a release's files hold it."""
+
+    public_id: str
+    first_release: int
+    first_release_date: date
+    credit: str
+    themes: list[str]
+    answers: list[str]  # one per column of the release, redactions applied
+    links: list[str]  # redactions applied
 
 
-def published(call: Call) -> QuerySet[Submission]:
-    """The rows of the open data: included, and not withheld by a call manager."""
-    return (
-        Submission.objects.included(call)
-        .filter(withheld_from_open_data=False)
-        .only(*CREDIT_COLUMNS, "answers", "links")
-        .order_by("submitted_at", "pk")
-    )
-
-
-def fields(questions: list[Question], *, links_type: str) -> list[dict]:
-    """The Table Schema of a row: one list, read by the package, the CSV and the JSON."""
+def release_columns(call: Call) -> list[dict]:
+    """The questions as a release's files name them, fixed when it is published."""
     return [
+        {
+            "question": q.pk,
+            "name": f"question_{q.position}",
+            "title": q.short_title,
+            "text": q.text,
+        }
+        for q in call.questions.all()
+    ]
+
+
+def page_url_pattern(call: Call) -> str:
+    return absolute(reverse("contribution", args=[call.slug, ID_PLACEHOLDER]))
+
+
+def fields(columns: list[dict], *, list_type: str) -> list[dict]:
+    """The Table Schema of a row: one list, read by the package, the CSV and the JSON."""
+    one_per_line = ", one per line" if list_type == "string" else ""
+    return [
+        {
+            "name": "public_id",
+            "title": "Public id",
+            "type": "string",
+            "description": "The contribution's id, the same in every release.",
+            "constraints": {"required": True, "unique": True},
+        },
+        {
+            "name": "url",
+            "title": "Page",
+            "type": "string",
+            "format": "uri",
+            "description": "The contribution's own page, with how to cite it.",
+        },
+        {
+            "name": "first_release",
+            "title": "First release",
+            "type": "integer",
+            "description": "The number of the release the contribution first appeared in.",
+        },
+        {
+            "name": "first_release_date",
+            "title": "First release date",
+            "type": "date",
+            "description": "The date of that release (UK).",
+        },
         {
             "name": "credit",
             "title": "Credit line",
@@ -51,63 +104,83 @@ def fields(questions: list[Question], *, links_type: str) -> list[dict]:
             "description": "How the contributor chose to be credited; empty when they asked "
             "not to be named.",
         },
+        {
+            "name": "themes",
+            "title": "Themes",
+            "type": list_type,
+            "description": "The themes reviewers gave it"
+            + (", separated by “; ”." if list_type == "string" else "."),
+        },
         *(
             {
-                "name": question_field(q),
-                "title": q.short_title,
+                "name": column["name"],
+                "title": column["title"],
                 "type": "string",
-                "description": q.text,
+                "description": column["text"],
             }
-            for q in questions
+            for column in columns
         ),
         {
             "name": "links",
             "title": "Links",
-            "type": links_type,
-            "description": "Links to examples or resources"
-            + (", one per line." if links_type == "string" else "."),
+            "type": list_type,
+            "description": f"Links to examples or resources{one_per_line}.",
         },
     ]
 
 
-def rows(call: Call, questions: list[Question]) -> Iterator[dict]:
-    for submission in published(call).iterator(chunk_size=CHUNK_ROWS):
-        row: dict[str, object] = {"credit": submission.credit_line()}
-        for q in questions:
-            row[question_field(q)] = submission.answers.get(str(q.pk), "")
-        row["links"] = list(submission.links)
-        yield row
+def csv_header(columns: list[dict]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(
+        [field["name"] for field in fields(columns, list_type="string")]
+    )
+    return buffer.getvalue()
 
 
-def csv_chunks(call: Call) -> Iterator[bytes]:
-    """RFC 4180 with CRLF, UTF-8; every cell made safe for spreadsheets as in the staff export."""
-    questions = list(call.questions.all())
+def encode_rows(rows: list[Row], columns: list[dict], url_pattern: str) -> tuple[bytes, bytes]:
+    """A segment's bytes: CSV records (CRLF, every cell made safe for spreadsheets as in the
+    staff export), and JSON objects each after ",\n" (the file's first comma is dropped when
+    the segments are served end to end: see file_chunks)."""
+    names = [column["name"] for column in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([field["name"] for field in fields(questions, links_type="string")])
-    yield _drain(buffer)
-    for n, row in enumerate(rows(call, questions), start=1):
-        row["links"] = "\n".join(row["links"])
-        writer.writerow([neutralise(value) for value in row.values()])
-        if n % CHUNK_ROWS == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
+    json_parts = []
+    for row in rows:
+        url = url_pattern.replace(ID_PLACEHOLDER, row.public_id)
+        released = row.first_release_date.isoformat()
+        writer.writerow(
+            [
+                row.public_id,
+                url,
+                row.first_release,
+                released,
+                neutralise(row.credit),
+                neutralise("; ".join(row.themes)),
+                *(neutralise(answer) for answer in row.answers),
+                neutralise("\n".join(row.links)),
+            ]
+        )
+        record = {
+            "public_id": row.public_id,
+            "url": url,
+            "first_release": row.first_release,
+            "first_release_date": released,
+            "credit": row.credit,
+            "themes": row.themes,
+            **dict(zip(names, row.answers, strict=True)),
+            "links": row.links,
+        }
+        json_parts += [",\n", json.dumps(record, ensure_ascii=False)]
+    return buffer.getvalue().encode(), "".join(json_parts).encode()
 
 
-def json_chunks(call: Call) -> Iterator[bytes]:
-    """An array of row objects, streamed; links as an array of strings."""
-    questions = list(call.questions.all())
-    yield b"["
-    for n, row in enumerate(rows(call, questions)):
-        yield (",\n" if n else "\n").encode() + json.dumps(row, ensure_ascii=False).encode()
-    yield b"\n]\n"
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _drain(buffer: io.StringIO) -> bytes:
-    data = buffer.getvalue().encode()
-    buffer.seek(0)
-    buffer.truncate()
-    return data
+def etag(parts: list[str]) -> str:
+    """A strong ETag from the segments' hashes: the same bytes, the same tag."""
+    return '"' + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40] + '"'
 
 
 def package_name(call: Call) -> str:
@@ -115,29 +188,47 @@ def package_name(call: Call) -> str:
     return re.sub(r"[^-a-z0-9._/]", "-", call.slug.lower())
 
 
-def datapackage(call: Call, at: datetime | None = None) -> dict:
-    """The descriptor: licence, sources, attribution, contributors and both resources."""
-    questions = list(call.questions.all())
-    credits = credit_list(credited(call).iterator(chunk_size=2000))
+def version(release: Release) -> str:
+    """Semantic: the release's number, then how many times it was amended (a contribution
+    taken down after publication)."""
+    return f"{release.number}.0.{release.revision}"
+
+
+def release_url(release: Release, name: str = "") -> str:
+    if name:
+        return absolute(reverse("release_file", args=[release.call.slug, release.number, name]))
+    return absolute(reverse("release_page", args=[release.call.slug, release.number]))
+
+
+def datapackage(release: Release) -> str:
+    """The descriptor of a release: its version and creation time, licence, sources,
+    attribution, and both resources with their Table Schema."""
+    call = release.call
+    columns = release.columns
     licence = {"name": call.licence_id, "path": call.licence_url, "title": call.licence_name}
-    contributors = [{"title": line, "role": "author"} for line in credits.lines]
     description = (
-        f"The contributions included in the toolkit of the call for evidence “{call.title}”: "
-        "each contributor's answers, links and credit line as they chose it."
+        f"Release {release.number} of the contributions to the call for evidence “{call.title}”: "
+        "each contribution's answers and links as released, with its credit line as its "
+        "contributor chose it."
     )
-    if credits.unnamed:
-        description += f" Also contributed: {credits.unnamed_phrase}."
+    if release.unnamed_count:
+        people = "contributor" if release.unnamed_count == 1 else "contributors"
+        description += f" {release.unnamed_count} {people} asked not to be named."
     csv_note = (
-        " A cell that starts with =, +, -, @, a tab or a line break has a leading apostrophe "
-        "so that no spreadsheet runs it as a formula; the JSON holds the text as written."
+        " A formula sign (=, +, -, @) at the start of a cell, or after a semicolon, tab or line "
+        "break inside it (even with spaces between), gets an apostrophe before the sign so that no "
+        "spreadsheet runs it as a formula; the JSON holds the text as written."
     )
-    return {
+    credits_url = absolute(reverse("credits", args=[call.slug]))
+    package = {
         "profile": "data-package",
+        "id": release_url(release),
         "name": package_name(call),
-        "title": call.title,
+        "title": f"{call.title}: release {release.number}",
         "description": description,
-        "homepage": absolute(reverse("open_data", args=[call.slug])),
-        "created": (at or timezone.now()).isoformat(timespec="seconds"),
+        "version": version(release),
+        "created": release.published_at.astimezone(LONDON).isoformat(timespec="seconds"),
+        "homepage": release_url(release),
         "licenses": [licence],
         "attribution": attribution(call),
         "sources": [
@@ -145,12 +236,15 @@ def datapackage(call: Call, at: datetime | None = None) -> dict:
                 "title": f"Call for evidence: {call.title}",
                 "path": absolute(reverse("start", args=[call.slug])),
             },
-            {
-                "title": "Credits",
-                "path": absolute(reverse("credits", args=[call.slug])),
-            },
+            {"title": "Credits", "path": credits_url},
         ],
-        "contributors": contributors,
+        "contributors": [
+            {
+                "title": f"The contributors to “{call.title}”, as credited",
+                "path": credits_url,
+                "role": "author",
+            }
+        ],
         "resources": [
             {
                 "name": "contributions",
@@ -162,19 +256,52 @@ def datapackage(call: Call, at: datetime | None = None) -> dict:
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "licenses": [licence],
-                "schema": {"fields": fields(questions, links_type="string")},
+                "schema": {
+                    "fields": fields(columns, list_type="string"),
+                    "primaryKey": "public_id",
+                },
             },
             {
                 "name": "contributions-json",
                 "title": "Contributions (JSON)",
-                "description": "The same rows as an array of objects; links as a list.",
+                "description": "The same rows as an array of objects; themes and links as lists.",
                 "path": JSON_NAME,
                 "profile": "tabular-data-resource",
                 "format": "json",
                 "mediatype": "application/json",
                 "encoding": "utf-8",
                 "licenses": [licence],
-                "schema": {"fields": fields(questions, links_type="array")},
+                "schema": {"fields": fields(columns, list_type="array"), "primaryKey": "public_id"},
             },
         ],
     }
+    return json.dumps(package, ensure_ascii=False, indent=2) + "\n"
+
+
+def file_size(release: Release, segments: list[ReleaseSegment], kind: str) -> int:
+    if kind == "csv":
+        return len(release.csv_header.encode()) + sum(s.csv_size for s in segments)
+    body = sum(s.json_size for s in segments)
+    return len(JSON_HEAD) + max(body - 1, 0) + len(JSON_TAIL)
+
+
+def file_chunks(release: Release, segments: list[ReleaseSegment], kind: str) -> Iterator[bytes]:
+    """A data file as built: its head, each segment's stored bytes in turn, its tail."""
+    storage = release_storage()
+    if kind == "csv":
+        yield release.csv_header.encode()
+    else:
+        yield JSON_HEAD
+    first = True
+    for segment in segments:
+        name = segment.csv_name if kind == "csv" else segment.json_name
+        if not name:
+            continue
+        with storage.open(name, "rb") as stored:
+            while chunk := stored.read(READ_CHUNK):
+                if kind == "json" and first:
+                    chunk = chunk[1:]  # the file's first row has no comma before it
+                first = False
+                yield chunk
+    if kind == "json":
+        yield JSON_TAIL

@@ -3,13 +3,14 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 
 from ..common.wording import LONDON
 from ..models import Call, Submission, tally_rows
-from .access import reviewable_calls, sees_every_call
+from .access import of_reviewable_calls
 
 # The SVG's coordinate box, and the plot inside it: room on the left for the count axis and
 # below for the dates and the axis title.
@@ -168,15 +169,18 @@ def build_chart(
     return chart
 
 
-def review_overview(at: datetime | None = None, user=None) -> list[CallOverview]:
+def review_overview(
+    at: datetime | None = None, request: HttpRequest | None = None
+) -> list[CallOverview]:
     """Counts by review status, late counts and submissions per day, for every open call.
 
-    Read from the tally, whatever the number of submissions. Given a user, only their calls.
+    Read from the tally, whatever the number of submissions. Given a request, only the calls
+    its user reviews.
     """
     at = at or timezone.now()
     open_calls = Call.objects.open_at(at)
-    if user is not None and not sees_every_call(user):
-        open_calls = open_calls.filter(pk__in=reviewable_calls(user).values("pk"))
+    if request is not None:
+        open_calls = open_calls.filter(of_reviewable_calls(request, "pk"))
     calls = {call.pk: CallOverview(call=call) for call in open_calls}
     if not calls:
         return []

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
 from ..common.storage import is_s3
-from ..models import Submission
 from .access import visible_attachments
 
 
@@ -33,8 +32,7 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         raise PermissionDenied
     # Another call's file is a 404, like a missing one (calls are kept apart: access.py), and
     # so is a draft's.
-    files = visible_attachments(request.user).filter(submission__state=Submission.State.SUBMITTED)
-    attachment = get_object_or_404(files, pk=pk)
+    attachment = get_object_or_404(visible_attachments(request), pk=pk)
     storage, name = attachment.file.storage, attachment.file.name
     disposition = content_disposition(attachment.original_name)
     if is_s3(storage):

@@ -7,8 +7,8 @@ from django.utils import formats
 from django.utils.text import capfirst
 
 from submissions.models import tally_days
+from submissions.review.access import calls_for
 from submissions.review.admin.counts import tally_lookups
-from submissions.review.admin.filters import calls_for
 
 register = template.Library()
 

@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from submissions.models import Submission
+from submissions.models import ContributorLink, PublicContribution, Submission, Theme
 from submissions.models.links import status_link_url
+from submissions.publishing.releases import publish_release
 
 from .. import samples
 from ..browser import CHROMIUM
 from ..contributor import ABOUT
-from ..factories import make_call_manager
+from ..factories import make_call_manager, make_submission
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
@@ -47,6 +48,12 @@ STAFF_PAGES = [
     "/admin/submissions/exportrecord/",
     "/admin/submissions/outgoingemail/",
     "/admin/submissions/call/{call_pk}/acknowledgements/",
+    "/admin/submissions/call/{call_pk}/releases/",
+    "/admin/submissions/submission/{submission}/redactions/",
+    "/admin/submissions/call/{call_pk}/outcome/",
+    "/admin/submissions/call/{call_pk}/pack/",
+    "/admin/submissions/call/{call_pk}/pack/print/",
+    "/admin/submissions/call/{call_pk}/notes/{theme}/",
     "/admin/auth/user/",
     "/admin/auth/user/add/",
     "/admin/axes/accessattempt/",
@@ -157,11 +164,35 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     page.get_by_role("button", name="Accept and send").click()
     expect(page).to_have_title(re.compile("^Evidence sent"))
     found += watcher.violations()
+    # A link to someone's saved answers: the page that asks, then the page of the browser that
+    # held them once another takes them.
+    saved = make_submission(seeded_call, state=Submission.State.DRAFT, name="Sam Jones")
+    token = ContributorLink.issue(saved, ContributorLink.Purpose.RESUME, sent_to="sam@example.org")
+    found += watcher.visit(f"{base}/{seeded_call.slug}/return/{token}/")
+    expect(page).to_have_title(re.compile("^Continue your evidence in this browser"))
+    page.get_by_role("button", name="Continue in this browser").click()
+    found += watcher.violations()
+    Submission.objects.filter(pk=saved.pk).update(holder_sha256="0" * 64)
+    found += watcher.visit(f"{base}/{seeded_call.slug}/continued-elsewhere/")
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    found += watcher.violations()
     # Included in the toolkit: the public credits and open data, and the contributor's status.
     sent = Submission.objects.get(state=Submission.State.SUBMITTED)
     Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
+    publish_release(seeded_call, number=1)
     status_path = urlsplit(status_link_url(sent)).path
-    for path in [f"/{seeded_call.slug}/credits/", f"/{seeded_call.slug}/open-data/", status_path]:
+    contribution = (
+        f"/{seeded_call.slug}/contributions/{PublicContribution.objects.get().public_id}/"
+    )
+    theme = Theme.objects.create(name="Tools")
+    sent.themes.add(theme)
+    seeded_call.publish_outcome()
+    public = [f"/{seeded_call.slug}/{page}/" for page in ("credits", "open-data", "outcome")] + [
+        f"/{seeded_call.slug}/open-data/releases/1/",
+        contribution,
+    ]
+    for path in [*public, status_path]:
         found += watcher.visit(base + path)
         assert "Page not found" not in page.title(), path
     # The 429 page: a new draft over the limit.
@@ -186,6 +217,7 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
         "call_pk": seeded_call.pk,
         "submission": submission.pk,
         "attachment": submission.attachments.get().pk,
+        "theme": theme.pk,
     }
     for path in STAFF_PAGES:
         found += watcher.visit(base + path.format(**values))

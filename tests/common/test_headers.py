@@ -7,11 +7,15 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
 
-from ..contributor import ABOUT, evidence_data, url
+from submissions.models import ContributorLink, Submission
+from submissions.models.links import status_link_url
+
+from ..contributor import ABOUT, evidence_data, url, walk_to
 from ..factories import make_call_manager, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +74,42 @@ def test_every_page_of_the_journey_sends_the_headers_and_has_no_inline_code(seed
     assert {r.status_code for r in responses} >= {200, 302, 403, 404}
     for response in responses:
         assert_strict(response)
+
+
+POST_FORM = re.compile(r"<form[^>]*method=\"post\"", re.IGNORECASE)
+
+
+def test_only_pages_without_a_form_keep_their_address_from_the_referer(seeded_call):
+    """`Referrer-Policy: no-referrer` makes a browser send `Origin: null` with a form, which
+    the CSRF check refuses: it is for an emailed link's own address (which holds its token),
+    never for a page with a form. Every page with a form keeps the site's same-origin."""
+    walk_to(Client(), seeded_call, "evidence")
+    draft = Submission.objects.get()
+    resume = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME)
+    sent = make_submission(seeded_call)
+    status = urlsplit(status_link_url(sent)).path
+    browser = Client()
+    responses = {
+        "resume link": browser.get(f"/{seeded_call.slug}/return/{resume}/"),
+        "resume link forged": Client().get(f"/{seeded_call.slug}/return/{'x' * 43}/"),
+        "status link": browser.get(status),
+        "status link forged": Client().get(f"/{seeded_call.slug}/status/{'x' * 43}/"),
+    }
+    # The page the link opens asks before it continues the draft: it has a form.
+    responses["the page it opens"] = browser.get(responses["resume link"]["Location"])
+    responses["status page"] = browser.get(responses["status link"]["Location"])
+    draft.submit()
+    responses["resume link, sent"] = Client().get(f"/{seeded_call.slug}/return/{resume}/")
+
+    for name, response in responses.items():
+        has_form = bool(POST_FORM.search(response.content.decode()))
+        if name.endswith("link") or name.endswith("forged") or name.endswith("sent"):
+            assert response["Referrer-Policy"] == "no-referrer", name
+        assert not (has_form and response["Referrer-Policy"] == "no-referrer"), name
+    assert POST_FORM.search(responses["status page"].content.decode())
+    assert responses["status page"]["Referrer-Policy"] == "same-origin"
+    assert POST_FORM.search(responses["the page it opens"].content.decode())
+    assert responses["the page it opens"]["Referrer-Policy"] == "same-origin"
 
 
 def test_the_429_page_and_the_admin_send_the_headers_too(client, seeded_call, settings):
@@ -155,3 +195,36 @@ def manage_python(code: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+def test_every_page_that_shows_a_contributors_answers_is_never_stored(seeded_call):
+    from submissions.models import ContributorLink, Submission
+
+    from ..contributor import walk_to
+
+    client = Client()
+    slug = seeded_call.slug
+    walk_to(client, seeded_call, "check")
+    client.post(f"/{slug}/save/", {"email": ABOUT["email"]})
+    pages = {
+        step: client.get(url(seeded_call, step))
+        for step in ["consent", "about", "evidence", "files", "check"]
+    }
+    pages["about (with an error)"] = client.post(url(seeded_call, "about"), {"email": "x"})
+    pages["save"] = client.get(f"/{slug}/save/")
+    pages["save: sent"] = client.get(f"/{slug}/save/sent/")
+    pages["delete answers"] = client.get(f"/{slug}/licence/delete-answers/")
+    draft = Submission.objects.get()
+    token = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME, sent_to=ABOUT["email"])
+    home = Client()
+    pages["link"] = home.get(f"/{slug}/return/{token}/")
+    pages["continue here?"] = home.get(f"/{slug}/return/")
+    home.post(f"/{slug}/return/")
+    pages["continued elsewhere"] = client.get(f"/{slug}/continued-elsewhere/")
+    home.post(url(seeded_call, "check"))
+    pages["confirmation"] = home.get(url(seeded_call, "confirmation"))
+    assert {
+        name: r.status_code for name, r in pages.items() if r.status_code not in (200, 302)
+    } == {}
+    for name, response in pages.items():
+        assert "no-store" in response.get("Cache-Control", ""), name

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -19,12 +20,21 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from submissions.models import Call, Submission
+from submissions.models import (
+    Call,
+    ContributorLink,
+    PublicContribution,
+    Submission,
+    SynthesisNote,
+    Theme,
+)
 from submissions.models.links import status_link_url
+from submissions.publishing.pack import build_pack, options_for, pack_html
+from submissions.publishing.releases import publish_release, take_down
 
 from .. import samples
 from ..contributor import ABOUT, evidence_data, url, walk_to
-from ..factories import make_call
+from ..factories import make_call, make_submission
 from ..files import BOUNDARY, multipart
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +43,88 @@ VNU = Path(settings.BASE_DIR) / "node_modules" / "vnu-jar" / "build" / "dist" / 
 # Typed into the email box: a NUL, U+0001, ESC and a line break, each refused at the field.
 HOSTILE_EMAILS = ["jane\x00@example.org", "jane\x01@example.org", "jane\x1b[31m@example.org"]
 HOSTILE_EMAILS.append("jane@example.org\r\nBcc: everyone@example.org")
+
+
+# Typed into every field of every form, hidden ones too: with a NUL (which Django refuses
+# before any other check) and without one (so that each field's own checks see the rest).
+HOSTILE_VALUES = {
+    "nul": "a\x00b\x01c\x1bd\x7fe\x9ff\ufdd0g\uffffh\U0010ffff\r\ni",
+    # Two lines, each a link the error message quotes back.
+    "controls": "www.example.org/\x01\x02\x1b[31m\x7f\ufffe\r\nnot\x01a link\x0b\ufdd0",
+}
+
+
+class FormFields(HTMLParser):
+    """Each POST form of a page, as [(name, value)] of its fields: the value a field is sent
+    with (a hidden field's, a button's), or "" for one a person fills in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[list[tuple[str, str, bool]]] = []
+        self._in_post_form = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self._in_post_form = given.get("method", "").lower() == "post"
+            if self._in_post_form:
+                self.forms.append([])
+        elif self._in_post_form and tag in ("input", "textarea", "select", "button"):
+            name = given.get("name")
+            if name and name != "csrfmiddlewaretoken":
+                kind = given.get("type", "")
+                fixed = kind == "hidden" or tag == "button"
+                self.forms[-1].append((name, given.get("value", ""), fixed))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._in_post_form = False
+
+
+def hostile_pages(client: Client, name: str, path: str) -> dict[str, str]:
+    """Each form of the page sent back with a hostile value in every field, hidden ones and
+    buttons too; then with the hidden fields and buttons as the page gave them."""
+    parser = FormFields()
+    parser.feed(client.get(path).content.decode())
+    assert parser.forms, f"{path} has no form"
+    pages = {}
+    for number, fields in enumerate(parser.forms):
+        for kind, hostile in HOSTILE_VALUES.items():
+            for everything in (True, False):
+                data: dict[str, list[str]] = {}
+                for field, value, fixed in fields:
+                    data.setdefault(field, []).append(
+                        value if fixed and not everything else hostile
+                    )
+                response = client.post(path, data, follow=True)
+                assert response.status_code in (200, 404), (path, data, response.status_code)
+                which = "every-field" if everything else "typed-fields"
+                pages[f"hostile-{name}-form{number}-{kind}-{which}"] = response.content.decode()
+    return pages
+
+
+def every_form_with_hostile_values(call: Call) -> dict[str, str]:
+    """Every public form, at each step of the journey and on the status page."""
+    pages: dict[str, str] = {}
+    client = Client()
+    pages |= hostile_pages(client, "consent", url(call, "consent"))
+    walk_to(client, call, "about")
+    pages |= hostile_pages(client, "consent-changing", url(call, "consent") + "?return_to=check")
+    pages |= hostile_pages(client, "about", url(call, "about"))
+    walk_to(client, call, "evidence")
+    pages |= hostile_pages(client, "evidence", url(call, "evidence"))
+    walk_to(client, call, "files")
+    upload_files(client, call, [("report.pdf", samples.PDF)])
+    pages |= hostile_pages(client, "files", url(call, "files"))
+    pages |= hostile_pages(client, "save", f"/{call.slug}/save/")
+    walk_to(client, call, "check")
+    pages |= hostile_pages(client, "about-changing", url(call, "about") + "?return_to=check")
+    pages |= hostile_pages(client, "delete-answers", f"/{call.slug}/licence/delete-answers/")
+    sent = make_submission(call)
+    contributor = Client()
+    contributor.get(urlsplit(status_link_url(sent)).path)
+    pages |= hostile_pages(contributor, "status", f"/{call.slug}/status/")
+    return pages
 
 
 def checker() -> list[str]:
@@ -93,6 +185,12 @@ def journey_pages(call: Call) -> dict[str, str]:
         "evidence",
         evidence_data(call, **{first: "Text\x01with\x1bcontrols\x00", "links": "ftp://x\n\x00"}),
     )
+    # C1 controls and noncharacters, nothing else wrong: refused too, never saved and echoed.
+    post(
+        "evidence-c1-and-noncharacters",
+        "evidence",
+        evidence_data(call, **{first: "Twitter\x85chat\x9f with \ufdd0 and \U0010ffff"}),
+    )
     walk_to(client, call, "files")
     get("files", url(call, "files"))
     pages["files-refused"] = upload_files(
@@ -121,8 +219,29 @@ def journey_pages(call: Call) -> dict[str, str]:
     # Included in the toolkit: credits, open data, and the contributor's status page.
     sent = Submission.objects.get(state=Submission.State.SUBMITTED)
     Submission.objects.filter(pk=sent.pk).update(review_status=Submission.ReviewStatus.INCLUDED)
+    publish_release(call, number=1)
+    public_id = PublicContribution.objects.get(submission=sent).public_id
     get("credits", f"/{call.slug}/credits/")
+    # After the event: the outcome page, with a published note, and the synthesis pack.
+    theme = Theme.objects.create(name="Tools")
+    sent.themes.add(theme)
+    SynthesisNote.record(
+        call,
+        theme,
+        text="Videos.\n\n- short",
+        informed_by=[sent],
+        published=True,
+        by=None,
+        by_name="",
+    )
+    call.mark_toolkit_published("https://toolkit.example/", thank_others=False, by="")
+    get("outcome", f"/{call.slug}/outcome/")
+    pages["pack"] = pack_html(
+        build_pack(call, options_for(call)), links={"pdf": "/", "options": "/"}
+    )
     get("open-data", f"/{call.slug}/open-data/")
+    get("release-1", f"/{call.slug}/open-data/releases/1/")
+    get("contribution", f"/{call.slug}/contributions/{public_id}/")
     contributor = Client()
     opened = contributor.get(urlsplit(status_link_url(sent)).path, follow=True)
     pages["status"] = opened.content.decode()
@@ -131,6 +250,12 @@ def journey_pages(call: Call) -> dict[str, str]:
         {"action": "credit", "credit-name": "", "credit-orcid": "0000-0002-1825-0098"},
     )
     pages["status-error"] = refused.content.decode()
+    # Withdrawn: its page says it is no longer published.
+    Submission.objects.get(pk=sent.pk).request_withdrawal()
+    take_down(sent)
+    pages["contribution-gone"] = client.get(
+        f"/{call.slug}/contributions/{public_id}/"
+    ).content.decode()
     for page in ("accessibility", "cookies", "privacy"):
         get(page, f"/{page}/")
     declining = Client()
@@ -139,8 +264,32 @@ def journey_pages(call: Call) -> dict[str, str]:
     get("not-found", "/no-such-call/")
     forged = Client(enforce_csrf_checks=True)
     pages["csrf"] = forged.post(url(call, "consent"), {"consent": "yes"}).content.decode()
+    pages.update(link_pages(call))
     for template in ("403.html", "413.html", "500.html", "503.html"):
         pages[template.removesuffix(".html")] = render_to_string(template, {"limit": "60 MB"})
+    return pages
+
+
+def link_pages(call: Call) -> dict[str, str]:
+    """A link opened: the page that asks (with answers of the browser's own too), and what the
+    browser that held the draft sees once another has it."""
+    owner, holding, stranger = Client(), Client(), Client()
+    walk_to(owner, call, "evidence")
+    draft = Submission.objects.filter(state=Submission.State.DRAFT).latest("pk")
+    walk_to(holding, call, "about")
+    token = ContributorLink.issue(draft, ContributorLink.Purpose.RESUME, sent_to=ABOUT["email"])
+    link = f"/{call.slug}/return/{token}/"
+    pages = {}
+    holding.get(link)
+    pages["link-keep-or-continue"] = holding.get(f"/{call.slug}/return/").content.decode()
+    stranger.get(link)
+    pages["link-continue"] = stranger.get(f"/{call.slug}/return/").content.decode()
+    stranger.post(f"/{call.slug}/return/")
+    elsewhere = f"/{call.slug}/continued-elsewhere/"
+    pages["continued-elsewhere"] = owner.get(elsewhere).content.decode()
+    owner.post(elsewhere)
+    pages["continued-elsewhere-sent"] = owner.get(elsewhere).content.decode()
+    pages["start-continued-elsewhere"] = owner.get(url(call, "start")).content.decode()
     return pages
 
 
@@ -161,11 +310,21 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     folder.mkdir()
     pages = journey_pages(seeded_call)
     pages["closed"] = closed_page()
+    hostile = every_form_with_hostile_values(make_call())
+    # Each hostile page is the form shown again with its errors, or where a form leads.
+    assert sum("Error: " in html for html in hostile.values()) >= len(hostile) // 2
+    pages |= hostile
     # Each page is the one named, not a redirect's target or a "not found".
     assert "This will delete your answers" in pages["delete-answers"]
     assert "Included in the toolkit" in pages["status"]
     assert "Error: " in pages["status-error"] and "Error: " in pages["save-error"]
-    assert ABOUT["name"] in pages["credits"]
+    assert ABOUT["name"] in pages["credits"] and ABOUT["name"] in pages["contribution"]
+    assert "This contribution is no longer published" in pages["contribution-gone"]
+    assert "This browser already has answers" in pages["link-keep-or-continue"]
+    assert "Continue in this browser" in pages["link-continue"]
+    assert "We have sent a link" in pages["continued-elsewhere-sent"]
+    assert "What came of" in pages["outcome"] and "Videos." in pages["outcome"]
+    assert ABOUT["name"] in pages["pack"]
     for name, html in pages.items():
         assert html.lstrip().lower().startswith("<!doctype html>"), name
         (folder / f"{name}.html").write_text(html, encoding="utf-8")

@@ -269,6 +269,60 @@ def test_a_formula_sign_after_a_semicolon_tab_or_line_break_gets_an_apostrophe(
     assert row["Links"] == f"https://example.org/a{split}'{sign}b"
 
 
+# Spaces a spreadsheet may trim from the start of a cell ("Trim spaces" in LibreOffice): plain,
+# no-break, em, narrow no-break, ideographic; written out so the test does not trust the code.
+SPACES = [" ", "   ", "\u00a0", "\u2003", "\u202f", "\u3000", " \u00a0 "]
+
+
+@pytest.mark.parametrize("space", SPACES)
+@pytest.mark.parametrize("split", [";", "\t", "\n", "\r\n"])
+def test_a_formula_sign_after_a_break_and_spaces_gets_an_apostrophe(db, use_copy, split, space):
+    # Split at ";" with spaces trimmed, "x; =1+3" is the cell "=1+3".
+    call = make_call(questions=1)
+    question = call.questions.get()
+    make_submission(
+        call,
+        name=f"Bob{split}{space}=1+cmd|' /C calc'!A0",
+        answers={str(question.pk): f"x{split}{space}+1+3{split}{space}-1+4"},
+        links=[f"https://example.org/a{split}{space}@SUM(1+5)"],
+    )
+
+    [row] = export_rows(use_copy=use_copy)
+
+    assert row["Name"] == f"Bob{split}{space}'=1+cmd|' /C calc'!A0"
+    assert row["Question 1"] == f"x{split}{space}'+1+3{split}{space}'-1+4"
+    assert row["Links"] == f"https://example.org/a{split}{space}'@SUM(1+5)"
+
+
+@pytest.mark.parametrize("space", [" ", "   ", "\u00a0", "\u2003", "\u3000"])
+def test_a_cell_starting_with_spaces_then_a_formula_sign_gets_a_leading_apostrophe(
+    db, use_copy, space
+):
+    call = make_call(questions=1)
+    question = call.questions.get()
+    make_submission(call, name=f"{space}=1+2", answers={str(question.pk): f"{space}\uff0b1+2"})
+
+    [row] = export_rows(use_copy=use_copy)
+
+    assert row["Name"] == f"'{space}=1+2"
+    assert row["Question 1"] == f"'{space}\uff0b1+2"
+
+
+def test_a_co_contributor_named_as_a_formula_is_neutralised_in_the_credit_line(db, use_copy):
+    # The credit line joins people with "; ": the co-contributor's name follows a break and a space.
+    call = make_call()
+    make_submission(
+        call,
+        name="Ann",
+        organisation="Org",
+        co_contributors=[{"name": "=1+cmd|' /C calc'!A0", "organisation": "", "orcid": ""}],
+    )
+
+    [row] = export_rows(use_copy=use_copy)
+
+    assert row["Credit line"] == "Ann, Org; '=1+cmd|' /C calc'!A0"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -278,6 +332,8 @@ def test_a_formula_sign_after_a_semicolon_tab_or_line_break_gets_an_apostrophe(
         "Score\n（1-5）",  # noqa: RUF001
         'Quote;"=not a formula: the quote comes first"',
         "Range 1-5; 10+ people",
+        "Spaced;  a letter comes first",
+        "Scores;  10 + 2",
     ],
 )
 def test_text_after_a_break_that_is_no_formula_sign_is_left_as_written(db, use_copy, text):
@@ -291,17 +347,19 @@ def test_text_after_a_break_that_is_no_formula_sign_is_left_as_written(db, use_c
 
 
 def libreoffice_formulas(tmp_path, files: dict[str, bytes]) -> dict[str, list[str]]:
-    """Open each CSV in LibreOffice Calc, split at ";" and tab, and list the formulas it made."""
+    """Open each CSV in LibreOffice Calc, split at ";" and tab with "Trim spaces" on, and list
+    the formulas it made."""
     for name, data in files.items():
         (tmp_path / f"{name}.csv").write_bytes(data)
-    # 59/9: ";" and tab as separators; 34: double quotes; 76: UTF-8; 1: from the first line.
+    # 59/9: ";" and tab as separators; 34: double quotes; 76: UTF-8; 1: from the first line;
+    # the eleventh token, true: "Trim spaces", so " =1+3" after a ";" is the formula "=1+3".
     subprocess.run(  # noqa: S603 (LibreOffice, with file names made here)
         [
             SOFFICE,
             "--headless",
             "--norestore",
             f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--infilter=Text - txt - csv (StarCalc):59/9,34,76,1",
+            "--infilter=Text - txt - csv (StarCalc):59/9,34,76,1,,,,,,,true",
             "--convert-to",
             "ods",
             "--outdir",
@@ -333,6 +391,12 @@ def test_libreoffice_splitting_at_semicolons_finds_no_formula_in_the_export(db, 
         "\uff1d1+6",
         "x;@SUM(1+7)",
         "y;+1+8;-1+9",
+        "x; =1+3",
+        "Several lines\n =1+4",
+        "Ann\t =1+5",
+        "z;\u00a0=1+9",
+        " =2+2",
+        "w;\u3000\uff1d1+6",
     ]
     for n, payload in enumerate(payloads):
         submission = make_submission(
@@ -348,12 +412,12 @@ def test_libreoffice_splitting_at_semicolons_finds_no_formula_in_the_export(db, 
     data = export_bytes(use_copy=use_copy)
     # The same cell written without neutralising, so this test sees it when LibreOffice does
     # make a formula from it.
-    control = "\ufeffName\r\nBob;=1+cmd|' /C calc'!A0\r\n".encode()
+    control = "\ufeffName\r\nBob;=1+cmd|' /C calc'!A0\r\nx; =1+3\r\n".encode()
 
     formulas = libreoffice_formulas(tmp_path, {"export": data, "control": control})
 
-    [formula] = formulas["control"]
-    assert formula.startswith("of:=1+cmd|")
+    assert formulas["control"][0].startswith("of:=1+cmd|")
+    assert formulas["control"][1] == "of:=1+3"  # spaces trimmed: the formula this test guards
     assert formulas["export"] == []
 
 
@@ -453,6 +517,11 @@ def test_the_copy_path_and_the_python_path_give_byte_identical_files(db, setting
         "🧪 社交媒体 שלום مرحبا",
         *(f"{t}full-width" for t in FULL_WIDTH_TRIGGERS),
         "Bob;=1+cmd|' /C calc'!A0;+2\t-3\n@4\r\n\uff1d5;;=6\n\n-7",
+        "x; =1+3\n =1+4\t =1+5;\u00a0=1+9; \u2003\u3000-1",
+        " =starts with a space",
+        "\u00a0\uff20starts with a no-break space",
+        "   ",
+        "spaces; then text;  and no sign",
     ]
     for n, text in enumerate(awkward):
         call = alpha if n % 2 else beta
@@ -568,3 +637,9 @@ def test_the_command_refuses_an_unknown_call_and_a_bad_date(db, tmp_path):
     with pytest.raises(CommandError, match="--since must be a date like 2018-03-01"):
         run_export("--since", "last tuesday", "-o", target)
     assert not ExportRecord.objects.exists()
+
+
+def test_the_spaces_before_a_sign_are_every_character_python_calls_a_space():
+    from submissions.exports.columns import CELL_SPACES
+
+    assert set(CELL_SPACES) == {chr(n) for n in range(0x110000) if chr(n).isspace()}

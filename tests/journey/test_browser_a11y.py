@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from submissions.models import Call
+from submissions.models import Call, ContributorLink, Submission
 
 from .. import samples
 from ..browser import CHROMIUM
 from ..contributor import ABOUT
-from ..factories import make_call
+from ..factories import make_call, make_submission
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
@@ -31,6 +31,7 @@ YELLOW = "rgb(255, 221, 0)"
 README_SHOTS = {
     (390, "start"),
     (1280, "evidence-too-long-and-bad-link"),
+    (1280, "evidence-saved-for-later-with-mistakes"),
     (1280, "check-your-answers"),
     (1280, "confirmation"),
 }
@@ -111,6 +112,10 @@ def walk(page: Page, base: str, seen) -> None:
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name="Answer 1 must be 5,000 characters")).to_be_visible()
     seen("evidence-too-long-and-bad-link")
+    # Saved for later as it is: the valid rest is kept, the mistakes stay at their fields.
+    page.get_by_role("button", name="Save and come back later").click()
+    expect(page.get_by_role("button", name="Save the rest and get a link")).to_be_visible()
+    seen("evidence-saved-for-later-with-mistakes")
     first.fill("Live-tweeting lab days with a question box.")
     page.get_by_label("Links to examples").fill("www.example.org/toolkit")
     page.get_by_role("button", name="Continue").click()
@@ -168,6 +173,37 @@ def walk(page: Page, base: str, seen) -> None:
             page.goto(base + "/closed-call/licence/")
             expect(page).to_have_title(re.compile("^This call has closed"))
         seen(name)
+    walk_a_link(page, base, seen)
+
+
+def walk_a_link(page: Page, base: str, seen) -> None:
+    """A link to someone's saved answers: the page that asks (also when this browser has answers
+    of its own), and the pages of a browser whose answers were opened in another."""
+    call = Call.objects.get(slug=SLUG)
+    saved = make_submission(call, state=Submission.State.DRAFT, name="Sam Jones")
+    token = ContributorLink.issue(saved, ContributorLink.Purpose.RESUME, sent_to="sam@example.org")
+    page.goto(f"{base}/{SLUG}/return/{token}/")
+    expect(page).to_have_title(re.compile("^Continue your evidence in this browser"))
+    seen("link-continue")
+    page.get_by_role("link", name="Do not continue").click()
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Continue").click()
+    page.goto(f"{base}/{SLUG}/return/{token}/")
+    expect(page.get_by_role("heading", name="This browser already has answers")).to_be_visible()
+    seen("link-keep-or-continue")
+    page.get_by_role("button", name="Continue in this browser").click()
+    expect(page).to_have_title(re.compile("^Check your answers"))
+    # Then another browser opens a link to them: this one is told, and asks for a link.
+    Submission.objects.filter(pk=saved.pk).update(holder_sha256="0" * 64)
+    page.goto(f"{base}/{SLUG}/check-your-answers/")
+    expect(page).to_have_title(re.compile("^Your answers were opened in another browser"))
+    seen("continued-elsewhere")
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    seen("continued-elsewhere-link-sent")
+    page.goto(f"{base}/{SLUG}/")
+    seen("start-answers-opened-elsewhere")
 
 
 @pytest.fixture
@@ -197,7 +233,7 @@ def test_every_page_and_error_state_passes_axe_and_is_photographed(
             page.screenshot(path=str(SCREENSHOTS / f"readme-{width}-{name}.png"))
 
     walk(page, live_server.url, seen)
-    assert len(names) == len(set(names)) == 23
+    assert len(names) == len(set(names)) == 29
 
 
 def test_a_320_pixel_wide_journey_without_javascript_never_scrolls_sideways(

@@ -64,11 +64,8 @@ def test_a_contributor_submits_evidence_and_gets_a_reference(client, seeded_call
 
     assert mail.outbox == []  # the request never sends: the worker does
     run_worker()
-    # The receipt, then the seeded call's notification to its contact address.
-    assert [m.to for m in mail.outbox] == [
-        ["jane.smith@example.ac.uk"],
-        [seeded_call.contact_email],
-    ]
+    # The receipt only: the seeded call tells no staff member until a call manager sets one.
+    assert [m.to for m in mail.outbox] == [["jane.smith@example.ac.uk"]]
     assert submission.reference in mail.outbox[0].subject
 
 

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
 from submissions.common.ratelimits import client_address, rate_limited
-from submissions.models import Submission
+from submissions.models import OutgoingEmail, Submission
 
 from .. import samples
 from ..contributor import url, walk_to
@@ -168,3 +168,53 @@ def test_with_redis_unreachable_contributors_are_let_through(client, seeded_call
     response = client.post(url(seeded_call, "consent"), {"consent": "yes"})
     assert response.status_code == 302
     assert Submission.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        '"jane"@example.org',  # a quoted local part: the same mailbox to every mail system
+        '"ja\\ne"@example.org',  # a quoted pair: \n is the letter n
+        '"Jane"@Example.ORG',
+        "JANE@example.org",
+        "jane@EXAMPLE.ORG",
+        "Jane@Example.Org.",
+        "jane+flood@example.org",  # a subaddress, delivered to jane
+        " jane@example.org ",
+    ],
+)
+def test_the_per_email_limit_counts_the_mailbox_not_the_spelling(client, seeded_call, variant):
+    walk_to(client, seeded_call, "evidence")
+    for _ in range(5):
+        assert (
+            client.post(f"/{seeded_call.slug}/save/", {"email": "jane@example.org"}).status_code
+            == 302
+        )
+    queued = OutgoingEmail.objects.count()
+
+    refused = client.post(f"/{seeded_call.slug}/save/", {"email": variant})
+
+    assert refused.status_code == 429
+    assert "for this email address" in refused.content.decode()
+    assert OutgoingEmail.objects.count() == queued
+
+
+@pytest.mark.parametrize(
+    ("address", "mailbox"),
+    [
+        ('"victim"@example.org', "victim@example.org"),
+        ('"vic\\tim"@Example.ORG', "victim@example.org"),
+        ("Victim+news@example.org", "victim@example.org"),
+        ("victim@exämple.org", "victim@xn--exmple-cua.org"),
+        ("victim@XN--EXMPLE-CUA.ORG", "victim@xn--exmple-cua.org"),
+        ("victim@example.org.", "victim@example.org"),
+        ("ｖｉｃｔｉｍ@example.org", "victim@example.org"),  # noqa: RUF001 (full-width letters)
+        ("V.I.Ctim@googlemail.com", "victim@gmail.com"),  # Gmail ignores dots
+        ("v.ictim@example.org", "v.ictim@example.org"),  # elsewhere a dot is a dot
+        ("not an address", "not an address"),
+    ],
+)
+def test_an_address_is_counted_as_the_mailbox_it_reaches(address, mailbox):
+    from submissions.common.ratelimits import mailbox as mailbox_of
+
+    assert mailbox_of(address) == mailbox

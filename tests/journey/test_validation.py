@@ -119,6 +119,22 @@ def test_control_characters_are_refused_at_the_field(client, seeded_call):
     assert Submission.objects.get().organisation == ""
 
 
+@pytest.mark.parametrize(
+    "typed", ["Twitter\x80chat", "Twitter\x9fchat", "Twitter\ufdd0chat", "Twitter\U0010ffffchat"]
+)
+def test_c1_controls_and_noncharacters_are_refused_in_an_answer(client, seeded_call, typed):
+    # Never typed by a person, and forbidden in HTML: accepted, they would be echoed raw on
+    # Check your answers, the status page and the admin.
+    walk_to(client, seeded_call, "evidence")
+    field = f"answer_{seeded_call.questions.first().pk}"
+    response = client.post(
+        url(seeded_call, "evidence"), evidence_data(seeded_call, **{field: typed})
+    )
+    message = "Answer 1 must not contain control characters; retype it rather than pasting it"
+    assert_error(response, message, f"id_{field}")
+    assert Submission.objects.get().answers == {}
+
+
 def test_a_null_character_is_refused_at_the_field(client, seeded_call):
     response = post_about(client, seeded_call, role="Lec\x00turer")
     assert_error(response, "Null characters are not allowed.", "id_role")

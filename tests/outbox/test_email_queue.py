@@ -1,15 +1,16 @@
 """The email queue against real SMTP servers on loopback: refused, hung, then working."""
 
+import importlib
 import time
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from submissions.models import OutgoingEmail, Submission
+from submissions.models import OutgoingEmail, Submission, submitted
 from submissions.outbox import queue as outbox
 
 from ..contributor import ABOUT, evidence_data, url, walk_to
@@ -18,6 +19,15 @@ from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db
 JANE = ABOUT["email"]
+STAFF = "reviewers@example.org"
+
+
+@pytest.fixture
+def notifying_call(seeded_call):
+    """The seeded call with a staff address set: each submit queues two emails."""
+    seeded_call.notification_emails = STAFF
+    seeded_call.save()
+    return seeded_call
 
 
 def submit(client, call) -> Submission:
@@ -36,11 +46,36 @@ def test_a_rollback_queues_nothing(seeded_call):
     assert DBTaskResult.objects.count() == 0
 
 
-def test_a_submit_leaves_the_receipt_and_the_notification_queued(client, seeded_call):
-    submission = submit(client, seeded_call)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_submit_whose_emails_cannot_be_queued_is_not_made(seeded_call):
+    # The `submitted` signal is sent inside the submit's transaction: if queueing its emails
+    # fails, the submission is not made, so that no submission is ever without its receipt.
+    draft = make_submission(seeded_call, state=Submission.State.DRAFT)
+
+    def the_queue_fails(**kwargs) -> None:
+        raise DatabaseError("the email queue could not be written")
+
+    submitted.connect(the_queue_fails, sender=Submission, dispatch_uid="the_queue_fails")
+    try:
+        with pytest.raises(DatabaseError):
+            draft.submit()
+    finally:
+        submitted.disconnect(sender=Submission, dispatch_uid="the_queue_fails")
+
+    draft.refresh_from_db()
+    assert (draft.state, draft.reference, draft.submitted_at) == ("draft", None, None)
+    assert not OutgoingEmail.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    # Tried again once the queue works, it is made with its receipt.
+    assert draft.submit()
+    assert list(OutgoingEmail.objects.values_list("kind", flat=True)) == ["receipt"]
+
+
+def test_a_submit_leaves_the_receipt_and_the_notification_queued(client, notifying_call):
+    submission = submit(client, notifying_call)
     queued = OutgoingEmail.objects.filter(submission=submission, state="pending")
     assert sorted(queued.values_list("kind", "to")) == [
-        ("notification", seeded_call.contact_email),
+        ("notification", STAFF),
         ("receipt", JANE),
     ]
     tasks = DBTaskResult.objects.all()
@@ -48,8 +83,9 @@ def test_a_submit_leaves_the_receipt_and_the_notification_queued(client, seeded_
 
 
 def test_with_the_mail_server_hung_every_page_answers_in_under_a_second(
-    client, seeded_call, settings, mail_servers
+    client, notifying_call, settings, mail_servers
 ):
+    seeded_call = notifying_call
     mail_servers.use(settings, "hung")
     settings.EMAIL_TIMEOUT = 5  # were a request to wait on SMTP, it would take 5 s
     pages = [
@@ -78,8 +114,9 @@ def test_with_the_mail_server_hung_every_page_answers_in_under_a_second(
 
 
 def test_the_worker_delivers_each_email_once_the_server_is_back(
-    client, seeded_call, settings, mail_servers
+    client, notifying_call, settings, mail_servers
 ):
+    seeded_call = notifying_call
     submission = submit(client, seeded_call)
     receipt = OutgoingEmail.objects.get(kind="receipt")
 
@@ -108,10 +145,7 @@ def test_the_worker_delivers_each_email_once_the_server_is_back(
     # Every fallback and duplicate task that remains finds nothing due and sends nothing.
     with time_machine.travel(timezone.now() + timedelta(days=3)):
         run_worker()
-    assert [m["X-Envelope-To"] for m in mail_servers.inbox.messages] == [
-        JANE,
-        seeded_call.contact_email,
-    ]
+    assert [m["X-Envelope-To"] for m in mail_servers.inbox.messages] == [JANE, STAFF]
     received = mail_servers.inbox.to(JANE)[0]
     assert submission.reference in received["Subject"]
     assert received["Message-ID"] == f"<{receipt.message_id}>"
@@ -173,9 +207,54 @@ def test_a_duplicate_task_sends_nothing_more(seeded_call, settings, mail_servers
     assert len(mail_servers.inbox.messages) == 1
 
 
-def test_the_seeded_call_notifies_its_contact_address(seeded_call):
-    assert seeded_call.notification_list == [seeded_call.contact_email]
-    assert seeded_call.notification_mode == "each"
+def test_the_seeded_call_tells_no_staff_member_until_one_is_set(client, seeded_call):
+    # Its public contact is a real person's mailbox: it stays on the call's pages, and is
+    # never sent a notification of each (test) submission unless a call manager lists it.
+    assert seeded_call.notification_emails == ""
+    assert seeded_call.notification_list == []
+    submission = submit(client, seeded_call)
+    assert list(OutgoingEmail.objects.values_list("kind", "to")) == [("receipt", JANE)]
+    start = client.get(url(seeded_call, "start")).content.decode()
+    assert f'href="mailto:{seeded_call.contact_email}"' in start
+    run_worker()
+    assert OutgoingEmail.objects.get(submission=submission).state == "sent"
+
+
+def test_staff_addresses_from_the_environment_serve_calls_without_their_own(
+    client, seeded_call, settings
+):
+    settings.STAFF_NOTIFICATION_EMAILS = ["triage@example.org"]
+    own = make_call(notification_emails="own-team@example.org")
+    assert seeded_call.notification_list == ["triage@example.org"]
+    assert own.notification_list == ["own-team@example.org"]
+    submit(client, seeded_call)
+    assert sorted(OutgoingEmail.objects.values_list("kind", "to")) == [
+        ("notification", "triage@example.org"),
+        ("receipt", JANE),
+    ]
+
+
+def test_the_migration_stops_notifying_the_seeded_calls_contact_and_keeps_set_addresses(
+    seeded_call,
+):
+    from django.apps import apps
+
+    migration = importlib.import_module("submissions.migrations.0018_no_default_notification")
+    other = make_call(notification_emails="contact@example.org")  # the same as its contact
+    # An existing install: 0013 copied the contact address into the seeded call's.
+    Call = seeded_call.__class__
+    Call.objects.filter(pk=seeded_call.pk).update(notification_emails=seeded_call.contact_email)
+    migration.stop_notifying_the_contact(apps, None)
+    seeded_call.refresh_from_db()
+    assert seeded_call.notification_emails == ""
+    other.refresh_from_db()
+    assert other.notification_emails == "contact@example.org"  # not the seeded call
+
+    # A call manager's own choice for the seeded call is kept.
+    Call.objects.filter(pk=seeded_call.pk).update(notification_emails="team@example.org")
+    migration.stop_notifying_the_contact(apps, None)
+    seeded_call.refresh_from_db()
+    assert seeded_call.notification_emails == "team@example.org"
 
 
 def test_a_digest_call_gets_one_daily_digest_instead_of_one_email_each(
@@ -212,7 +291,10 @@ def test_a_call_manager_erases_a_submission_with_its_emails(client, seeded_call)
     response = client.post(erase, {"post": "yes"})
     assert response.status_code == 302
     assert not Submission.objects.exists()
-    assert not OutgoingEmail.objects.exists()
+    # Its receipt and notification went with it; what is left is the email telling the
+    # contributor of the erasure, which belongs to no submission (tests/outbox/test_outcome_emails).
+    left = OutgoingEmail.objects.values_list("kind", "submission", "params")
+    assert list(left) == [("erased", None, {"reference": submission.reference})]
 
 
 def test_the_outgoing_email_list_makes_the_same_queries_for_5_or_50_emails(client, seeded_call):

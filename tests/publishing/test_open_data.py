@@ -1,46 +1,40 @@
-"""Open data: the included contributions as CSV and JSON, in a Data Package that validates."""
+"""Open data: each release's contributions as CSV and JSON, in a Data Package that validates,
+built once when the release is published and served as built."""
 
-import csv
-import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from frictionless import Package, system
 
-from submissions.models import Submission
+from submissions.models import Release, Submission, Theme
 from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
+from tests.publishing.helpers import body, csv_rows, get_file, json_rows, public_id, publish
 
 pytestmark = pytest.mark.django_db
 
 INCLUDED = Submission.ReviewStatus.INCLUDED
 Credit = Submission.Credit
+FILES = ("datapackage.json", "contributions.csv", "contributions.json")
 
 
 def url(call, name: str) -> str:
     return reverse(name, args=[call.slug])
 
 
-def get_bytes(client, call, name: str) -> bytes:
-    response = client.get(url(call, name))
-    assert response.status_code == 200, name
-    return b"".join(response.streaming_content) if response.streaming else response.content
-
-
-def csv_rows(client, call) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(get_bytes(client, call, "open_data_csv").decode())))
-
-
-def json_rows(client, call) -> list[dict]:
-    return json.loads(get_bytes(client, call, "open_data_json"))
+def file_url(call, name: str, number: int | None = None) -> str:
+    if number is None:
+        return reverse("open_data_file", args=[call.slug, name])
+    return reverse("release_file", args=[call.slug, number, name])
 
 
 @pytest.fixture
 def call():
     call = make_call(questions=2)
     q1, q2 = call.questions.all()
-    make_submission(
+    ada = make_submission(
         call,
         review_status=INCLUDED,
         name="Ada Lovelace",
@@ -52,6 +46,7 @@ def call():
         links=["https://example.org/a", "https://example.org/b"],
         reviewer_notes="Reviewer secret",
     )
+    ada.themes.set([Theme.objects.create(name="Young people"), Theme.objects.create(name="Art")])
     make_submission(
         call,
         review_status=INCLUDED,
@@ -74,20 +69,37 @@ def call():
     make_submission(
         call, review_status=INCLUDED, withdrawal_requested_at=timezone.now(), name="Gone"
     )
+    publish(call)
     return call
 
 
-def test_the_csv_holds_the_licensed_content_of_included_contributions_only(client, call):
+def test_the_csv_holds_the_licensed_content_of_published_contributions_only(client, call):
     rows = csv_rows(client, call)
+    ada = Submission.objects.get(name="Ada Lovelace")
 
     assert [row["credit"] for row in rows] == ["Ada Lovelace, Analytical Engines", ""]
-    assert list(rows[0]) == ["credit", "question_1", "question_2", "links"]
+    assert list(rows[0]) == [
+        "public_id",
+        "url",
+        "first_release",
+        "first_release_date",
+        "credit",
+        "themes",
+        "question_1",
+        "question_2",
+        "links",
+    ]
+    assert rows[0]["public_id"] == public_id(ada)
+    assert rows[0]["url"] == f"http://127.0.0.1:8000/{call.slug}/contributions/{public_id(ada)}/"
+    assert rows[0]["first_release"] == "1"
+    assert rows[0]["first_release_date"] == timezone.localdate().isoformat()
+    assert rows[0]["themes"] == "Art; Young people"
     assert rows[0]["question_1"] == "First answer\nsecond line"
     assert rows[0]["question_2"] == '\'=HYPERLINK("x")'  # formula made text, as in the export
     assert rows[0]["links"] == "https://example.org/a\nhttps://example.org/b"
     assert rows[1]["question_1"] == "Anonymous answer"
-    body = get_bytes(client, call, "open_data_csv").decode()
-    assert "\r\n" in body
+    text = get_file(client, call, "contributions.csv").decode()
+    assert "\r\n" in text
     for never in (
         "@example.org",
         "Countess",
@@ -99,16 +111,44 @@ def test_the_csv_holds_the_licensed_content_of_included_contributions_only(clien
         "Rejected",
         "Gone",
     ):
-        assert never not in body
+        assert never not in text
     for submission in Submission.objects.all():
-        assert submission.reference not in body
+        assert submission.reference not in text
+
+
+def test_a_formula_after_a_break_and_spaces_is_text_in_the_csv(client):
+    # The credit line joins people with "; ": a co-contributor's name follows a break and a space.
+    call = make_call(questions=1)
+    question = call.questions.get()
+    make_submission(
+        call,
+        review_status=INCLUDED,
+        name="Ann",
+        organisation="Org",
+        co_contributors=[{"name": "=1+cmd|' /C calc'!A0", "organisation": "", "orcid": ""}],
+        answers={str(question.pk): "x; =1+3\n =1+4\t =1+5;\u00a0=1+9"},
+        links=[],
+    )
+    publish(call)
+
+    [row] = csv_rows(client, call)
+
+    assert row["credit"] == "Ann, Org; '=1+cmd|' /C calc'!A0"
+    assert row["question_1"] == "x; '=1+3\n '=1+4\t '=1+5;\u00a0'=1+9"
+    assert json_rows(client, call)[0]["question_1"] == "x; =1+3\n =1+4\t =1+5;\u00a0=1+9"
 
 
 def test_the_json_holds_the_same_rows_with_the_text_as_written(client, call):
     rows = json_rows(client, call)
+    ada = Submission.objects.get(name="Ada Lovelace")
 
     assert rows[0] == {
+        "public_id": public_id(ada),
+        "url": f"http://127.0.0.1:8000/{call.slug}/contributions/{public_id(ada)}/",
+        "first_release": 1,
+        "first_release_date": timezone.localdate().isoformat(),
         "credit": "Ada Lovelace, Analytical Engines",
+        "themes": ["Art", "Young people"],
         "question_1": "First answer\nsecond line",
         "question_2": '=HYPERLINK("x")',
         "links": ["https://example.org/a", "https://example.org/b"],
@@ -117,16 +157,15 @@ def test_the_json_holds_the_same_rows_with_the_text_as_written(client, call):
     assert len(rows) == 2
 
 
-def test_a_withheld_contribution_is_still_credited(client, call):
-    package = json.loads(get_bytes(client, call, "open_data_package"))
+def test_the_package_names_the_release_its_version_and_its_date(client, call):
+    release = Release.objects.get(call=call)
+    package = json.loads(get_file(client, call, "datapackage.json"))
 
-    assert {"title": "Withheld Person, Withheld Org", "role": "author"} in package["contributors"]
-    assert "Withheld Person, Withheld Org" in client.get(url(call, "credits")).text
-
-
-def test_the_package_carries_the_licence_sources_and_attribution(client, call):
-    package = json.loads(get_bytes(client, call, "open_data_package"))
-
+    assert package["version"] == "1.0.0"
+    assert package["created"] == release.published_at.astimezone(
+        timezone.get_current_timezone()
+    ).isoformat(timespec="seconds")
+    assert package["id"] == f"http://127.0.0.1:8000/{call.slug}/open-data/releases/1/"
     assert package["licenses"] == [
         {
             "name": "CC-BY-NC-4.0",
@@ -139,67 +178,140 @@ def test_the_package_carries_the_licence_sources_and_attribution(client, call):
         f"http://127.0.0.1:8000/{call.slug}/credits/",
     ]
     assert call.title in package["attribution"] and "CC-BY-NC-4.0" in package["attribution"]
-    assert [c["title"] for c in package["contributors"]] == [
-        "Ada Lovelace, Analytical Engines",
-        "Withheld Person, Withheld Org",
-    ]
-    assert "1 contributor who asked not to be named" in package["description"]
+    assert "1 contributor asked not to be named" in package["description"]
     assert "@example.org" not in json.dumps(package)
     titles = [f["title"] for f in package["resources"][0]["schema"]["fields"]]
-    assert titles == ["Credit line", "Question 1", "Question 2", "Links"]
+    assert titles == [
+        "Public id",
+        "Page",
+        "First release",
+        "First release date",
+        "Credit line",
+        "Themes",
+        "Question 1",
+        "Question 2",
+        "Links",
+    ]
 
 
-def test_the_package_validates_with_frictionless(client, call, tmp_path):
-    for name, filename in [
-        ("open_data_package", "datapackage.json"),
-        ("open_data_csv", "contributions.csv"),
-        ("open_data_json", "contributions.json"),
-    ]:
-        (tmp_path / filename).write_bytes(get_bytes(client, call, name))
+def test_the_package_is_created_when_published_not_when_downloaded(client, call, time_machine):
+    first = get_file(client, call, "datapackage.json")
+    time_machine.move_to(timezone.now() + timedelta(days=3))
 
+    assert get_file(client, call, "datapackage.json") == first
+
+
+def validate(client, call, number: int, folder) -> Package:
+    folder.mkdir()
+    for name in FILES:
+        (folder / name).write_bytes(get_file(client, call, name, number))
     with system.use_context(trusted=True):
-        package = Package(str(tmp_path / "datapackage.json"))
+        package = Package(str(folder / "datapackage.json"))
         report = package.validate()
-
     assert report.valid, report.flatten(["type", "note"])
-    assert report.stats["tasks"] == 2
-    assert [task.stats["rows"] for task in report.tasks] == [2, 2]
-    # Both files hold the same table.
-    csv_resource, json_resource = package.resources
+    return package
+
+
+def test_every_release_validates_with_frictionless(client, call, tmp_path):
+    make_submission(call, review_status=INCLUDED, name="Second Release", links=[])
+    publish(call)
+
+    first = validate(client, call, 1, tmp_path / "1")
+    second = validate(client, call, 2, tmp_path / "2")
+
+    assert [r.read_rows().__len__() for r in first.resources] == [2, 2]
+    assert [r.read_rows().__len__() for r in second.resources] == [3, 3]
+    csv_resource, json_resource = second.resources
     assert csv_resource.read_rows()[0]["question_1"] == "First answer\nsecond line"
     assert json_resource.read_rows()[0]["links"] == [
         "https://example.org/a",
         "https://example.org/b",
     ]
+    assert json_resource.read_rows()[0]["themes"] == ["Art", "Young people"]
 
 
-def test_the_open_data_page_links_the_three_files(client, call):
-    response = client.get(url(call, "open_data"))
+def test_earlier_releases_stay_downloadable_as_they_were(client, call):
+    before = {name: get_file(client, call, name, 1) for name in FILES}
+    make_submission(call, review_status=INCLUDED, name="Second Release")
+    publish(call)
 
-    assert response.status_code == 200
-    for name in ("open_data_package", "open_data_csv", "open_data_json"):
-        assert f'href="{url(call, name)}"' in response.text
-    assert response.context["count"] == 2
-    assert 'href="https://creativecommons.org/licenses/by-nc/4.0/"' in response.text
+    assert {name: get_file(client, call, name, 1) for name in FILES} == before
+    assert len(json_rows(client, call, 1)) == 2
+    assert len(json_rows(client, call)) == 3  # the latest, at the unnumbered address
+    assert get_file(client, call, "contributions.csv") == get_file(
+        client, call, "contributions.csv", 2
+    )
+
+
+def test_a_file_downloads_again_as_the_same_bytes_with_its_etag(client, call):
+    for name in FILES:
+        first = client.get(file_url(call, name, 1))
+        second = client.get(file_url(call, name, 1))
+        first_bytes = body(first)
+        assert first_bytes == body(second)
+        assert first["ETag"] == second["ETag"] and first["ETag"].startswith('"')
+        assert first["Cache-Control"] == "public, no-cache"
+        assert "Last-Modified" in first
+        assert int(first["Content-Length"]) == len(first_bytes)
+
+
+def test_a_reader_who_has_the_file_gets_a_304(client, call, django_assert_num_queries):
+    for name in FILES:
+        first = client.get(file_url(call, name, 1))
+        body(first)
+        etag = first["ETag"]
+        with django_assert_num_queries(3):  # the call, its latest release, this release
+            response = client.get(file_url(call, name, 1), headers={"if-none-match": etag})
+        assert response.status_code == 304
+        assert response["ETag"] == etag
+        changed = client.get(file_url(call, name, 1), headers={"if-none-match": '"other"'})
+        assert changed.status_code == 200
+        body(changed)
 
 
 def test_the_files_may_be_read_from_any_site(client, call):
-    for name in ("open_data_package", "open_data_csv", "open_data_json"):
-        assert client.get(url(call, name))["Access-Control-Allow-Origin"] == "*"
+    for name in FILES:
+        response = client.get(file_url(call, name))
+        body(response)
+        assert response["Access-Control-Allow-Origin"] == "*"
 
 
-def test_nothing_is_published_before_anything_is_included(client):
+def test_the_open_data_page_links_the_files_and_every_release(client, call):
+    make_submission(call, review_status=INCLUDED, name="Second Release")
+    publish(call, notes="One new contribution.")
+
+    response = client.get(url(call, "open_data"))
+
+    assert response.status_code == 200
+    for name in FILES:
+        assert f'href="{file_url(call, name, 2)}"' in response.text
+    assert f'href="{reverse("release_page", args=[call.slug, 1])}"' in response.text
+    assert "One new contribution." in response.text
+    assert 'href="https://creativecommons.org/licenses/by-nc/4.0/"' in response.text
+    assert f'href="{reverse("releases_feed", args=[call.slug])}"' in response.text
+    older = client.get(reverse("release_page", args=[call.slug, 1]))
+    assert "This is release 1. The latest is" in older.text
+    assert client.get(reverse("release_page", args=[call.slug, 3])).status_code == 404
+
+
+def test_nothing_is_published_before_a_release(client):
     call = make_call()
-    make_submission(call)
+    make_submission(call, review_status=INCLUDED)
 
-    for name in ("open_data", "open_data_package", "open_data_csv", "open_data_json"):
-        assert client.get(url(call, name)).status_code == 404
+    for path in (
+        url(call, "open_data"),
+        url(call, "releases_feed"),
+        *(file_url(call, n) for n in FILES),
+    ):
+        assert client.get(path).status_code == 404
+    assert client.get(file_url(call, "contributions.csv", 1)).status_code == 404
 
 
 def test_staff_written_question_titles_are_escaped_on_the_page(client):
     call = make_call(questions=1)
     call.questions.update(short_title="<b>bold</b>", text="<script>alert(1)</script>")
     make_submission(call, review_status=INCLUDED)
+    publish(call)
 
     page = client.get(url(call, "open_data")).text
 
@@ -212,15 +324,33 @@ def test_the_files_make_a_fixed_number_of_queries(client, django_assert_num_quer
     call = make_call(questions=3)
     for n in range(count):
         make_submission(call, review_status=INCLUDED, name=f"Person {n}")
+    publish(call)
 
-    for name, queries in [
-        ("open_data_csv", 3),  # the call, its questions, the rows
-        ("open_data_json", 3),
-        ("open_data_package", 3),  # the call, its questions, the credit lines
-        ("open_data", 3),  # the call, the count, the questions
+    for path, queries in [
+        (file_url(call, "contributions.csv"), 3),  # the call, its latest release, its segments
+        (file_url(call, "contributions.json"), 3),
+        (file_url(call, "datapackage.json"), 2),  # the call, its latest release
+        (url(call, "open_data"), 3),  # the call, its latest release, every release
     ]:
         with django_assert_num_queries(queries):
-            get_bytes(client, call, name)
+            response = client.get(path)
+            body(response)
+
+
+def test_the_files_are_built_in_segments_and_served_end_to_end(client, monkeypatch):
+    from submissions.publishing import releases
+
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    call = make_call(questions=1)
+    for n in range(5):
+        make_submission(call, review_status=INCLUDED, name=f"Person {n}")
+    release = publish(call)
+
+    assert release.segments.count() == 3
+    assert [row["credit"] for row in json_rows(client, call)] == [
+        f"Person {n}, University of Somewhere" for n in range(5)
+    ]
+    assert len(csv_rows(client, call)) == 5
 
 
 def review_form(**changes) -> dict:
@@ -231,7 +361,9 @@ def review_form(**changes) -> dict:
 
 def test_a_call_manager_withholds_a_contribution_in_the_admin_and_it_is_in_the_history(client):
     call = make_call(questions=1)
-    submission = make_submission(call, review_status=INCLUDED, name="Kept Credit")
+    submission = make_submission(call, review_status=INCLUDED, name="Withheld Credit")
+    make_submission(call, review_status=INCLUDED, name="Still Here")
+    publish(call)
     client.force_login(make_call_manager(first_name="Bob", last_name="Manager"))
     change_url = reverse("admin:submissions_submission_change", args=[submission.pk])
 
@@ -247,8 +379,10 @@ def test_a_call_manager_withholds_a_contribution_in_the_admin_and_it_is_in_the_h
         "Yes",
         "Bob Manager",
     )
-    assert json_rows(client, call) == []
-    assert "Kept Credit" in client.get(url(call, "credits")).text
+    assert [row["credit"] for row in json_rows(client, call)] == [
+        "Still Here, University of Somewhere"
+    ]
+    assert "Withheld Credit" not in client.get(url(call, "credits")).text
 
 
 def test_a_reviewer_cannot_withhold_a_contribution(client):
@@ -262,3 +396,27 @@ def test_a_reviewer_cannot_withhold_a_contribution(client):
 
     submission.refresh_from_db()
     assert not submission.withheld_from_open_data
+
+
+def test_a_process_streams_a_few_files_at_once_and_asks_the_rest_to_come_back(client, call):
+    from submissions.publishing.views import DOWNLOADS
+
+    held = 0
+    while DOWNLOADS.acquire(blocking=False):  # every slot busy with another download
+        held += 1
+    try:
+        busy = client.get(file_url(call, "contributions.csv"))
+        etag = client.get(file_url(call, "datapackage.json"))["ETag"]  # not a stream: served
+    finally:
+        for _ in range(held):
+            DOWNLOADS.release()
+
+    assert held == 2  # OPEN_DATA_DOWNLOADS_PER_PROCESS
+    assert (busy.status_code, busy["Retry-After"]) == (503, "2")
+    assert etag
+    response = client.get(file_url(call, "contributions.csv"))
+    assert response.status_code == 200
+    body(response)  # read to its end: the slot is given back
+    assert DOWNLOADS.acquire(blocking=False) and DOWNLOADS.acquire(blocking=False)
+    DOWNLOADS.release()
+    DOWNLOADS.release()

@@ -13,6 +13,7 @@ from submissions.models.links import status_link_url
 from submissions.outbox import queue as outbox
 from tests.contributor import ABOUT, url, walk_to
 from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
+from tests.publishing.helpers import publish
 from tests.worker import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -58,16 +59,21 @@ def test_the_link_is_absolute_and_opens_the_status_without_the_token_in_the_addr
     assert link.startswith("http://127.0.0.1:8000/")
     assert ContributorLink.find(token, STATUS).submission == submission
 
-    response = open_link(client, link)
+    opened = client.get(path_of(link))
+    response = client.get(opened["Location"])
 
-    assert response.redirect_chain == [(page_url(submission.call), 302)]
+    # The token's address is never sent on as a referrer; the page it leads to holds no
+    # secret, and keeps the site's policy: under no-referrer the browser would send
+    # "Origin: null" with its forms, and the CSRF check refuses that (test_every_form_browser).
+    assert opened["Location"] == page_url(submission.call)
+    assert opened["Referrer-Policy"] == "no-referrer"
     assert response.status_code == 200
     assert token not in response.request["PATH_INFO"]
     assert token not in response.text
     assert submission.reference in response.text
     assert 'Status: <span class="submission-status">Received</span>' in response.text
     assert response["Cache-Control"].startswith("max-age=0")
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     # The clean address keeps working in this session.
     assert client.get(page_url(submission.call)).status_code == 200
 
@@ -108,6 +114,13 @@ def test_a_reviewer_includes_it_and_the_contributor_sees_it_with_their_credit_li
     assert '<span class="submission-status">Included in the toolkit</span>' in response.text
     assert '<strong class="credit-line">Ada Lovelace, Analytical Engines</strong>' in response.text
     assert response.context["last_change"] == changed_at
+    assert "Not yet published: it will be public when the next release" in response.text
+    assert client.get(reverse("credits", args=[call.slug])).status_code == 404
+
+    publish(call)
+    response = client.get(page_url(call))
+
+    assert "Published in release 1" in response.text
     assert f'href="{reverse("credits", args=[call.slug])}"' in response.text
     assert (
         "Ada Lovelace, Analytical Engines" in client.get(reverse("credits", args=[call.slug])).text
@@ -339,8 +352,9 @@ def test_the_status_page_makes_a_fixed_small_number_of_queries(
 ):
     open_link(client, status_link_url(submission))
 
-    # The session, the link with its submission, the call, the last status change.
-    with django_assert_num_queries(4):
+    # The session, the link with its submission, the call, the last status change, the
+    # release that shows it.
+    with django_assert_num_queries(5):
         response = client.get(page_url(submission.call))
 
     assert response.status_code == 200
@@ -380,3 +394,28 @@ def test_the_withdrawal_confirmation_is_a_checkbox_with_its_label_beside_it(clie
     box = re.search(r'<input type="checkbox"[^>]*>', page).group(0)
     assert "form-check-input" in box and "form-control" not in box
     assert 'class="form-check-label">I want my submission withdrawn' in page
+
+
+def test_opening_the_link_starts_a_new_session_key_so_a_planted_cookie_reads_nothing(submission):
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    planted = SessionStore()
+    planted.create()  # the attacker's session, its cookie left in a shared computer's browser
+    contributor, attacker = Client(), Client()
+    for client in (contributor, attacker):
+        client.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+
+    page = open_link(contributor, status_link_url(submission))
+
+    assert "Ada Lovelace" in page.content.decode()
+    assert contributor.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+    stolen = attacker.get(page_url(submission.call))
+    assert stolen.status_code == 404
+    assert "Ada Lovelace" not in stolen.content.decode()
+
+
+def test_the_status_page_is_never_cached(client, submission):
+    page = open_link(client, status_link_url(submission))
+
+    assert "no-store" in page["Cache-Control"]

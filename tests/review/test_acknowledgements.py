@@ -42,7 +42,7 @@ def call():
 
 
 def test_it_lists_included_contributions_by_theme_with_their_credit_lines(client, call):
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     response = client.get(page_url(call))
 
@@ -92,7 +92,7 @@ def test_contributor_values_are_escaped(client):
     make_submission(
         call, review_status="included", name="<script>x</script>", organisation="<b>Org</b>"
     )
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     page = client.get(page_url(call)).text
 
@@ -107,7 +107,7 @@ def test_staff_without_permission_to_view_submissions_are_refused(client, call):
 
 
 def test_an_unknown_call_is_not_found(client):
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
 
     assert (
         client.get(reverse("admin:submissions_call_acknowledgements", args=[999])).status_code
@@ -121,7 +121,7 @@ def test_it_makes_a_fixed_number_of_queries(client, django_assert_num_queries, c
     theme = Theme.objects.create(name="Podcasts")
     for n in range(count):
         make_submission(call, review_status="included", name=f"P {n}").themes.add(theme)
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     client.get(page_url(call))
 
     # Session, user, its permissions and its groups', the call, the submissions, their themes.
@@ -132,7 +132,7 @@ def test_it_makes_a_fixed_number_of_queries(client, django_assert_num_queries, c
 
 
 def test_each_reference_links_to_its_submission(client, call):
-    client.force_login(make_reviewer())
+    client.force_login(make_reviewer(every_call=True))
     submission = Submission.objects.get(name="Ada Lovelace")
 
     page = client.get(page_url(call)).text

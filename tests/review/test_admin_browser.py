@@ -158,6 +158,11 @@ def admin_pages(seeded_call) -> dict[str, list[str]]:
         reverse("admin:submissions_call_changelist"),
         reverse("admin:submissions_call_change", args=[seeded_call.pk]),
         reverse("admin:password_change"),
+        # After the event: the outcome screens and the pack (tests/review/test_admin_outcome*).
+        reverse("admin:submissions_call_outcome", args=[seeded_call.pk]),
+        reverse("admin:submissions_call_pack", args=[seeded_call.pk]),
+        reverse("admin:submissions_call_pack_print", args=[seeded_call.pk]),
+        reverse("admin:submissions_call_note", args=[seeded_call.pk, Theme.objects.first().pk]),
     ]
     manager = [
         reverse("admin:submissions_call_change", args=[seeded_call.pk]),
@@ -165,6 +170,7 @@ def admin_pages(seeded_call) -> dict[str, list[str]]:
         reverse("admin:submissions_exportrecord_changelist"),
         reverse("admin:submissions_exportrecord_change", args=[record.pk]),
         reverse("admin:submissions_submission_delete", args=[submission.pk]),
+        reverse("admin:submissions_call_outcome", args=[seeded_call.pk]),
     ]
     return {"alice": reviewer, "bob": manager}
 

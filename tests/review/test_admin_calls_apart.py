@@ -245,10 +245,17 @@ def test_the_setting_does_not_add_the_seeded_call_to_an_assigned_reviewer(
 
 
 def test_an_inactive_user_sees_nothing(alice, work):
-    from submissions.review.access import visible_submissions
+    from django.test import RequestFactory
 
+    from submissions.review.access import visible_attachments, visible_submissions
+
+    request = RequestFactory().get("/admin/")
+    request.user = alice
+    assert visible_submissions(request).exists()
     alice.is_active = False
-    assert not visible_submissions(alice, Submission.objects.all()).exists()
+    del request._reviewable_calls  # read again for the user as they now are
+    assert not visible_submissions(request).exists()
+    assert not visible_attachments(request).exists()
 
 
 def test_a_call_manager_assigns_a_reviewer_on_the_calls_page(client, calls):

@@ -146,11 +146,10 @@ def test_deleting_and_erasing_in_the_admin_take_submissions_off_the_counts(staff
 def test_a_withdrawal_request_is_counted_apart():
     call = make_call(title="Open call")
     asking, _other = make_submission(call), make_submission(call)
-    manager = make_call_manager()
 
     assert asking.request_withdrawal()
 
-    (overview,) = [o for o in review_overview(user=manager) if o.call == call]
+    (overview,) = [o for o in review_overview() if o.call == call]
     assert (overview.total, overview.withdrawal_requested) == (2, 1)
     assert_the_tally_is_exact()
 
@@ -255,8 +254,8 @@ def test_the_migration_counts_the_submissions_already_there():
         make_submission(call, review_status=status)
     executor = MigrationExecutor(connection)
     before, tally = (
-        [("submissions", "0016_call_reviewers")],
-        [("submissions", "0017_submission_tally")],
+        [("submissions", "0020_draft_holder")],
+        [("submissions", "0021_submission_tally")],
     )
 
     try:

@@ -10,14 +10,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.text import capfirst
 
-from ...models import Call, CallReviewer, Question, Theme
-from ..access import reviewable_calls, sees_every_call
+from ...models import Call, CallReviewer, Question, Submission, Theme
+from ..access import of_reviewable_calls, sees_every_call
 from ..history import person
 from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
+from .outcome import OutcomeAdminMixin
+from .releases import ReleasesAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -114,7 +116,9 @@ class CallReviewerInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
+class CallAdmin(
+    ReleasesAdminMixin, OutcomeAdminMixin, AcknowledgementsAdminMixin, admin.ModelAdmin
+):
     form = CallAdminForm
     list_display = [
         "title",
@@ -123,6 +127,8 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
         "late_policy",
         "published",
         "acknowledgements_link",
+        "releases_link",
+        "outcome_link",
     ]
     list_filter = ["published", "late_policy"]
     search_fields = ["title", "slug"]
@@ -165,10 +171,7 @@ class CallAdmin(AcknowledgementsAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # A reviewer reads only the calls they review; call managers see every call.
-        calls = super().get_queryset(request)
-        if sees_every_call(request.user):
-            return calls
-        return calls.filter(pk__in=reviewable_calls(request.user).values("pk"))
+        return super().get_queryset(request).filter(of_reviewable_calls(request, "pk"))
 
     @admin.display(description="Maximum file size (MB)")
     def max_file_size_mb(self, obj: Call) -> str:
@@ -182,8 +185,25 @@ class ThemeAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(submission_count=Count("submissions"))
+        # Themes are shared by every call; their counts are not. What the list of submissions
+        # shows for the theme: the submitted ones of the calls this user reviews.
+        counted = Q(submissions__state=Submission.State.SUBMITTED) & of_reviewable_calls(
+            request, "submissions__call"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(submission_count=Count("submissions", filter=counted))
+        )
 
     @admin.display(description="Submissions", ordering="submission_count")
     def submission_count(self, obj: "WithAnnotations[Theme, SubmissionCount]") -> int:
         return obj.submission_count
+
+    # A theme is shared by every call: renaming or deleting one changes every call's work, and
+    # the deletion page lists what uses it, in every call. Only staff who see every call may.
+    def has_change_permission(self, request, obj=None) -> bool:
+        return sees_every_call(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return sees_every_call(request.user) and super().has_delete_permission(request, obj)

@@ -18,7 +18,8 @@ from django.http import HttpRequest, QueryDict
 from django.utils.functional import cached_property
 
 from ...models import Submission, tally_count
-from .filters import StateFilter, WithdrawalRequestedFilter, calls_for
+from ..access import calls_for
+from .filters import StateFilter, WithdrawalRequestedFilter
 
 COUNT_LIMIT = 10_000
 # The list's filters the tally holds, each as a lookup on the tally's fields (models/tally.py),

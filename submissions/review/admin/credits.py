@@ -21,6 +21,7 @@ from ...publishing.credits import (
     credited,
     sort_key,
 )
+from ..access import reviewable_calls
 
 NO_THEME = "No theme"
 
@@ -72,7 +73,8 @@ class AcknowledgementsAdminMixin(_CallAdmin):
             raise PermissionDenied
         if not object_id.isdigit():
             raise Http404
-        call = get_object_or_404(Call, pk=int(object_id))
+        # Another call's page is not found, like a call that never was (access.py).
+        call = get_object_or_404(reviewable_calls(request.user), pk=int(object_id))
         submissions = list(
             credited(call, "reference").prefetch_related(
                 Prefetch("themes", queryset=Theme.objects.order_by("name"))

@@ -10,6 +10,8 @@ from django.utils.html import format_html
 
 from ...models import OutgoingEmail
 from ...outbox import queue as outbox
+from ..access import of_reviewable_calls
+from .filters import CallFilter
 
 
 @admin.register(OutgoingEmail)
@@ -25,7 +27,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "sent_at",
         "last_error_short",
     ]
-    list_filter = ["state", "kind", "call"]
+    list_filter = ["state", "kind", CallFilter]  # the calls this user reviews
     list_select_related = ["call", "submission"]
     search_fields = ["submission__reference"]
     date_hierarchy = "created_at"
@@ -46,6 +48,10 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "message_id",
     ]
     readonly_fields = cast(list[str], fields)  # the list above, not the base's wider type
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutgoingEmail]:
+        # An email belongs to its call: kept apart like the call's submissions (access.py).
+        return super().get_queryset(request).filter(of_reviewable_calls(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -21,6 +21,7 @@ from django.utils import timezone
 from ...common.wording import uk_time_short
 from ...exports.writer import SubmissionCsv
 from ...models import Call, ExportRecord, Submission, Theme
+from ..access import sees_every_call
 from ..history import person
 
 EXPORT_PERMISSION = "submissions.export_submissions"
@@ -240,6 +241,11 @@ class ExportRecordAdmin(admin.ModelAdmin):
             return describe_filters(obj.filters, names)
 
         return [filters_in_words if c == "filters_in_words" else c for c in self.list_display]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExportRecord]:
+        # A record names the calls exported; staff who do not review every call see their own.
+        records = super().get_queryset(request)
+        return records if sees_every_call(request.user) else records.filter(user=request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,25 +6,15 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest
 
 from ...common.wording import LONDON
-from ...models import Attachment, Call, Submission, Theme
-from ..access import reviewable_calls, sees_drafts
+from ...models import Attachment, Submission, Theme
+from ..access import calls_for, sees_drafts
 from ..history import person
 
 
 def staff_users() -> QuerySet:
     return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
-
-
-def calls_for(request: HttpRequest) -> list[Call]:
-    """The calls this user may review, read once per request (the list asks several times)."""
-    cached = getattr(request, "_reviewable_calls", None)
-    if cached is None:
-        cached = list(reviewable_calls(request.user).order_by("title"))
-        request._reviewable_calls = cached  # type: ignore[attr-defined]  # a per-request cache
-    return cached
 
 
 class StateFilter(admin.SimpleListFilter):

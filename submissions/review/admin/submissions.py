@@ -21,7 +21,8 @@ from django.utils.text import Truncator
 
 from ...common.wording import uk_time_short
 from ...models import Attachment, Submission
-from ..access import sees_drafts, sees_every_call
+from ...publishing.releases import take_down
+from ..access import calls_for, visible_submissions
 from ..history import (
     REVIEW_FIELDS,
     assign_reviewer,
@@ -41,10 +42,10 @@ from .filters import (
     SubmittedBetweenFilter,
     ThemeFilter,
     WithdrawalRequestedFilter,
-    calls_for,
     staff_users,
 )
 from .queue import ReviewQueueMixin
+from .releases import RedactionsAdminMixin, publication_context
 
 if TYPE_CHECKING:
     from django.contrib.admin import ListFilter
@@ -144,7 +145,7 @@ REVIEW_ACTIONS = [
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(RedactionsAdminMixin, ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
     # What a reviewer decides with, narrow enough for 1280 px (tests/test_admin_browser.py).
     list_display = [
         "reference_or_draft",
@@ -210,15 +211,9 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
             .annotate(file_count=Subquery(file_count, output_field=IntegerField()))
             .prefetch_related("themes")
         )
-        if not sees_drafts(request.user):
-            # Not in the list, not by URL: a reviewer's ?state=draft lists nothing.
-            queryset = queryset.filter(state=Submission.State.SUBMITTED)
-        # Calls are kept apart: another call's submission is not found, on every admin URL.
-        if sees_every_call(request.user):
-            return queryset
-        # The call ids as values (read once per request by calls_for), not a subquery, so the
-        # planner estimates the filter from its statistics like any other.
-        return queryset.filter(call_id__in=[call.pk for call in calls_for(request)])
+        # Calls are kept apart and reviewers see no drafts: another call's submission, or a
+        # draft, is not found on any admin URL (a reviewer's ?state=draft lists nothing).
+        return visible_submissions(request, queryset)
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         # Counted exactly where it is cheap, "more than 10,000" beyond (counts.py).
@@ -389,7 +384,17 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
                 submission.consent_wording_sha256 == submission.call.consent_hash
             ),
             "review_changes": list(submission.review_changes.all()),
+            **publication_context(submission),
         }
+
+    def delete_model(self, request, obj) -> None:
+        # Erasure: its files and history go, and its contributor is emailed, once, even when
+        # "Delete" is pressed twice at once (Submission.erase() locks the row).
+        obj.erase()
+
+    def delete_queryset(self, request, queryset) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            Submission(pk=pk).erase()
 
     def save_model(self, request, obj, form, change):
         self.find_next_before_saving(request, obj, change)
@@ -400,6 +405,9 @@ class SubmissionAdmin(ReviewQueueMixin, ExportAdminMixin, admin.ModelAdmin):
         # Only the review columns: `obj` was loaded before the form was posted, and writing
         # the rest would put back a state or answers that changed meanwhile (a submit).
         obj.save(update_fields=REVIEW_COLUMNS)
+        if obj.withheld_from_open_data and not saved.withheld_from_open_data:
+            # Withheld: off every public page and file at once, in this save's transaction.
+            take_down(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -92,7 +92,7 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("submissions", "0016_call_reviewers")]
+    dependencies = [("submissions", "0020_draft_holder")]
 
     operations = [
         migrations.CreateModel(

@@ -1,0 +1,546 @@
+"""Releases: a call manager publishes a call's public outputs as a numbered, dated snapshot;
+this module builds one, says what the next one will change, and takes a contribution off every
+release at once.
+
+Publishing streams: the publishable rows are read in one ordered pass, SEGMENT_ROWS at a time,
+and each slice becomes a `ReleaseSegment` (its CSV and JSON bytes, stored through Django's
+storage API) and its `ReleaseEntry` rows, so memory stays flat however many contributions there
+are. A data file is its segments end to end (opendata.file_chunks). Taking a contribution down
+(a withdrawal request, an erasure, "withhold") deletes its entries and rewrites the one segment
+of each release that held it, from the entries that remain, in the transaction that took it
+down: every page and file is without it from that commit on, and the other rows keep their
+bytes.
+
+Both take the call's row lock, so a takedown never misses a release being published.
+"""
+
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+from ..common.wording import LONDON
+from ..models import (
+    Call,
+    PublicContribution,
+    Redaction,
+    Release,
+    ReleaseEntry,
+    ReleaseSegment,
+    Submission,
+    new_public_id,
+    release_storage,
+)
+from ..models.releases import delete_stored, person_name
+from ..outbox.queue import queue_announcements
+from . import opendata
+from .credits import Credits, sort_key
+from .redaction import by_part, public_answer, public_links
+
+SEGMENT_ROWS = 1000
+ID_BATCH = 5000
+
+
+def latest_release(call: Call | int) -> Release | None:
+    return Release.objects.filter(call=call).order_by("-number").first()
+
+
+def release_credits(call: Call | int) -> Credits:
+    """The credits of the call's latest release, for any public page (the outcome page too):
+    each credit line once, by name, and how many asked not to be named. Empty before the
+    first release. For a contribution's own link, read its ReleaseEntry rows (publishing.md)."""
+    release = latest_release(call)
+    if release is None:
+        return Credits([], 0)
+    lines = (
+        ReleaseEntry.objects.filter(release=release, anonymous=False)
+        .order_by("sort_key", "credit_line")
+        .values_list("credit_line", "sort_key")
+        .distinct()
+    )
+    return Credits([line for line, _ in lines], release.unnamed_count)
+
+
+def answer_sql(question_id: int) -> RawSQL:
+    """One answer of the submission row as text, read in the database.
+
+    Not KeyTextTransform: Django takes a key of digits ("12") for an array index.
+    """
+    # The SQL holds only our own table's name; the key is a parameter.
+    column = f'"{Submission._meta.db_table}"."answers"'
+    if connection.vendor == "postgresql":
+        sql, key = f"{column} ->> %s", str(question_id)
+    else:
+        sql, key = f"json_extract({column}, %s)", f'$."{question_id}"'
+    return RawSQL(sql, [key], output_field=TextField())  # noqa: S611
+
+
+def themes_by_submission(ids: list[int]) -> dict[int, list[str]]:
+    through = Submission.themes.through
+    pairs = (
+        through.objects.filter(submission_id__in=ids)
+        .order_by("theme__name")
+        .values_list("submission_id", "theme__name")
+    )
+    themes: dict[int, list[str]] = {}
+    for submission_id, name in pairs:
+        themes.setdefault(submission_id, []).append(name)
+    return themes
+
+
+def redactions_by_submission(ids: list[int]) -> dict[int, list[Redaction]]:
+    found: dict[int, list[Redaction]] = {}
+    for redaction in Redaction.objects.filter(submission_id__in=ids).order_by("created_at", "pk"):
+        found.setdefault(redaction.submission_id, []).append(redaction)
+    return found
+
+
+def uk_date(moment: datetime):
+    return moment.astimezone(LONDON).date()
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def public_row(
+    columns: list[dict],
+    redactions: list[Redaction],
+    *,
+    public_id: str,
+    first_release: int,
+    first_released_at: datetime,
+    credit: str,
+    themes: list[str],
+    answers: list[str | None],
+    links: list[str],
+) -> opendata.Row:
+    grouped = by_part(redactions)
+    return opendata.Row(
+        public_id=public_id,
+        first_release=first_release,
+        first_release_date=uk_date(first_released_at),
+        credit=credit,
+        themes=themes,
+        answers=[
+            public_answer(column["question"], answer or "", grouped)
+            for column, answer in zip(columns, answers, strict=True)
+        ],
+        links=public_links(list(links), grouped),
+    )
+
+
+@dataclass
+class SegmentFiles:
+    """Writes segments' bytes to storage, remembering each name for the rollback."""
+
+    release: Release
+    written: list[str] = field(default_factory=list)
+
+    def store(self, index: int, rows: list[opendata.Row], url_pattern: str) -> dict:
+        """The ReleaseSegment columns of these rows' bytes, stored (or empty, for no rows)."""
+        if not rows:
+            return {"rows": 0, "csv_name": "", "csv_size": 0, "csv_sha256": "",
+                    "json_name": "", "json_size": 0, "json_sha256": ""}  # fmt: skip
+        csv_bytes, json_bytes = opendata.encode_rows(rows, self.release.columns, url_pattern)
+        storage = release_storage()
+        stem = f"{self.release.call_id}/{self.release.number}/{index:06d}-{secrets.token_hex(8)}"
+        names = []
+        for data, suffix in ((csv_bytes, "csv"), (json_bytes, "json")):
+            name = storage.save(f"{stem}.{suffix}", ContentFile(data))
+            self.written.append(name)
+            names.append(name)
+        return {
+            "rows": len(rows),
+            "csv_name": names[0],
+            "csv_size": len(csv_bytes),
+            "csv_sha256": opendata.sha256(csv_bytes),
+            "json_name": names[1],
+            "json_size": len(json_bytes),
+            "json_sha256": opendata.sha256(json_bytes),
+        }
+
+
+# --- Publishing -------------------------------------------------------------------------------
+
+
+def publish_release(
+    call: Call, *, number: int, by=None, notes: str = "", at: datetime | None = None
+) -> Release | None:
+    """Publish release `number` of the call: None if that number is taken (a second press).
+
+    One transaction: the release, its entries, its segments' rows and the contributors'
+    announcement all commit together, or none of it does (and its stored files are deleted).
+    """
+    files: SegmentFiles | None = None
+    try:
+        with transaction.atomic():
+            # Serialises releases of one call, and takedowns (which wait for this one).
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            latest = latest_release(locked)
+            if number != (latest.number if latest else 0) + 1:
+                return None
+            release = Release.objects.create(
+                call=locked,
+                number=number,
+                published_at=at or timezone.now(),
+                published_by=by,
+                published_by_name=person_name(by),
+                notes=notes,
+                columns=opendata.release_columns(locked),
+            )
+            release.csv_header = opendata.csv_header(release.columns)
+            release.added_count = give_public_ids(locked, release)
+            files = SegmentFiles(release)
+            write_release(locked, release, files)
+            finish(release)
+            release.save()
+            queue_announcements(release)
+    except BaseException:
+        if files is not None:
+            delete_stored(files.written)
+        raise
+    return release
+
+
+def give_public_ids(call: Call, release: Release) -> int:
+    """A public id for each publishable submission without one; how many were made."""
+    missing = list(
+        Submission.objects.publishable(call)
+        .filter(public__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for ids in batched(missing, ID_BATCH):
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():  # a savepoint: a clash of random ids retries the batch
+                    PublicContribution.objects.bulk_create(
+                        PublicContribution(
+                            call=call,
+                            submission_id=pk,
+                            public_id=new_public_id(),
+                            first_release=release,
+                        )
+                        for pk in ids
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise IntegrityError("Could not find free public ids after 5 tries")
+    return len(missing)
+
+
+def publishable_rows(call: Call, columns: list[dict]) -> Iterator[tuple]:
+    """The release's rows, in the order of the files (the order of their public ids' making)."""
+    answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
+    return (
+        Submission.objects.publishable(call)
+        .annotate(**answers)
+        .order_by("public__id")
+        .values_list(
+            "pk",
+            "public__id",
+            "public__public_id",
+            "public__first_release__number",
+            "public__first_release__published_at",
+            "credit_preference",
+            "name",
+            "organisation",
+            "co_contributors",
+            "links",
+            *answers,
+        )
+        .iterator(chunk_size=SEGMENT_ROWS)
+    )
+
+
+def write_release(call: Call, release: Release, files: SegmentFiles) -> None:
+    url_pattern = opendata.page_url_pattern(call)
+    columns = release.columns
+    position = 0
+    for index, batch in enumerate(batched(publishable_rows(call, columns), SEGMENT_ROWS)):
+        ids = [row[0] for row in batch]
+        themes = themes_by_submission(ids)
+        redactions = redactions_by_submission(ids)
+        rows, entries = [], []
+        for (
+            submission_id,
+            contribution_id,
+            public_id,
+            first_number,
+            first_at,
+            preference,
+            name,
+            organisation,
+            co_contributors,
+            links,
+            *answers,
+        ) in batch:
+            credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
+            row_themes = themes.get(submission_id, [])
+            rows.append(
+                public_row(
+                    columns,
+                    redactions.get(submission_id, []),
+                    public_id=public_id,
+                    first_release=first_number,
+                    first_released_at=first_at,
+                    credit=credit,
+                    themes=row_themes,
+                    answers=answers,
+                    links=links,
+                )
+            )
+            entries.append(
+                ReleaseEntry(
+                    release=release,
+                    contribution_id=contribution_id,
+                    position=position,
+                    segment=index,
+                    credit_line=credit,
+                    anonymous=not credit,
+                    sort_key=sort_key(credit),
+                    authors=Submission.credited_names_for(
+                        preference, name, organisation, co_contributors
+                    ),
+                    themes=row_themes,
+                )
+            )
+            position += 1
+        ReleaseEntry.objects.bulk_create(entries)
+        ReleaseSegment.objects.create(
+            release=release, index=index, **files.store(index, rows, url_pattern)
+        )
+
+
+def finish(release: Release) -> None:
+    """The release's counts, its files' sizes and ETags, and its package, from its rows."""
+    entries = ReleaseEntry.objects.filter(release=release)
+    release.contribution_count = entries.count()
+    release.unnamed_count = entries.filter(anonymous=True).count()
+    segments = list(release.segments.order_by("index"))
+    release.csv_size = opendata.file_size(release, segments, "csv")
+    release.json_size = opendata.file_size(release, segments, "json")
+    header_hash = opendata.sha256(release.csv_header.encode())
+    release.csv_etag = opendata.etag([header_hash, *(s.csv_sha256 for s in segments)])
+    release.json_etag = opendata.etag([s.json_sha256 for s in segments])
+    release.package = opendata.datapackage(release)
+
+
+# --- Taking a contribution down ----------------------------------------------------------------
+
+
+def take_down(submission: Submission | int) -> int:
+    """Take a contribution off every release at once, in the caller's transaction.
+
+    For a withdrawal request, an erasure or "withhold": its entries go, and the segment of
+    each release that held it is rewritten from the entries that remain. Returns how many
+    releases were amended.
+    """
+    submission_id = submission if isinstance(submission, int) else submission.pk
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            call_id = (
+                Submission.objects.filter(pk=submission_id)
+                .values_list("call_id", flat=True)
+                .first()
+            )
+            if call_id is None:
+                return 0
+            # Waits for a release being published: it may hold this contribution.
+            list(Call.objects.select_for_update().filter(pk=call_id).values_list("pk"))
+            entries = ReleaseEntry.objects.filter(contribution__submission_id=submission_id)
+            affected = sorted(set(entries.values_list("release_id", "segment")))
+            if not affected:
+                return 0
+            entries.delete()
+            releases = Release.objects.select_related("call").in_bulk({r for r, _ in affected})
+            for release_id, index in affected:
+                files = SegmentFiles(releases[release_id], written)
+                rebuild_segment(releases[release_id], index, files)
+            at = timezone.now()
+            for release in releases.values():
+                release.revision += 1
+                release.amended_at = at
+                finish(release)
+                release.save()
+    except BaseException:
+        delete_stored(written)
+        raise
+    return len(affected)
+
+
+@receiver(pre_delete, sender=Submission)
+def take_down_before_erasing(sender, instance: Submission, **kwargs) -> None:
+    """An erasure, by any path (the admin's "Delete", a queryset's delete()), in its transaction."""
+    take_down(instance.pk)
+
+
+def rebuild_segment(release: Release, index: int, files: SegmentFiles) -> None:
+    """Rewrite one segment from its remaining entries: the same bytes for each row as before."""
+    columns = release.columns
+    answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
+    found = (
+        ReleaseEntry.objects.filter(release=release, segment=index)
+        .annotate(**answers)
+        .order_by("position")
+        .values_list(
+            "contribution__submission_id",
+            "contribution__public_id",
+            "contribution__first_release__number",
+            "contribution__first_release__published_at",
+            "credit_line",
+            "themes",
+            "contribution__submission__links",
+            *answers,
+        )
+    )
+    batch = list(found)
+    redactions = redactions_by_submission([row[0] for row in batch])
+    rows = [
+        public_row(
+            columns,
+            redactions.get(submission_id, []),
+            public_id=public_id,
+            first_release=first_number,
+            first_released_at=first_at,
+            credit=credit,
+            themes=themes,
+            answers=row_answers,
+            links=links or [],
+        )
+        for (
+            submission_id,
+            public_id,
+            first_number,
+            first_at,
+            credit,
+            themes,
+            links,
+            *row_answers,
+        ) in batch
+    ]
+    segment = ReleaseSegment.objects.select_for_update().get(release=release, index=index)
+    old = [name for name in (segment.csv_name, segment.json_name) if name]
+    columns_now = files.store(index, rows, opendata.page_url_pattern(release.call))
+    for name, value in columns_now.items():
+        setattr(segment, name, value)
+    segment.save(update_fields=list(columns_now))
+    transaction.on_commit(lambda: delete_stored(old), robust=True)
+
+
+# --- What the next release will change -------------------------------------------------------
+
+
+@dataclass
+class Change:
+    submission_id: int | None
+    reference: str
+    credit_line: str
+    what: str = ""
+
+
+@dataclass
+class Changes:
+    latest: Release | None
+    added: list[Change]
+    changed: list[Change]
+    removed: list[Change]
+    added_count: int
+    changed_count: int
+    removed_count: int
+
+    def __bool__(self) -> bool:
+        return bool(self.added_count or self.changed_count or self.removed_count)
+
+
+def pending_changes(call: Call, sample: int = 100) -> Changes:
+    """What publishing now would add, change and remove against the latest release.
+
+    "Changed": a credit line, its credited names or its themes differ. The text cannot: it is
+    fixed while released (a redaction needs the contribution withheld first).
+    """
+    latest = latest_release(call)
+    publishable = Submission.objects.publishable(call)
+    entries: QuerySet[ReleaseEntry] = ReleaseEntry.objects.filter(release=latest)
+    if latest is None:
+        entries = entries.none()
+    added_rows = publishable.exclude(
+        Exists(entries.filter(contribution__submission_id=OuterRef("pk")))
+    ).order_by("submitted_at", "pk")
+    credit_columns = [
+        "pk",
+        "reference",
+        "credit_preference",
+        "name",
+        "organisation",
+        "co_contributors",
+    ]
+    added = [
+        Change(pk, reference, Submission.credit_line_for(pref, name, org, co))
+        for pk, reference, pref, name, org, co in added_rows.values_list(*credit_columns)[:sample]
+    ]
+    removed_rows = entries.exclude(
+        contribution__submission_id__in=publishable.values("pk")
+    ).order_by("position")
+    removed = [
+        Change(pk, reference or "(erased)", credit)
+        for pk, reference, credit in removed_rows.values_list(
+            "contribution__submission_id", "contribution__submission__reference", "credit_line"
+        )[:sample]
+    ]
+    changed: list[Change] = []
+    changed_count = 0
+    kept = entries.filter(contribution__submission_id__in=publishable.values("pk")).order_by(
+        "position"
+    )
+    rows = kept.values_list(
+        "contribution__submission_id",
+        "contribution__submission__reference",
+        "credit_line",
+        "authors",
+        "themes",
+        "contribution__submission__credit_preference",
+        "contribution__submission__name",
+        "contribution__submission__organisation",
+        "contribution__submission__co_contributors",
+    ).iterator(chunk_size=SEGMENT_ROWS)
+    for batch in batched(rows, SEGMENT_ROWS):
+        themes = themes_by_submission([row[0] for row in batch])
+        for pk, reference, credit, authors, old_themes, pref, name, org, co in batch:
+            now_credit = Submission.credit_line_for(pref, name, org, co)
+            what = []
+            if (
+                now_credit != credit
+                or Submission.credited_names_for(pref, name, org, co) != authors
+            ):
+                what.append(f"credit line, was “{credit or 'not named'}”")
+            if themes.get(pk, []) != old_themes:
+                what.append("themes")
+            if what:
+                changed_count += 1
+                if len(changed) < sample:
+                    changed.append(Change(pk, reference, now_credit, ", ".join(what)))
+    return Changes(
+        latest=latest,
+        added=added,
+        changed=changed,
+        removed=removed,
+        added_count=added_rows.count(),
+        changed_count=changed_count,
+        removed_count=removed_rows.count(),
+    )

@@ -1,0 +1,289 @@
+"""A call's outcome, in the admin: the synthesis pack for the What Works event (its themes and
+order, the print view and the PDF), what the event learned per theme, the public outcome page
+and the toolkit's publication, which emails the contributors.
+
+Staff who may read the call's submissions see these screens (a reviewer only for the calls they
+are assigned to: any other call is "not found"); reviewers may choose the pack and write notes;
+publishing a note, the outcome page or the toolkit is a call manager's (they may change calls).
+"""
+
+from typing import TYPE_CHECKING
+
+from django.contrib import admin, messages
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ...models import (
+    Call,
+    OutgoingEmail,
+    Submission,
+    SynthesisNote,
+    SynthesisNoteChange,
+    Theme,
+)
+from ...outbox.queue import contributors_by_address
+from ...publishing.pack import (
+    ThemeChoice,
+    build_pack,
+    options_for,
+    pack_html,
+    pack_pdf,
+    theme_choices,
+)
+from ..access import reviewable_calls
+from ..history import person
+from .outcome_forms import (
+    PackOptionsForm,
+    SynthesisNoteForm,
+    ToolkitForm,
+    informing_candidates,
+)
+
+if TYPE_CHECKING:
+    _CallAdmin = admin.ModelAdmin[Call]
+else:
+    _CallAdmin = object
+
+MAY_WRITE = "submissions.change_submission"
+MAY_PUBLISH = "submissions.change_call"
+
+
+def call_for(request: HttpRequest, object_id: str) -> Call:
+    """The call, if this member of staff may read its submissions; else "not found"."""
+    if not request.user.has_perm("submissions.view_submission"):
+        raise PermissionDenied
+    if not object_id.isdigit():
+        raise Http404
+    call = reviewable_calls(request.user).filter(pk=int(object_id)).first()
+    if call is None:
+        raise Http404("No such call among the calls you review")
+    return call
+
+
+def staff_name(request: HttpRequest) -> str:
+    """How the signed-in member of staff is named in histories (the admin lets in no one else)."""
+    user = request.user
+    return person(user) if isinstance(user, AbstractUser) else ""
+
+
+def audience(call: Call) -> tuple[int, int]:
+    """How many people (by address) marking the toolkit published would email: those in the
+    toolkit, and every other contributor (thanked if the call manager chooses)."""
+    sent = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED)
+    included = contributors_by_address(Submission.objects.included(call).values_list("pk", "email"))
+    everyone = contributors_by_address(
+        sent.filter(withdrawal_requested_at__isnull=True).values_list("pk", "email")
+    )
+    return len(included), len(everyone.keys() - included.keys())
+
+
+class OutcomeAdminMixin(_CallAdmin):
+    """Adds the outcome screens under /admin/submissions/call/<id>/ and a link in the list."""
+
+    def get_urls(self):
+        def view(function, name: str, route: str):
+            return path(route, self.admin_site.admin_view(function), name=name)
+
+        return [
+            view(self.outcome_view, "submissions_call_outcome", "<path:object_id>/outcome/"),
+            view(self.pack_options_view, "submissions_call_pack", "<path:object_id>/pack/"),
+            view(
+                self.pack_print_view, "submissions_call_pack_print", "<path:object_id>/pack/print/"
+            ),
+            view(self.pack_pdf_view, "submissions_call_pack_pdf", "<path:object_id>/pack/pdf/"),
+            view(
+                self.note_view,
+                "submissions_call_note",
+                "<path:object_id>/notes/<int:theme_id>/",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="After the event")
+    def outcome_link(self, obj: Call) -> str:
+        url = reverse("admin:submissions_call_outcome", args=[obj.pk])
+        return format_html('<a href="{}">Outcome and pack</a>', url)
+
+    def _context(self, request: HttpRequest, call: Call, title: str) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "call": call,
+            "may_write": request.user.has_perm(MAY_WRITE),
+            "may_publish": request.user.has_perm(MAY_PUBLISH),
+        }
+
+    # --- The hub: notes, the outcome page, the toolkit ---------------------------------------
+
+    def outcome_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        call = call_for(request, object_id)
+        here = reverse("admin:submissions_call_outcome", args=[call.pk])
+        toolkit_form = ToolkitForm(
+            initial={
+                "toolkit_url": call.toolkit_url,
+                "thank_other_contributors": call.thank_other_contributors,
+            }
+        )
+        if request.method == "POST":
+            if not request.user.has_perm(MAY_PUBLISH):
+                raise PermissionDenied
+            action = request.POST.get("action")
+            if action == "publish_outcome":
+                call.publish_outcome()
+                messages.success(request, "The outcome page is published.")
+                return redirect(here)
+            if action == "unpublish_outcome":
+                call.unpublish_outcome()
+                messages.success(request, "The outcome page is no longer public.")
+                return redirect(here)
+            if action == "toolkit":
+                toolkit_form = ToolkitForm(request.POST)
+                if toolkit_form.is_valid():
+                    self._save_toolkit(request, call, toolkit_form)
+                    return redirect(here)
+            else:
+                return redirect(here)
+        emails = OutgoingEmail.objects.filter(call=call)
+        notes = {note.theme_id: note for note in SynthesisNote.objects.filter(call=call)}
+        themes = [choice for choice in theme_choices(call) if choice.id]
+        # Themes with a note but no contribution in the pack any more keep their note.
+        offered = {choice.id for choice in themes}
+        for theme in Theme.objects.filter(pk__in=notes.keys() - offered).order_by("name"):
+            themes.append(ThemeChoice(theme.pk, theme.name))
+        included, others = audience(call)
+        context = {
+            **self._context(request, call, f"Outcome: {call.title}"),
+            "themes": [(choice, notes.get(choice.id)) for choice in themes],
+            "toolkit_form": toolkit_form,
+            "toolkit_emails": emails.filter(kind=OutgoingEmail.Kind.TOOLKIT_PUBLISHED).count(),
+            "thank_you_emails": emails.filter(kind=OutgoingEmail.Kind.THANK_YOU).count(),
+            "included_people": included,
+            "other_people": others,
+        }
+        return TemplateResponse(request, "admin/submissions/call/outcome.html", context)
+
+    def _save_toolkit(self, request: HttpRequest, call: Call, form: ToolkitForm) -> None:
+        url = form.cleaned_data["toolkit_url"]
+        if call.toolkit_published_at is None and call.mark_toolkit_published(
+            url, form.cleaned_data["thank_other_contributors"], by=staff_name(request)
+        ):
+            queued = OutgoingEmail.objects.filter(
+                call=call,
+                kind__in=[OutgoingEmail.Kind.TOOLKIT_PUBLISHED, OutgoingEmail.Kind.THANK_YOU],
+            ).count()
+            messages.success(
+                request,
+                f"The toolkit is marked published and the outcome page is public. "
+                f"{queued} email{'' if queued == 1 else 's'} queued to contributors.",
+            )
+            return
+        call.change_toolkit_url(url)
+        messages.info(
+            request,
+            "The toolkit was already marked published: its link is updated and nobody is "
+            "emailed again.",
+        )
+
+    # --- The pack -----------------------------------------------------------------------------
+
+    def pack_options_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        call = call_for(request, object_id)
+        options = options_for(call)
+        choices = theme_choices(call, chosen=options)
+        form = PackOptionsForm(
+            initial={"include_shortlisted": options.include_shortlisted}, choices=choices
+        )
+        if request.method == "POST":
+            if not request.user.has_perm(MAY_WRITE):
+                raise PermissionDenied
+            form = PackOptionsForm(request.POST, choices=choices)
+            if form.is_valid():
+                form.save(call, by_name=staff_name(request))
+                messages.success(request, "The pack's themes and order are saved.")
+                return redirect("admin:submissions_call_pack", call.pk)
+        context = {
+            **self._context(request, call, f"Synthesis pack: {call.title}"),
+            "form": form,
+            "options": options,
+        }
+        return TemplateResponse(request, "admin/submissions/call/pack_options.html", context)
+
+    def pack_print_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        call = call_for(request, object_id)
+        pack = build_pack(call, options_for(call))
+        links = {
+            "pdf": reverse("admin:submissions_call_pack_pdf", args=[call.pk]),
+            "options": reverse("admin:submissions_call_pack", args=[call.pk]),
+        }
+        response = HttpResponse(pack_html(pack, links=links))
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def pack_pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        call = call_for(request, object_id)
+        pdf = pack_pdf(build_pack(call, options_for(call)))
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="synthesis-pack-{call.slug}.pdf"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    # --- A theme's synthesis note ---------------------------------------------------------------
+
+    def note_view(self, request: HttpRequest, object_id: str, theme_id: int) -> HttpResponse:
+        call = call_for(request, object_id)
+        theme = Theme.objects.filter(pk=theme_id).first()
+        if theme is None:
+            raise Http404("No such theme")
+        note = SynthesisNote.objects.filter(call=call, theme=theme).first()
+        current = list(note.informed_by.values_list("pk", flat=True)) if note else []
+        candidates = informing_candidates(call, theme, current)
+        may_publish = request.user.has_perm(MAY_PUBLISH)
+        initial = (
+            {"text": note.text, "informed_by": current, "published": note.published} if note else {}
+        )
+        form = SynthesisNoteForm(
+            initial=initial,
+            candidates=candidates,
+            may_publish=may_publish,
+        )
+        if request.method == "POST":
+            if not request.user.has_perm(MAY_WRITE):
+                raise PermissionDenied
+            form = SynthesisNoteForm(
+                request.POST,
+                initial=initial,
+                candidates=candidates,
+                may_publish=may_publish,
+            )
+            if form.is_valid():
+                changes = SynthesisNote.record(
+                    call,
+                    theme,
+                    text=form.cleaned_data["text"],
+                    informed_by=form.cleaned_data["informed_by"],
+                    published=form.cleaned_data["published"] if may_publish else None,
+                    by=request.user,
+                    by_name=staff_name(request),
+                )
+                saved = f"{len(changes)} change{'' if len(changes) == 1 else 's'} saved"
+                messages.success(request, f"What the event learned about {theme}: {saved}.")
+                return redirect("admin:submissions_call_outcome", call.pk)
+        history = (
+            SynthesisNoteChange.objects.filter(note=note)
+            if note
+            else SynthesisNoteChange.objects.none()
+        )
+        context = {
+            **self._context(request, call, f"What the event learned: {theme}"),
+            "theme": theme,
+            "note": note,
+            "form": form,
+            "changes": list(history),
+        }
+        return TemplateResponse(request, "admin/submissions/call/synthesis_note.html", context)

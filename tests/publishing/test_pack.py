@@ -1,0 +1,276 @@
+"""The synthesis pack for the What Works event: what it holds, in which order, and the PDF as a
+person reads it (its text read back, its pages turned into pictures)."""
+
+import os
+import shutil
+import subprocess
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from submissions.models import NO_THEME_ID, Submission, SynthesisPack, Theme
+from submissions.publishing.pack import build_pack, options_for, pack_pdf
+
+from ..factories import (
+    assign,
+    make_attachment,
+    make_call,
+    make_call_manager,
+    make_reviewer,
+    make_staff_without_group,
+    make_submission,
+)
+
+pytestmark = pytest.mark.django_db
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+INCLUDED = Submission.ReviewStatus.INCLUDED
+SHORTLISTED = Submission.ReviewStatus.SHORTLISTED
+
+
+@pytest.fixture
+def themed(seeded_call):
+    """The seeded call with contributions of every kind the pack must choose between."""
+    tools = Theme.objects.create(name="Tools")
+    risks = Theme.objects.create(name="Risks and how people met them")
+    questions = list(seeded_call.questions.all())
+
+    def contribution(name: str, status, themes, **fields):
+        submission = make_submission(
+            seeded_call,
+            name=name,
+            organisation="University of Bristol",
+            email=f"{name.split()[0].lower()}@example.ac.uk",
+            review_status=status,
+            answers={str(questions[0].pk): f"{name} ran a Twitter chat.\n\nIt worked."},
+            **fields,
+        )
+        submission.themes.set(themes)
+        return submission
+
+    people = {
+        "ana": contribution("Ana Tools", INCLUDED, [tools]),
+        "bea": contribution("Bea Both", INCLUDED, [tools, risks], links=["https://bea.example/x"]),
+        "cy": contribution("Cy Risks", INCLUDED, [risks]),
+        "dev": contribution("Dev Shortlisted", SHORTLISTED, [tools]),
+        "eve": contribution("Eve Withdrawn", INCLUDED, [tools]),
+        "fay": contribution("Fay Not Included", Submission.ReviewStatus.NOT_INCLUDED, [tools]),
+        "gus": contribution("Gus New", Submission.ReviewStatus.NEW, [tools]),
+        "hal": contribution("Hal Unthemed", INCLUDED, []),
+        "ivy": contribution("Ivy Erased", INCLUDED, [tools]),
+        "jo": contribution(
+            "Jo Hidden", INCLUDED, [risks], credit_preference=Submission.Credit.NONE
+        ),
+    }
+    make_attachment(people["ana"], original_name="Evaluation 2017.pdf", size=2_500_000)
+    people["eve"].request_withdrawal()
+    people["ivy"].erase()
+    draft = make_submission(
+        seeded_call, name="Kim Draft", state=Submission.State.DRAFT, review_status=INCLUDED
+    )
+    draft.themes.set([tools])
+    elsewhere = make_submission(make_call(), name="Lee Elsewhere", review_status=INCLUDED)
+    elsewhere.themes.set([tools])
+    return seeded_call, tools, risks, people
+
+
+def pack_page(call, username: str = "bob") -> str:
+    client = Client()
+    client.force_login(make_call_manager(username))
+    response = client.get(reverse("admin:submissions_call_pack_print", args=[call.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_pack_holds_every_included_contribution_under_each_of_its_themes(themed):
+    call, *_ = themed
+
+    html = pack_page(call)
+
+    # By default: every theme of the included ones, by name, and "No theme" last.
+    assert html.index("</span> Risks and how people met them</h2>") < html.index(
+        "</span> Tools</h2>"
+    )
+    assert html.index("</span> Tools</h2>") < html.index("</span> No theme</h2>")
+    for name in ["Ana Tools", "Bea Both", "Cy Risks", "Hal Unthemed"]:
+        assert f"{name}, University of Bristol" in html
+    assert html.count("Bea Both, University of Bristol") == 4  # heading and credit, two themes
+    assert "A contributor who asked not to be named" in html  # Jo
+    assert "Ana Tools ran a Twitter chat." in html
+    assert (
+        "<blockquote><p>Ana Tools ran a Twitter chat.</p>\n<p>It worked.</p></blockquote>" in html
+    )
+    assert '<a href="https://bea.example/x">https://bea.example/x</a>' in html
+    assert "Evaluation 2017.pdf (2.4 MB)" in html
+    for absent in ["Dev", "Eve", "Fay", "Gus", "Ivy", "Kim", "Lee"]:
+        assert absent not in html, absent
+
+
+def test_the_pack_never_shows_an_email_address_a_reference_or_a_role(themed):
+    call, *_ = themed
+
+    html = pack_page(call)
+
+    assert "@" not in html
+    for reference in Submission.objects.filter(call=call).values_list("reference", flat=True):
+        assert reference is None or reference not in html
+    assert "Lecturer" not in html
+
+
+def test_staff_choose_the_themes_their_order_and_the_shortlisted_ones(themed):
+    call, tools, *_ = themed
+    SynthesisPack.objects.create(call=call, theme_order=[tools.pk], include_shortlisted=True)
+
+    html = pack_page(call)
+
+    assert "Risks and how people met them" not in html
+    assert "Cy Risks" not in html and "Hal Unthemed" not in html
+    # Shortlisted ones come after the included ones of their theme, and say so.
+    assert html.index("Bea Both") < html.index("Dev Shortlisted")
+    assert 'Dev Shortlisted, University of Bristol <span class="pack-label">Shortlisted</span>' in (
+        html
+    )
+    assert "Eve" not in html and "Fay" not in html
+
+
+def test_the_cover_counts_each_theme_with_a_chart(themed):
+    call, tools, risks, _ = themed
+    options = SynthesisPack(call=call, theme_order=[risks.pk, tools.pk, NO_THEME_ID])
+    options.include_shortlisted = True
+
+    pack = build_pack(call, options)
+
+    assert [(s.name, s.included, s.shortlisted) for s in pack.sections] == [
+        ("Risks and how people met them", 3, 0),
+        ("Tools", 2, 1),
+        ("No theme", 1, 0),
+    ]
+    assert pack.contributions == 6  # Bea once, though under two themes
+    chart = pack.chart
+    assert chart is not None
+    assert [row.name for row in chart.rows] == [s.name for s in pack.sections]
+    # One scale: three included ones make a bar three times as long as one.
+    assert chart.rows[0].included_width == pytest.approx(3 * chart.rows[2].included_width)
+
+
+def test_the_pack_costs_the_same_queries_for_three_or_thirty_contributions(seeded_call):
+    tools = Theme.objects.create(name="Tools")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            build_pack(seeded_call, options_for(seeded_call))
+        return len(captured)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            submission = make_submission(seeded_call, review_status=INCLUDED)
+            submission.themes.set([tools])
+            make_attachment(submission)
+
+    add(3)
+    few = queries()
+    add(27)
+    assert (
+        queries() == few == 7
+    )  # the options (2), then questions, themes, rows, their themes, their files
+
+
+def test_only_staff_who_review_the_call_see_its_pack(themed):
+    call, *_ = themed
+    urls = [
+        reverse(name, args=[call.pk])
+        for name in [
+            "admin:submissions_call_pack_print",
+            "admin:submissions_call_pack",
+            "admin:submissions_call_outcome",
+        ]
+    ]
+    other = make_call()
+    stranger = make_reviewer("alice")
+    assign(stranger, other)
+    nobody = make_staff_without_group("dave")
+    for user, expected in [(stranger, 404), (nobody, 403)]:
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            assert client.get(url).status_code == expected, (user, url)
+    assign(stranger, call)
+    client = Client()
+    client.force_login(stranger)
+    assert all(client.get(url).status_code == 200 for url in urls)
+    assert Client().get(urls[0]).status_code == 302  # to the sign-in page
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(BytesIO(pdf)).pages]
+
+
+def test_the_pdf_reads_back_with_a_theme_to_a_page_and_page_numbers(themed, tmp_path):
+    call, tools, risks, _ = themed
+    SynthesisPack.objects.create(
+        call=call, theme_order=[tools.pk, risks.pk], include_shortlisted=True
+    )
+    client = Client()
+    client.force_login(make_call_manager())
+
+    response = client.get(reverse("admin:submissions_call_pack_pdf", args=[call.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="synthesis-pack-what-works-social-media.pdf"'
+    )
+    pages = pdf_pages(response.content)
+    total = len(pages)
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {total}" in text
+    assert "What Works: Social Media" in pages[0]
+    assert "What excellent practice have we missed?" in pages[0]
+    # Each theme opens a page of its own, in the order chosen.
+    openings = [n for n, text in enumerate(pages) if text.lstrip().startswith("THEME")]
+    assert [pages[n].split("\n")[1] for n in openings] == ["Tools", "Risks and how people met them"]
+    everything = "\n".join(pages)
+    for name in ["Ana Tools", "Bea Both", "Cy Risks", "Dev Shortlisted"]:
+        assert f"{name}, University of Bristol" in everything
+    for absent in ["Eve", "Fay", "Gus", "Ivy", "Kim", "Lee", "Hal", "@"]:
+        assert absent not in everything, absent
+
+    # The pages as pictures, for a person to look at (screenshots/pack-*.png).
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftoppm is missing: make test installs poppler-utils")
+        pytest.skip("pdftoppm (Debian's poppler-utils) is missing: make test installs it")
+    (tmp_path / "pack.pdf").write_bytes(response.content)
+    subprocess.run(  # noqa: S603 - our own file, Debian's tool
+        [pdftoppm, "-r", "50", "-png", str(tmp_path / "pack.pdf"), str(tmp_path / "pack")],
+        check=True,
+        timeout=60,
+    )
+    pictures = sorted(tmp_path.glob("pack-*.png"))
+    assert len(pictures) == total
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for picture in pictures:
+        shutil.copy(picture, SCREENSHOTS / picture.name)
+
+
+def test_a_name_in_any_script_is_printed_with_a_font_that_has_it(seeded_call, caplog):
+    # WeasyPrint says ".notdef glyph rendered" when no installed font has a character: the
+    # reader would see an empty box where the name should be.
+    names = ["张伟", "محمد حداد", "יעל", "अनन्या", "Ελένη", "Дмитрий", "Nguyễn Thị", "Siân"]
+    for name in names:
+        make_submission(seeded_call, name=name, organisation="", review_status=INCLUDED)
+
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        pdf = pack_pdf(build_pack(seeded_call, options_for(seeded_call)))
+
+    missing = [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()]
+    assert missing == []
+    text = "\n".join(pdf_pages(pdf))
+    assert all(name in text for name in ["Ελένη", "Дмитрий", "Nguyễn Thị", "Siân"])

@@ -1,0 +1,281 @@
+"""The release step: "Included in toolkit" is a review decision; a call manager publishes a
+numbered, dated release, seeing first what it adds, changes and removes; contributors are told
+once, by email, when their contribution first appears."""
+
+import re
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from submissions.models import OutgoingEmail, PublicContribution, Release, Submission, Theme
+from submissions.outbox.queue import announce_release
+from submissions.publishing.releases import pending_changes, publish_release
+from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
+from tests.publishing.helpers import INCLUDED, json_rows, page_url, public_id, publish
+from tests.worker import run_worker
+
+pytestmark = pytest.mark.django_db
+
+Credit = Submission.Credit
+
+
+def releases_url(call) -> str:
+    return reverse("admin:submissions_call_releases", args=[call.pk])
+
+
+def publish_form(number: int, **fields) -> dict:
+    return {"number": number, "notes": "", "checked": "on", **fields}
+
+
+def public_pages(client, call, submission) -> list[int]:
+    return [
+        client.get(reverse("credits", args=[call.slug])).status_code,
+        client.get(reverse("open_data", args=[call.slug])).status_code,
+        client.get(reverse("open_data_file", args=[call.slug, "contributions.csv"])).status_code,
+    ]
+
+
+def test_a_reviewer_includes_a_contribution_and_nothing_public_changes(client):
+    call = make_call()
+    first = make_submission(call, review_status=INCLUDED, name="First Person")
+    publish(call)
+    second = make_submission(call, name="Second Person")
+    staff = Client()
+    staff.force_login(make_reviewer(every_call=True))
+    staff.post(
+        reverse("admin:submissions_submission_changelist"),
+        {"action": "set_status_included", "_selected_action": [second.pk]},
+    )
+    second.refresh_from_db()
+    assert second.review_status == INCLUDED
+
+    assert [row["credit"] for row in json_rows(client, call)] == [first.credit_line()]
+    assert "Second Person" not in client.get(reverse("credits", args=[call.slug])).text
+    assert not PublicContribution.objects.filter(submission=second).exists()
+
+
+def test_the_release_page_shows_what_will_be_added_changed_and_removed(client):
+    call = make_call()
+    kept = make_submission(call, review_status=INCLUDED, name="Kept Person")
+    renamed = make_submission(call, review_status=INCLUDED, name="Old Name")
+    dropped = make_submission(call, review_status=INCLUDED, name="Dropped Person")
+    publish(call)
+    Submission.objects.filter(pk=renamed.pk).update(name="New Name")
+    Submission.objects.filter(pk=dropped.pk).update(review_status="not_included")
+    kept.themes.add(Theme.objects.create(name="Schools"))
+    added = make_submission(call, review_status=INCLUDED, name="Added Person")
+    make_submission(call, review_status="shortlisted", name="Shortlisted Person")
+    client.force_login(make_call_manager())
+
+    response = client.get(releases_url(call))
+
+    changes = response.context["changes"]
+    assert [c.reference for c in changes.added] == [added.reference]
+    assert {c.reference: c.what for c in changes.changed} == {
+        renamed.reference: "credit line, was “Old Name, University of Somewhere”",
+        kept.reference: "themes",
+    }
+    assert [c.reference for c in changes.removed] == [dropped.reference]
+    assert "<strong>1</strong> added, <strong>2</strong> changed, <strong>1</strong> removed" in (
+        response.text
+    )
+    assert 'value="Publish release 2"' in response.text
+    assert "Shortlisted Person" not in response.text
+
+
+def test_a_call_manager_publishes_release_1_and_everything_is_public(client):
+    call = make_call()
+    submission = make_submission(call, review_status=INCLUDED, name="Ada Lovelace")
+    staff = Client()
+    staff.force_login(make_call_manager(first_name="Bob", last_name="Manager"))
+    assert public_pages(client, call, submission) == [404, 404, 404]
+
+    response = staff.post(releases_url(call), publish_form(1, notes="The first release."))
+
+    assert response.status_code == 302
+    release = Release.objects.get(call=call)
+    assert (release.number, release.published_by_name, release.notes) == (
+        1,
+        "Bob Manager",
+        "The first release.",
+    )
+    assert public_pages(client, call, submission) == [200, 200, 200]
+    assert client.get(page_url(call, submission)).status_code == 200
+    followed = staff.get(releases_url(call))
+    assert "Release 1 published: 1 contributions, 1 new" in followed.text
+    assert "Nothing has changed since release 1." in followed.text
+
+
+def test_publishing_needs_the_check_box_ticked(client):
+    call = make_call()
+    make_submission(call, review_status=INCLUDED)
+    client.force_login(make_call_manager())
+
+    response = client.post(releases_url(call), publish_form(1, checked=""))
+
+    assert response.status_code == 200
+    assert "Confirm that you have read what this release adds and changes" in response.text
+    assert not Release.objects.exists()
+
+
+def test_there_is_nothing_to_publish_before_anything_is_included(client):
+    call = make_call()
+    make_submission(call)
+    client.force_login(make_call_manager())
+
+    response = client.post(releases_url(call), publish_form(1))
+
+    assert "No contribution is included in the toolkit yet." in response.text
+    assert not Release.objects.exists()
+
+
+def test_pressing_publish_twice_publishes_once_and_emails_each_contributor_once(client):
+    call = make_call()
+    make_submission(call, review_status=INCLUDED, email="ada@example.org")
+    make_submission(call, review_status=INCLUDED, email="grace@example.org")
+    client.force_login(make_call_manager())
+
+    client.post(releases_url(call), publish_form(1))
+    second = client.post(releases_url(call), publish_form(1), follow=True)
+    run_worker()
+    run_worker()
+
+    assert Release.objects.filter(call=call).count() == 1
+    assert "Release 1 was already published" in second.text
+    assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.org", "grace@example.org"]
+    # Running the announcement again (a duplicate task, a second worker) sends nothing more.
+    announce_release.call(Release.objects.get(call=call).pk)
+    run_worker()
+    assert len(mail.outbox) == 2
+
+
+def test_the_email_gives_the_page_the_credit_line_as_shown_and_the_status_link(client):
+    call = make_call(title="What Works: Testing")
+    submission = make_submission(
+        call, review_status=INCLUDED, name="Ada Lovelace", organisation="Engines"
+    )
+    publish(call)
+    run_worker()
+
+    (email,) = mail.outbox
+    assert email.to == [submission.email]
+    assert email.subject == "Your evidence to What Works: Testing is published"
+    assert f"http://127.0.0.1:8000{page_url(call, submission)}" in email.body
+    assert "> Ada Lovelace, Engines" in email.body
+    status_link = re.search(r"http://127\.0\.0\.1:8000/[^/]+/status/[\w-]+/", email.body)
+    assert status_link is not None
+    opened = Client().get(status_link.group().removeprefix("http://127.0.0.1:8000"), follow=True)
+    assert "Published in release 1" in opened.text
+    assert f'href="{page_url(call, submission)}"' in opened.text
+    html, _type = email.alternatives[0]
+    assert f'href="http://127.0.0.1:8000{page_url(call, submission)}"' in html
+
+
+def test_a_later_release_emails_only_those_new_in_it(client):
+    call = make_call()
+    make_submission(call, review_status=INCLUDED, email="first@example.org")
+    publish(call)
+    run_worker()
+    make_submission(call, review_status=INCLUDED, email="second@example.org")
+    Submission.objects.filter(email="first@example.org").update(name="Renamed")
+    publish(call)
+    run_worker()
+
+    assert [m.to[0] for m in mail.outbox] == ["first@example.org", "second@example.org"]
+    assert OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.PUBLISHED).count() == 2
+
+
+def test_the_public_id_is_stable_across_releases_and_unrelated_to_the_reference(client):
+    call = make_call()
+    submission = make_submission(call, review_status=INCLUDED)
+    publish(call)
+    first = public_id(submission)
+    make_submission(call, review_status=INCLUDED)
+    publish(call)
+
+    assert public_id(submission) == first
+    assert [row["public_id"] for row in json_rows(client, call, 1)] == [first]
+    assert json_rows(client, call, 2)[0]["public_id"] == first
+    assert re.fullmatch(r"[a-z2-9]{12}", first)
+    assert submission.reference.lower() not in first
+    assert str(submission.pk) not in first
+
+
+def test_reviewers_cannot_see_or_publish_a_release(client):
+    call = make_call()
+    make_submission(call, review_status=INCLUDED)
+    client.force_login(make_reviewer(every_call=True))
+
+    assert client.get(releases_url(call)).status_code == 403
+    assert client.post(releases_url(call), publish_form(1)).status_code == 403
+    assert not Release.objects.exists()
+
+
+def test_the_call_list_links_each_release_page(client):
+    call = make_call()
+    client.force_login(make_call_manager())
+
+    page = client.get(reverse("admin:submissions_call_changelist")).text
+
+    assert f'<a href="{releases_url(call)}">Releases</a>' in page
+
+
+def test_diff_counts_every_change_beyond_the_sample(client):
+    call = make_call()
+    for n in range(5):
+        make_submission(call, review_status=INCLUDED, name=f"P{n}")
+
+    changes = pending_changes(call, sample=2)
+
+    assert (len(changes.added), changes.added_count) == (2, 5)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
+def test_two_presses_at_once_publish_one_release_and_one_email_each(client):
+    call = make_call()
+    for n in range(3):
+        make_submission(call, review_status=INCLUDED, email=f"p{n}@example.org")
+    manager = make_call_manager()
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def press() -> None:
+        try:
+            barrier.wait(timeout=20)
+            results.append(publish_release(call, number=1, by=manager))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(r is None for r in results) == [False, True]
+    assert Release.objects.filter(call=call).count() == 1
+    assert PublicContribution.objects.filter(call=call).count() == 3
+    run_worker()
+    assert sorted(m.to[0] for m in mail.outbox) == [f"p{n}@example.org" for n in range(3)]
+
+
+def test_release_credits_are_the_latest_release_s_not_the_review_status():
+    from submissions.publishing.releases import release_credits
+
+    call = make_call()
+    assert not release_credits(call)
+    make_submission(call, review_status=INCLUDED, name="Bea", organisation="Org")
+    make_submission(call, review_status=INCLUDED, name="Abe", organisation="Org")
+    make_submission(call, review_status=INCLUDED, name="Abe", organisation="Org")
+    make_submission(call, review_status=INCLUDED, credit_preference=Credit.NONE)
+    publish(call)
+    make_submission(call, review_status=INCLUDED, name="Not Yet", organisation="Org")
+
+    credits = release_credits(call)
+
+    assert (credits.lines, credits.unnamed) == (["Abe, Org", "Bea, Org"], 1)

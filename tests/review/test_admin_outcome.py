@@ -1,0 +1,213 @@
+"""A call's outcome screens in the admin: the pack's themes and order, synthesis notes with their
+history, the outcome page and the toolkit, and who may do what."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from submissions.models import (
+    OutgoingEmail,
+    Submission,
+    SynthesisNote,
+    SynthesisNoteChange,
+    SynthesisPack,
+    Theme,
+)
+
+from ..factories import assign, make_call, make_call_manager, make_reviewer, make_submission
+
+pytestmark = pytest.mark.django_db
+INCLUDED = Submission.ReviewStatus.INCLUDED
+TOOLKIT = "https://toolkit.example/social-media"
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(name: str, call, *args) -> str:
+    return reverse(f"admin:submissions_call_{name}", args=[call.pk, *args])
+
+
+@pytest.fixture
+def reviewed(seeded_call):
+    tools = Theme.objects.create(name="Tools")
+    risks = Theme.objects.create(name="Risks")
+    ana = make_submission(seeded_call, name="Ana Jones", review_status=INCLUDED)
+    ana.themes.set([tools])
+    cy = make_submission(
+        seeded_call, name="Cy Li", review_status=Submission.ReviewStatus.SHORTLISTED
+    )
+    cy.themes.set([tools, risks])
+    new = make_submission(seeded_call, name="Nat New")
+    new.themes.set([tools])
+    alice = make_reviewer("alice", first_name="Alice", last_name="Smith")
+    assign(alice, seeded_call)
+    return seeded_call, tools, risks, ana, cy, alice
+
+
+def test_the_outcome_screen_lists_each_theme_with_its_note(reviewed):
+    call, tools, risks, *_ = reviewed
+    bob = make_call_manager()
+    SynthesisNote.record(
+        call, tools, text="Videos.", informed_by=[], published=True, by=bob, by_name="Bob"
+    )
+
+    page = signed_in(bob).get(url("outcome", call)).content.decode()
+
+    assert f'<a href="{url("note", call, tools.pk)}">Tools</a>' in page
+    assert f'<a href="{url("note", call, risks.pk)}">Risks</a>' in page
+    assert "Written" in page and "Not yet" in page
+    assert "Publish the outcome page" in page
+    assert "emails 1 contributor whose evidence is in the toolkit" in page
+    assert "2 other contributors get a thank-you" in page
+
+
+def test_staff_choose_the_packs_themes_and_order(reviewed):
+    call, tools, risks, _, _, alice = reviewed
+    client = signed_in(alice)
+
+    response = client.post(
+        url("pack", call),
+        {
+            f"theme_{risks.pk}": "on",
+            f"order_{risks.pk}": "1",
+            f"theme_{tools.pk}": "on",
+            f"order_{tools.pk}": "2",
+            "include_shortlisted": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    pack = SynthesisPack.objects.get(call=call)
+    assert pack.theme_order == [risks.pk, tools.pk]
+    assert pack.include_shortlisted and pack.updated_by_name == "Alice Smith"
+    page = client.get(url("pack_print", call)).content.decode()
+    assert page.index("</span> Risks</h2>") < page.index("</span> Tools</h2>")
+
+
+def test_a_position_out_of_range_is_refused_at_the_field(reviewed):
+    call, tools, *_, alice = reviewed
+
+    response = signed_in(alice).post(
+        url("pack", call), {f"theme_{tools.pk}": "on", f"order_{tools.pk}": "0"}
+    )
+
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    assert not SynthesisPack.objects.exists()
+
+
+def test_a_note_is_kept_with_its_history_and_only_call_managers_publish_it(reviewed):
+    call, tools, _, ana, cy, alice = reviewed
+
+    response = signed_in(alice).post(
+        url("note", call, tools.pk),
+        {"text": "Short videos travel.", "informed_by": [ana.pk], "published": "on"},
+    )
+
+    assert response.status_code == 302
+    note = SynthesisNote.objects.get(call=call, theme=tools)
+    assert note.text == "Short videos travel." and not note.published  # alice may not publish
+    assert list(note.informed_by.all()) == [ana]
+    bob = make_call_manager()
+    signed_in(bob).post(
+        url("note", call, tools.pk),
+        {"text": "Short videos travel further.", "informed_by": [ana.pk, cy.pk], "published": "on"},
+    )
+    changes = [
+        (c.changed_by_name, c.field, c.old_value, c.new_value)
+        for c in SynthesisNoteChange.objects.filter(note=note).order_by("id")
+    ]
+    assert changes == [
+        ("Alice Smith", "text", "", "Short videos travel."),
+        ("Alice Smith", "informed_by", "", ana.reference),
+        ("bob", "text", "Short videos travel.", "Short videos travel further."),
+        ("bob", "informed_by", ana.reference, ", ".join(sorted([ana.reference, cy.reference]))),
+        ("bob", "published", "No", "Yes"),
+    ]
+    page = signed_in(bob).get(url("note", call, tools.pk)).content.decode()
+    assert "Short videos travel further." in page and "Shown on the outcome page" in page
+
+
+def test_a_note_names_only_the_themes_pack_contributions(reviewed):
+    call, tools, _, ana, cy, alice = reviewed
+    new = Submission.objects.get(name="Nat New")
+
+    page = signed_in(alice).get(url("note", call, tools.pk)).content.decode()
+    response = signed_in(alice).post(url("note", call, tools.pk), {"informed_by": [new.pk]})
+
+    assert ana.reference in page and cy.reference in page and new.reference not in page
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+
+
+def test_marking_the_toolkit_published_twice_queues_each_email_once(reviewed):
+    call, *_ = reviewed
+    client = signed_in(make_call_manager())
+    data = {"action": "toolkit", "toolkit_url": TOOLKIT, "thank_other_contributors": "on"}
+
+    first = client.post(url("outcome", call), data, follow=True).content.decode()
+    second = client.post(
+        url("outcome", call), {**data, "toolkit_url": TOOLKIT + "/v2"}, follow=True
+    ).content.decode()
+
+    assert "3 emails queued to contributors." in first
+    assert "nobody is emailed again" in second
+    kinds = OutgoingEmail.objects.values_list("kind", flat=True)
+    assert sorted(kinds) == ["thank_you", "thank_you", "toolkit_published"]
+    call.refresh_from_db()
+    assert call.toolkit_url == TOOLKIT + "/v2" and call.outcome_is_published
+    assert Client().get(f"/{call.slug}/outcome/").status_code == 200
+
+
+def test_a_toolkit_link_that_is_not_a_web_address_is_refused(reviewed):
+    call, *_ = reviewed
+    client = signed_in(make_call_manager())
+
+    response = client.post(
+        url("outcome", call), {"action": "toolkit", "toolkit_url": "ftp://x.org"}
+    )
+
+    assert response.status_code == 200
+    assert "Enter a valid URL." in response.content.decode() or "starting https://" in (
+        response.content.decode()
+    )
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_a_reviewer_may_not_publish_the_outcome_or_the_toolkit(reviewed):
+    call, *_, alice = reviewed
+    client = signed_in(alice)
+
+    page = client.get(url("outcome", call)).content.decode()
+    publish = client.post(url("outcome", call), {"action": "publish_outcome"})
+    toolkit = client.post(url("outcome", call), {"action": "toolkit", "toolkit_url": TOOLKIT})
+
+    assert "Publish the outcome page" not in page and "Mark the toolkit published" not in page
+    assert publish.status_code == toolkit.status_code == 403
+    call.refresh_from_db()
+    assert call.outcome_published_at is None and call.toolkit_published_at is None
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_a_reviewer_of_another_call_finds_none_of_these_screens(reviewed):
+    call, tools, *_ = reviewed
+    stranger = make_reviewer("zed")
+    assign(stranger, make_call())
+    client = signed_in(stranger)
+
+    for name, args in [("outcome", ()), ("pack", ()), ("pack_pdf", ()), ("note", (tools.pk,))]:
+        assert client.get(url(name, call, *args)).status_code == 404, name
+    assert client.post(url("note", call, tools.pk), {"text": "x"}).status_code == 404
+    assert not SynthesisNote.objects.exists()
+
+
+def test_the_call_list_links_to_the_outcome(reviewed):
+    call, *_ = reviewed
+
+    page = signed_in(make_call_manager()).get(reverse("admin:submissions_call_changelist"))
+
+    assert f'<a href="{url("outcome", call)}">Outcome and pack</a>' in page.content.decode()

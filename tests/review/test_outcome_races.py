@@ -1,0 +1,150 @@
+"""Each email is queued once however often the button is pressed, even with two presses at once:
+in real threads on PostgreSQL, the second press reaches its write while the first still holds
+the row, and finds the work done when the first commits.
+
+The first press is held just after its write (an execute wrapper in its own thread) until the
+database shows the second one waiting for that row's lock; then the first commits. Without the
+guard (the conditional UPDATE, the row lock), the second would queue its emails too.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from submissions.models import OutgoingEmail, Submission
+
+from ..factories import make_call, make_call_manager, make_submission
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need concurrent transactions and row locks: SQLite serialises every write",
+    ),
+]
+
+WAIT = 20  # seconds; far more than any press takes, short enough to fail rather than hang
+Kind = OutgoingEmail.Kind
+
+
+class HoldAfter:
+    """In the first press's thread: once `table` is written (or locked), wait until released."""
+
+    def __init__(self, table: str, written: threading.Event, release: threading.Event):
+        self.table, self.written, self.release, self.done = table, written, release, False
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        words = sql.lstrip().upper()
+        writes = words.startswith(("UPDATE", "DELETE")) or "FOR UPDATE" in words
+        if not self.done and writes and f'"{self.table.upper()}"' in words:
+            self.done = True
+            self.written.set()
+            assert self.release.wait(timeout=WAIT)
+        return result
+
+
+def someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def press_twice_at_once(table: str, press) -> list:
+    """Run press() in two threads: the second starts once the first has written `table`, and
+    the first commits only once the second is waiting for its lock."""
+    written, release = threading.Event(), threading.Event()
+    results: list = [None, None]
+
+    def run(n: int) -> None:
+        try:
+            if n == 0:
+                with connection.execute_wrapper(HoldAfter(table, written, release)):
+                    results[n] = press()
+            else:
+                assert written.wait(timeout=WAIT)
+                results[n] = press()
+        except BaseException as error:  # reported by the test, not lost in the thread
+            results[n] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (0, 1)]
+    threads[0].start()
+    assert written.wait(timeout=WAIT)
+    threads[1].start()
+    for _ in range(WAIT * 20):
+        if someone_waits_for_a_lock():
+            break
+        threading.Event().wait(0.05)
+    else:
+        release.set()
+        raise AssertionError("the second press never waited for the first one's lock")
+    release.set()
+    for thread in threads:
+        thread.join(timeout=3 * WAIT)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def test_two_presses_of_mark_the_toolkit_published_queue_each_email_once():
+    call = make_call()
+    for n in range(3):
+        make_submission(call, email=f"in{n}@example.org", review_status="included")
+    make_submission(call, email="other@example.org")
+    bob = make_call_manager()
+    data = {
+        "action": "toolkit",
+        "toolkit_url": "https://t.example/",
+        "thank_other_contributors": "on",
+    }
+    url = reverse("admin:submissions_call_outcome", args=[call.pk])
+
+    def press():
+        client = Client()
+        client.force_login(bob)
+        return client.post(url, data).status_code
+
+    assert press_twice_at_once("submissions_call", press) == [302, 302]
+
+    kinds = sorted(OutgoingEmail.objects.values_list("kind", flat=True))
+    assert kinds == [Kind.THANK_YOU] + [Kind.TOOLKIT_PUBLISHED] * 3
+
+
+def test_two_presses_of_delete_tell_the_contributor_once():
+    call = make_call()
+    submission = make_submission(call, email="ana@example.org")
+    bob = make_call_manager()
+    url = reverse("admin:submissions_submission_delete", args=[submission.pk])
+
+    def press():
+        client = Client()
+        client.force_login(bob)
+        return client.post(url, {"post": "yes"}).status_code
+
+    assert press_twice_at_once("submissions_submission", press) == [302, 302]
+
+    assert not Submission.objects.exists()
+    assert list(OutgoingEmail.objects.values_list("kind", "to")) == [
+        (Kind.ERASED, "ana@example.org")
+    ]
+
+
+def test_two_withdrawal_requests_at_once_tell_the_staff_once():
+    call = make_call(notification_emails="team@example.org")
+    submission = make_submission(call)
+
+    def press():
+        return Submission.objects.get(pk=submission.pk).request_withdrawal()
+
+    assert sorted(press_twice_at_once("submissions_submission", press)) == [False, True]
+
+    assert OutgoingEmail.objects.filter(kind=Kind.WITHDRAWAL_REQUESTED).count() == 1
