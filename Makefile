@@ -111,11 +111,12 @@ bench-crowd: $(STAMP)
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_crowd_bench $(PY) bench/bench_crowd.py
 
 # The synthesis pack (HTML, PDF), the outcome page and marking the toolkit published, with 2,000
-# submissions (database cfe_outcome_bench).
+# submissions (database cfe_outcome_bench, or OUTCOME_BENCH_DB=...; the PDF in the task worker).
+OUTCOME_BENCH_DB ?= cfe_outcome_bench
 bench-outcome: $(STAMP)
-	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_outcome_bench'" \
-		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_outcome_bench
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_outcome_bench $(PY) bench/bench_outcome.py
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='$(OUTCOME_BENCH_DB)'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres $(OUTCOME_BENCH_DB)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(OUTCOME_BENCH_DB) $(PY) bench/bench_outcome.py
 
 # export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench);
 # `make bench-export EXPORT_OPTIONS=--straight-after-load` plans on statistics from before the load.

@@ -6,14 +6,22 @@ outcome screen, and marking the toolkit published (which queues an email per con
 
 Use a database of its own: it migrates it and tops it up to N submitted submissions with
 `seed_demo` (a twentieth of them "included in toolkit", most with themes). Pages are requested
-in-process through Django's test client, --repeat times after one warm-up; the PDF and the
-toolkit's press are timed --repeat times too, the press each time in a transaction rolled back.
+in-process through Django's test client, --repeat times after one warm-up; the toolkit's press
+is timed --repeat times too, each time in a transaction rolled back.
+
+The PDF is made by the task worker, not in a request: "Download the PDF" is timed as a request
+(it queues the task), then `manage.py db_worker --batch` is run as its own process, --repeat
+times, each after a press: the task's own time (recorded on the PDF's row), the process's from
+start to exit (Django's start and WeasyPrint's import too), and its peak memory.
 It prints the median and slowest in milliseconds, the ratio to the call's start page measured in
 the same run, the queries, and the bytes (or emails) each makes.
 """
 
 import argparse
+import os
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,8 +34,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from inprocess import analyse, reviewer, seed_to, time_page  # sets Django up, before any model
 
-from submissions.models import Call, OutgoingEmail, Submission, SynthesisNote, Theme
-from submissions.publishing.pack import build_pack, options_for, pack_pdf
+from submissions.common.wording import human_size
+from submissions.models import (
+    Call,
+    OutgoingEmail,
+    Submission,
+    SynthesisNote,
+    SynthesisPackPdf,
+    Theme,
+)
+from submissions.publishing.pack import build_pack, options_for
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def timed(work, repeat: int) -> tuple[list[float], int, object]:
@@ -50,6 +68,31 @@ def press_toolkit(call: Call) -> int:
         queued = OutgoingEmail.objects.filter(call=call).count()
         transaction.set_rollback(True)
     return queued
+
+
+def run_worker_process() -> tuple[float, int]:
+    """`manage.py db_worker --batch` as its own process: milliseconds start to exit, and the
+    peak memory (KB) of the largest worker run so far."""
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "db_worker",
+            "--batch",
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval",
+            "0",
+            "--verbosity",
+            "0",
+        ],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def main() -> None:
@@ -111,11 +154,40 @@ def main() -> None:
     ]:
         timings, queries, _, size = time_page(who, url, args.repeat)
         report(label, timings, queries, f"{size:,} B")
-    timings, queries, pdf = timed(
-        lambda: pack_pdf(build_pack(call, options_for(call))), args.repeat
+    # The PDF: the press in the request, then the worker.
+    pdf_page = reverse("admin:submissions_call_pack_pdf", args=[call.pk])
+
+    def press_download() -> int:
+        # As after "Make it again": the last one is ready, and this press starts a new one.
+        SynthesisPackPdf.objects.filter(call=call).update(state=SynthesisPackPdf.State.FAILED)
+        response = staff.post(pdf_page, {"action": "again"})
+        assert response.status_code == 302, response.status_code
+        return 1
+
+    timings, queries, _ = timed(press_download, args.repeat)
+    report("admin: Download the PDF (press)", timings, queries, "1 task")
+    task_ms, process_ms = [], []
+    peak_kb = 0
+    pdf = None
+    for n in range(args.repeat):
+        if n:
+            press_download()
+        wall, peak_kb = run_worker_process()
+        pdf = SynthesisPackPdf.objects.get(call=call)
+        assert pdf.state == SynthesisPackPdf.State.READY, (pdf.state, pdf.problem)
+        assert pdf.seconds is not None
+        task_ms.append(pdf.seconds * 1000)
+        process_ms.append(wall)
+    assert pdf is not None
+    made = f"{human_size(pdf.size)}, {pdf.pages} pp"
+    report("worker: the PDF task", task_ms, 0, made)
+    report("worker: process, start to exit", process_ms, 0, f"{peak_kb // 1024} MB peak")
+    print(
+        f"  the PDF prints {len(pdf.contributions):,} contributions {pdf.entries:,} times: "
+        f"{pdf.seconds_per_entry:.3f} s each; the worker's peak memory {peak_kb // 1024} MB"
     )
-    assert isinstance(pdf, bytes)
-    report("pack PDF (WeasyPrint)", timings, queries, f"{len(pdf):,} B")
+    timings, queries, _, size = time_page(staff, pdf_page, args.repeat)
+    report("admin: the PDF's page (ready)", timings, queries, f"{size:,} B")
     timings, queries, queued = timed(lambda: press_toolkit(call), args.repeat)
     report("mark the toolkit published", timings, queries, f"{queued:,} emails")
 

@@ -35,6 +35,30 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
+def duration(seconds: float) -> str:
+    """'5 seconds', '40 seconds', '1 minute', '12 minutes', '1 hour 5 minutes': for how long
+    something took or will take, to the nearest 5 seconds under a minute, else the minute."""
+    if seconds < 57.5:
+        rounded = max(5, int(5 * round(seconds / 5)))
+        return f"{rounded} seconds"
+    minutes = max(1, round(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'' if hours == 1 else 's'}")
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'' if minutes == 1 else 's'}")
+    return " ".join(parts)
+
+
+def time_of_day(value: datetime | None) -> str:
+    """'10:06am' in Europe/London: a time on the day just named."""
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    return f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
 def masked_email(address: str) -> str:
     """An address shown to whoever opens a link, enough to recognise one's own and no more:
     "j•••@example.org". Empty for no address."""

@@ -43,7 +43,15 @@ from .submission import (
     submitted,
     withdrawal_requested,
 )
-from .synthesis import NO_THEME_ID, SynthesisNote, SynthesisNoteChange, SynthesisPack
+from .synthesis import (
+    DEFAULT_SECONDS_PER_ENTRY,
+    NO_THEME_ID,
+    SynthesisNote,
+    SynthesisNoteChange,
+    SynthesisPack,
+    SynthesisPackPdf,
+    pack_pdf_key,
+)
 from .tally import (
     TALLY_KEYS,
     SubmissionTally,
@@ -57,6 +65,7 @@ __all__ = [
     "CONSENT_FIELDS",
     "CONTRIBUTOR",
     "CREDIT_FIELDS",
+    "DEFAULT_SECONDS_PER_ENTRY",
     "MAX_CO_CONTRIBUTORS",
     "NO_THEME_ID",
     "REFERENCE_ALPHABET",
@@ -85,6 +94,7 @@ __all__ = [
     "SynthesisNote",
     "SynthesisNoteChange",
     "SynthesisPack",
+    "SynthesisPackPdf",
     "Theme",
     "attachment_key",
     "consent_hash",
@@ -97,6 +107,7 @@ __all__ = [
     "new_holder",
     "new_public_id",
     "new_reference",
+    "pack_pdf_key",
     "release_storage",
     "submitted",
     "tally_count",

@@ -1,7 +1,7 @@
 """How many submitted submissions there are, by call, UK day, review status, lateness and
 withdrawal request: what the review overview and the submissions list count from.
 
-On PostgreSQL, statement triggers made by migration 0021 keep these rows in step with every
+On PostgreSQL, statement triggers made by migration 0022 keep these rows in step with every
 write to the submissions table (the journey's submit, the admin's saves and bulk actions,
 deletions and erasure, COPY), in the writing transaction: a count is never ahead of or behind
 the rows it counts, and reading it costs a few rows however many submissions there are.

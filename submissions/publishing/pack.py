@@ -113,6 +113,12 @@ class Pack:
     include_shortlisted: bool
     contributions: int  # distinct contributions: one with two themes is printed under both
     made_at: datetime
+    submission_ids: set[int] = field(default_factory=set)  # the contributions printed
+
+    @property
+    def entries(self) -> int:
+        """Contributions printed, one under two themes counted twice."""
+        return sum(len(section.entries) for section in self.sections)
 
     @property
     def chart(self) -> Chart | None:
@@ -253,7 +259,23 @@ def build_pack(call: Call, options: SynthesisPack, at: datetime | None = None) -
         include_shortlisted=options.include_shortlisted,
         contributions=len(placed),
         made_at=at or timezone.now(),
+        submission_ids=placed,
     )
+
+
+def printed(call: Call, options: SynthesisPack) -> tuple[set[int], int]:
+    """Which contributions build_pack() would print with these options, and how many entries
+    (one under two themes counts twice): in one query, without building the pack."""
+    chosen = set(options.theme_order)
+    rows = contributions(call, options.include_shortlisted).values_list("pk", "themes__id")
+    placed: set[int] = set()
+    entries = 0
+    for pk, theme_id in rows:
+        # As build_pack: a contribution without a theme goes under "No theme" if it is chosen.
+        if (theme_id or NO_THEME_ID) in chosen:
+            placed.add(pk)
+            entries += 1
+    return placed, entries
 
 
 def chart_of(sections: list[PackSection]) -> Chart | None:
@@ -302,14 +324,28 @@ def pack_html(pack: Pack, *, for_pdf: bool = False, links: dict[str, str] | None
     return render_to_string("submissions/pack.html", context)
 
 
-def pack_pdf(pack: Pack) -> bytes:
-    """The pack as a PDF. WeasyPrint fetches nothing: no contributor's address is ever loaded
-    (links are printed, not followed) and the stylesheet is given, not fetched."""
+@dataclass
+class RenderedPdf:
+    data: bytes
+    pages: int
+
+
+def render_pdf(pack: Pack) -> RenderedPdf:
+    """The pack as a PDF, with its number of pages. WeasyPrint fetches nothing: no
+    contributor's address is ever loaded (links are printed, not followed) and the stylesheet
+    is given, not fetched. Minutes for a big pack: the task worker makes it (pack_file.py)."""
     from weasyprint import CSS, HTML  # imported here: loading Pango costs every process ~0.3 s
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols={"data"})
-    document = HTML(string=pack_html(pack, for_pdf=True), url_fetcher=fetcher)
-    pdf = document.write_pdf(stylesheets=[CSS(string=stylesheet(), url_fetcher=fetcher)])
+    document = HTML(string=pack_html(pack, for_pdf=True), url_fetcher=fetcher).render(
+        stylesheets=[CSS(string=stylesheet(), url_fetcher=fetcher)]
+    )
+    pdf = document.write_pdf()
     assert pdf is not None  # write_pdf() without a target returns the bytes
-    return pdf
+    return RenderedPdf(pdf, len(document.pages))
+
+
+def pack_pdf(pack: Pack) -> bytes:
+    """The pack as a PDF's bytes."""
+    return render_pdf(pack).data

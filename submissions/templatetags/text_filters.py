@@ -4,13 +4,15 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from submissions.common.wording import human_size, uk_time
+from submissions.common.wording import duration, human_size, time_of_day, uk_time
 
 register = template.Library()
 
 
 register.filter("uk_time", uk_time)
 register.filter("filesize", human_size)
+register.filter("duration", duration)
+register.filter("time_of_day", time_of_day)
 
 
 @register.filter

@@ -53,6 +53,7 @@ STAFF_PAGES = [
     "/admin/submissions/call/{call_pk}/outcome/",
     "/admin/submissions/call/{call_pk}/pack/",
     "/admin/submissions/call/{call_pk}/pack/print/",
+    "/admin/submissions/call/{call_pk}/pack/pdf/",
     "/admin/submissions/call/{call_pk}/notes/{theme}/",
     "/admin/auth/user/",
     "/admin/auth/user/add/",
@@ -222,6 +223,15 @@ def test_no_page_of_the_journey_or_the_staff_admin_breaks_the_policy(
     for path in STAFF_PAGES:
         found += watcher.visit(base + path.format(**values))
         assert "/admin/login/" not in page.url, path
+    # The pack's PDF while it is prepared: its script fetches the page again (connect-src).
+    watcher.visit(f"{base}/admin/submissions/call/{seeded_call.pk}/pack/pdf/")
+    with page.expect_response(
+        lambda r: r.url.endswith("/pack/pdf/") and r.request.resource_type == "fetch",
+        timeout=20_000,
+    ):
+        page.get_by_role("button", name="Prepare the PDF").click()
+        expect(page.get_by_role("heading", name="Waiting for the worker")).to_be_visible()
+    found += watcher.violations()
     # The widgets that draw themselves with JavaScript: the calendar and the clock.
     watcher.visit(f"{base}/admin/submissions/call/add/")
     page.locator(".datetimeshortcuts a").first.click()

@@ -15,6 +15,7 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError
+from django.test import Client
 from django.urls import reverse
 
 from submissions.journey.file_checks import check_upload
@@ -176,6 +177,46 @@ def test_sweep_finds_and_deletes_objects_no_record_points_to(client, seeded_call
     assert f"orphan attachments/{'0' * 32} (5 bytes)" in out.getvalue()
     call_command("sweep_files", "--grace-minutes", "0", "--delete", stdout=StringIO())
     assert keys(s3, bucket) == [Attachment.objects.get().file.name]
+
+
+def test_the_packs_pdf_is_a_private_object_downloaded_through_a_presigned_url(
+    seeded_call, s3, s3_endpoint, bucket, django_capture_on_commit_callbacks
+):
+    from submissions.models import SynthesisPackPdf
+    from submissions.publishing.pack_file import request_pdf
+
+    from ..factories import make_call_manager, make_submission
+    from ..worker import run_worker
+
+    make_submission(seeded_call, review_status=Submission.ReviewStatus.INCLUDED)
+    request_pdf(seeded_call, by_name="")
+    run_worker()
+    pdf = SynthesisPackPdf.objects.get()
+    assert pdf.state == SynthesisPackPdf.State.READY
+    assert keys(s3, bucket) == [pdf.file.name] and pdf.file.name.startswith("packs/")
+    anonymous = requests.get(f"{s3_endpoint}/{bucket}/{pdf.file.name}", timeout=10)
+    assert anonymous.status_code == 403
+
+    staff = Client()
+    staff.force_login(make_call_manager())
+    response = staff.get(reverse("admin:submissions_call_pack_pdf_file", args=[seeded_call.pk]))
+    assert response.status_code == 302
+    assert urlsplit(response.url).path == f"/{bucket}/{pdf.file.name}"
+    assert parse_qs(urlsplit(response.url).query)["X-Amz-Expires"] == ["60"]
+    fetched = requests.get(response.url, timeout=10)
+    assert fetched.content.startswith(b"%PDF-") and len(fetched.content) == pdf.size
+    assert fetched.headers["Content-Type"] == "application/pdf"
+    assert fetched.headers["Content-Disposition"].startswith(
+        'attachment; filename="synthesis-pack-what-works-social-media-'
+    )
+
+    # Made again: the old object goes once the request commits; a stray one is swept.
+    with django_capture_on_commit_callbacks(execute=True):
+        request_pdf(seeded_call, by_name="", again=True)
+    assert keys(s3, bucket) == []
+    s3.put_object(Bucket=bucket, Key="packs/stray.pdf", Body=b"%PDF-")
+    call_command("sweep_files", "--grace-minutes", "0", "--delete", stdout=StringIO())
+    assert keys(s3, bucket) == []
 
 
 def test_s3_is_chosen_from_the_environment(s3_endpoint):

@@ -343,3 +343,91 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     ]
     assert problems == [], "\n".join(problems)
     assert len(list(folder.glob("*.html"))) == len(pages) >= 40
+
+
+def pack_pdf_pages(call: Call) -> dict[str, str]:
+    """The pack's PDF page in each state, and the two screens with its button, as staff see them."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from submissions.models import SynthesisPackPdf
+    from submissions.publishing.pack_file import request_pdf
+
+    from ..factories import make_call_manager, make_submission
+    from ..worker import run_worker
+
+    client = Client()
+    client.force_login(make_call_manager())
+    page = reverse("admin:submissions_call_pack_pdf", args=[call.pk])
+    pages: dict[str, str] = {}
+
+    def get(name: str, path: str = page) -> None:
+        response = client.get(path)
+        assert response.status_code == 200, name
+        pages[name] = response.content.decode()
+
+    make_submission(call, review_status=Submission.ReviewStatus.INCLUDED)
+    get("pdf-none")
+    pdf, _ = request_pdf(call, by_name="Bob")
+    get("pdf-waiting")
+    get("pdf-waiting-still", page + "?updates=off")
+    get("outcome-screen", reverse("admin:submissions_call_outcome", args=[call.pk]))
+    SynthesisPackPdf.claim(pdf.pk, str(pdf.job))
+    get("pdf-making")
+    pdf.record_failure(str(pdf.job), "OSError: <disk> full & more")
+    get("pdf-failed")
+    request_pdf(call, by_name="Bob", again=True)
+    run_worker()
+    get("pdf-ready")
+    make_submission(call, review_status=Submission.ReviewStatus.INCLUDED)
+    get("pdf-ready-out-of-date")
+    get("pack-options", reverse("admin:submissions_call_pack", args=[call.pk]))
+    Submission.objects.filter(call=call).order_by("pk").first().request_withdrawal()
+    get("pdf-deleted")
+    pdf, _ = request_pdf(call, by_name="Bob")
+    with time_machine.travel(timezone_now() + timedelta(minutes=30)):
+        get("pdf-stalled")
+    return pages
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def test_the_pack_pdf_page_is_valid_html_in_every_state(seeded_call, tmp_path):
+    command = checker()
+    folder = tmp_path / "staff"
+    folder.mkdir()
+    pages = pack_pdf_pages(seeded_call)
+    expected = {
+        "pdf-none": "No PDF made yet",
+        "pdf-waiting": "Waiting for the worker",
+        "pdf-waiting-still": "no longer updates itself",
+        "pdf-making": "Being prepared",
+        "pdf-failed": "&lt;disk&gt; full &amp; more",
+        "pdf-ready": "<h2>Ready</h2>",
+        "pdf-ready-out-of-date": "Out of date:",
+        "pdf-deleted": "<h2>Deleted</h2>",
+        "pdf-stalled": "It seems to have stopped",
+    }
+    for name, text in expected.items():
+        assert text in pages[name], name
+    for name, html in pages.items():
+        (folder / f"{name}.html").write_text(html, encoding="utf-8")
+
+    result = subprocess.run(  # noqa: S603 (our own jar, on files we wrote)
+        [*command, "--errors-only", "--format", "json", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    messages = json.loads(result.stderr)["messages"]
+    problems = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']} | {m.get('extract')!r}"
+        for m in messages
+    ]
+    assert problems == [], "\n".join(problems)

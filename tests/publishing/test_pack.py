@@ -13,8 +13,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from submissions.models import NO_THEME_ID, Submission, SynthesisPack, Theme
-from submissions.publishing.pack import build_pack, options_for, pack_pdf
+from submissions.common.wording import LONDON
+from submissions.models import NO_THEME_ID, Submission, SynthesisPack, SynthesisPackPdf, Theme
+from submissions.publishing.pack import build_pack, options_for, pack_pdf, printed
 
 from ..factories import (
     assign,
@@ -25,6 +26,7 @@ from ..factories import (
     make_staff_without_group,
     make_submission,
 )
+from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -157,6 +159,29 @@ def test_the_cover_counts_each_theme_with_a_chart(themed):
     assert chart.rows[0].included_width == pytest.approx(3 * chart.rows[2].included_width)
 
 
+def test_what_the_pack_would_print_is_counted_as_build_pack_prints_it(themed):
+    # printed() is how the PDF's page tells, in one query, what a PDF holds and whether the
+    # one made is out of date: it must agree with build_pack() on every choice.
+    call, tools, risks, _ = themed
+    for order, shortlisted in [
+        ([tools.pk], False),
+        ([tools.pk], True),
+        ([risks.pk, NO_THEME_ID], False),
+        ([NO_THEME_ID, risks.pk, tools.pk], True),
+        ([], True),
+    ]:
+        options = SynthesisPack(call=call, theme_order=order, include_shortlisted=shortlisted)
+        pack = build_pack(call, options)
+
+        ids, entries = printed(call, options)
+
+        assert ids == pack.submission_ids, (order, shortlisted)
+        assert entries == pack.entries == sum(len(s.entries) for s in pack.sections)
+        assert len(ids) == pack.contributions
+    both = SynthesisPack(call=call, theme_order=[tools.pk, risks.pk])
+    assert printed(call, both)[1] == len(printed(call, both)[0]) + 1  # Bea, under both
+
+
 def test_the_pack_costs_the_same_queries_for_three_or_thirty_contributions(seeded_call):
     tools = Theme.objects.create(name="Tools")
 
@@ -219,14 +244,22 @@ def test_the_pdf_reads_back_with_a_theme_to_a_page_and_page_numbers(themed, tmp_
     client = Client()
     client.force_login(make_call_manager())
 
-    response = client.get(reverse("admin:submissions_call_pack_pdf", args=[call.pk]))
+    # "Download the PDF": the worker makes it (tests/publishing/test_pack_file.py), then staff
+    # download it.
+    client.post(reverse("admin:submissions_call_pack_pdf", args=[call.pk]), {"action": "download"})
+    run_worker()  # the fixture's emails (a withdrawal, an erasure), and the PDF
+    assert SynthesisPackPdf.objects.get().state == SynthesisPackPdf.State.READY
+    response = client.get(reverse("admin:submissions_call_pack_pdf_file", args=[call.pk]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    made = SynthesisPackPdf.objects.get().finished_at.astimezone(LONDON)
     assert response["Content-Disposition"] == (
-        'attachment; filename="synthesis-pack-what-works-social-media.pdf"'
+        f'attachment; filename="synthesis-pack-what-works-social-media-{made:%Y-%m-%d}.pdf"; '
+        f"filename*=UTF-8''synthesis-pack-what-works-social-media-{made:%Y-%m-%d}.pdf"
     )
-    pages = pdf_pages(response.content)
+    content = b"".join(response.streaming_content)
+    pages = pdf_pages(content)
     total = len(pages)
     for number, text in enumerate(pages, start=1):
         assert f"Page {number} of {total}" in text
@@ -247,7 +280,7 @@ def test_the_pdf_reads_back_with_a_theme_to_a_page_and_page_numbers(themed, tmp_
         if os.environ.get("CI"):
             pytest.fail("pdftoppm is missing: make test installs poppler-utils")
         pytest.skip("pdftoppm (Debian's poppler-utils) is missing: make test installs it")
-    (tmp_path / "pack.pdf").write_bytes(response.content)
+    (tmp_path / "pack.pdf").write_bytes(content)
     subprocess.run(  # noqa: S603 - our own file, Debian's tool
         [pdftoppm, "-r", "50", "-png", str(tmp_path / "pack.pdf"), str(tmp_path / "pack")],
         check=True,

@@ -162,6 +162,8 @@ def admin_pages(seeded_call) -> dict[str, list[str]]:
         reverse("admin:submissions_call_outcome", args=[seeded_call.pk]),
         reverse("admin:submissions_call_pack", args=[seeded_call.pk]),
         reverse("admin:submissions_call_pack_print", args=[seeded_call.pk]),
+        # The PDF's page, with no PDF yet (in every state: test_admin_pack_pdf_browser.py).
+        reverse("admin:submissions_call_pack_pdf", args=[seeded_call.pk]),
         reverse("admin:submissions_call_note", args=[seeded_call.pk, Theme.objects.first().pk]),
     ]
     manager = [

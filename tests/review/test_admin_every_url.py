@@ -10,6 +10,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from submissions.models import (
     Redaction,
     Submission,
     SynthesisNote,
+    SynthesisPackPdf,
     Theme,
 )
 from tests.factories import assign, make_attachment, make_call, make_reviewer, make_submission
@@ -72,6 +74,11 @@ def world():
     redaction = Redaction.objects.create(
         submission=other, part="answers", text="secret", reason="other", note="Their redaction note"
     )
+    # Their synthesis pack's PDF, made and stored: its page and its download are theirs only.
+    pdf = SynthesisPackPdf.objects.create(
+        call=theirs, state=SynthesisPackPdf.State.READY, contributions=[other.pk]
+    )
+    pdf.file.save("pack.pdf", ContentFile(b"%PDF-1.7 Zeta Otherone, Hidden Org Ltd"), save=True)
     alice = make_reviewer()
     assign(alice, mine)
     return {

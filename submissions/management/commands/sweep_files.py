@@ -1,7 +1,9 @@
 """List (and with --delete remove) stored files no record points to.
 
-The files of unfinished drafts go with their drafts, under the call's retention
-(`manage.py sweep_drafts`, submissions/journey/retention.py), not here.
+Two folders of the private storage: attachments/ (Attachment) and packs/ (SynthesisPackPdf, the
+synthesis pack's PDFs: one left by a worker that died between storing a PDF and recording it,
+or one whose deletion failed). The files of unfinished drafts go with their drafts, under the
+call's retention (`manage.py sweep_drafts`, submissions/journey/retention.py), not here.
 """
 
 from datetime import timedelta
@@ -11,9 +13,14 @@ from django.utils import timezone
 
 from submissions.common.storage import get_attachment_storage
 from submissions.common.wording import human_size
-from submissions.models import Attachment
+from submissions.models import Attachment, SynthesisPackPdf
 
 PREFIX = "attachments"
+# Each folder of the storage, and the stored names its records point to.
+FOLDERS = {
+    PREFIX: lambda: Attachment.objects.values_list("file", flat=True),
+    "packs": lambda: SynthesisPackPdf.objects.exclude(file="").values_list("file", flat=True),
+}
 
 
 def stored_names(storage, folder: str = PREFIX) -> list[str]:
@@ -43,14 +50,15 @@ class Command(BaseCommand):
     def handle(self, *args, delete: bool, grace_minutes: int, **options):
         storage = get_attachment_storage()
         now = timezone.now()
-        recorded = set(Attachment.objects.values_list("file", flat=True))
         orphans = []
-        for name in stored_names(storage):
-            if name in recorded:
-                continue
-            if storage.get_modified_time(name) > now - timedelta(minutes=grace_minutes):
-                continue
-            orphans.append(name)
+        for folder, records in FOLDERS.items():
+            recorded = set(records())
+            for name in stored_names(storage, folder):
+                if name in recorded:
+                    continue
+                if storage.get_modified_time(name) > now - timedelta(minutes=grace_minutes):
+                    continue
+                orphans.append(name)
         for name in orphans:
             self.stdout.write(f"orphan {name} ({human_size(storage.size(name))})")
 

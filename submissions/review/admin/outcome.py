@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING
 from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from ...common.storage import is_s3
+from ...common.wording import LONDON
 from ...models import (
     Call,
     OutgoingEmail,
     Submission,
     SynthesisNote,
     SynthesisNoteChange,
+    SynthesisPackPdf,
     Theme,
 )
 from ...outbox.queue import contributors_by_address
@@ -32,11 +36,12 @@ from ...publishing.pack import (
     build_pack,
     options_for,
     pack_html,
-    pack_pdf,
     theme_choices,
 )
+from ...publishing.pack_file import pdf_status, request_pdf
 from ..access import reviewable_calls
 from ..history import person
+from ..staff_files import content_disposition
 from .outcome_forms import (
     PackOptionsForm,
     SynthesisNoteForm,
@@ -96,6 +101,11 @@ class OutcomeAdminMixin(_CallAdmin):
                 self.pack_print_view, "submissions_call_pack_print", "<path:object_id>/pack/print/"
             ),
             view(self.pack_pdf_view, "submissions_call_pack_pdf", "<path:object_id>/pack/pdf/"),
+            view(
+                self.pack_pdf_file_view,
+                "submissions_call_pack_pdf_file",
+                "<path:object_id>/pack/pdf/file/",
+            ),
             view(
                 self.note_view,
                 "submissions_call_note",
@@ -165,6 +175,7 @@ class OutcomeAdminMixin(_CallAdmin):
             "thank_you_emails": emails.filter(kind=OutgoingEmail.Kind.THANK_YOU).count(),
             "included_people": included,
             "other_people": others,
+            "pdf": SynthesisPackPdf.objects.filter(call=call).first(),
         }
         return TemplateResponse(request, "admin/submissions/call/outcome.html", context)
 
@@ -195,6 +206,7 @@ class OutcomeAdminMixin(_CallAdmin):
     def pack_options_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         call = call_for(request, object_id)
         options = options_for(call)
+        pdf = SynthesisPackPdf.objects.filter(call=call).first()
         choices = theme_choices(call, chosen=options)
         form = PackOptionsForm(
             initial={"include_shortlisted": options.include_shortlisted}, choices=choices
@@ -204,13 +216,20 @@ class OutcomeAdminMixin(_CallAdmin):
                 raise PermissionDenied
             form = PackOptionsForm(request.POST, choices=choices)
             if form.is_valid():
-                form.save(call, by_name=staff_name(request))
-                messages.success(request, "The pack's themes and order are saved.")
+                saved = form.save(call, by_name=staff_name(request))
+                message = "The pack's themes and order are saved."
+                if pdf is not None and pdf.ready and not pdf.same_options(saved):
+                    message += (
+                        " The PDF made before is out of date: download it again to remake it."
+                    )
+                messages.success(request, message)
                 return redirect("admin:submissions_call_pack", call.pk)
         context = {
             **self._context(request, call, f"Synthesis pack: {call.title}"),
             "form": form,
             "options": options,
+            "pdf": pdf,
+            "pdf_options_changed": pdf is not None and pdf.ready and not pdf.same_options(options),
         }
         return TemplateResponse(request, "admin/submissions/call/pack_options.html", context)
 
@@ -226,10 +245,58 @@ class OutcomeAdminMixin(_CallAdmin):
         return response
 
     def pack_pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The PDF's page: where it is and, when ready, its download. POST asks the worker for
+        one ("download": a new one unless the ready one is up to date; "again": a new one);
+        nothing starts while one is being made."""
         call = call_for(request, object_id)
-        pdf = pack_pdf(build_pack(call, options_for(call)))
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="synthesis-pack-{call.slug}.pdf"'
+        here = reverse("admin:submissions_call_pack_pdf", args=[call.pk])
+        if request.method == "POST":
+            again = request.POST.get("action") == "again"
+            pdf, started = request_pdf(call, by_name=staff_name(request), again=again)
+            if not again and not started and pdf.ready:
+                # "Download the PDF" with one up to date: that one, at once.
+                return redirect("admin:submissions_call_pack_pdf_file", call.pk)
+            if not started and pdf.in_progress:
+                messages.info(
+                    request,
+                    "This PDF was already being prepared: pressing again starts no other.",
+                )
+            return redirect(here)
+        context = {
+            **self._context(request, call, f"The synthesis pack's PDF: {call.title}"),
+            "status": pdf_status(call),
+            # A person who asked the page to stop updating itself (WCAG 2.2.1).
+            "still": request.GET.get("updates") == "off",
+        }
+        return TemplateResponse(request, "admin/submissions/call/pack_pdf.html", context)
+
+    def pack_pdf_file_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        """The ready PDF, for staff who may see the call's pack; else back to its page."""
+        call = call_for(request, object_id)
+        pdf = SynthesisPackPdf.objects.filter(call=call, state=SynthesisPackPdf.State.READY).first()
+        if pdf is None or not pdf.file.name:
+            return redirect("admin:submissions_call_pack_pdf", call.pk)
+        storage, name = pdf.file.storage, pdf.file.name
+        made = (pdf.finished_at or pdf.requested_at).astimezone(LONDON)
+        disposition = content_disposition(f"synthesis-pack-{call.slug}-{made:%Y-%m-%d}.pdf")
+        response: HttpResponseBase
+        if is_s3(storage):
+            # The bucket serves the bytes; the URL is signed for this file and expires soon.
+            url = storage.url(
+                name,
+                parameters={
+                    "ResponseContentDisposition": disposition,
+                    "ResponseContentType": "application/pdf",
+                },
+            )
+            response = HttpResponseRedirect(url)
+        else:
+            try:
+                handle = storage.open(name, "rb")
+            except FileNotFoundError:
+                raise Http404("The PDF is missing from storage") from None
+            response = FileResponse(handle, content_type="application/pdf")
+            response["Content-Disposition"] = disposition
         response["Cache-Control"] = "private, no-store"
         return response
 

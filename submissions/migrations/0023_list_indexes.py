@@ -15,7 +15,7 @@ THEMES_INDEX = "submission_themes_by_theme"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0021_submission_tally"),
+        ("submissions", "0022_submission_tally"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -92,7 +92,7 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("submissions", "0020_draft_holder")]
+    dependencies = [("submissions", "0021_synthesis_pack_pdf")]
 
     operations = [
         migrations.CreateModel(
