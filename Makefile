@@ -87,11 +87,14 @@ bench-journey: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(BENCH_RATE_LIMITS) $(PY) bench/bench_journey.py --journeys $(JOURNEYS)
 
-# Admin list, search and change page with 100,000 submissions (database cfe_admin_bench).
+# Admin list, search and change page with 100,000 submissions (database cfe_admin_bench);
+# `make bench-admin SUBMISSIONS=1000000` for a million (seeding takes half an hour here).
+SUBMISSIONS ?= 100000
 bench-admin: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_admin_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_admin_bench
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_admin_bench $(PY) bench/bench_admin.py
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_admin_bench $(PY) bench/bench_admin.py \
+		--submissions $(SUBMISSIONS)
 
 # Credits page, open data and status page with 100,000 submissions (database cfe_public_bench).
 bench-public: $(STAMP)
@@ -115,9 +118,11 @@ bench-outcome: $(STAMP)
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres $(OUTCOME_BENCH_DB)
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(OUTCOME_BENCH_DB) $(PY) bench/bench_outcome.py
 
-# export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench).
+# export_submissions against a plain COPY of the same columns, 100,000 rows (cfe_export_bench);
+# `make bench-export EXPORT_OPTIONS=--straight-after-load` plans on statistics from before the load.
+EXPORT_OPTIONS ?=
 bench-export: $(STAMP)
-	$(PY) bench/bench_export.py --rounds 5
+	$(PY) bench/bench_export.py --rounds 5 $(EXPORT_OPTIONS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles node_modules

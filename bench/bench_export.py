@@ -1,12 +1,17 @@
 """Benchmark the CSV export against a plain PostgreSQL COPY of the same columns, in one run.
 
     .venv/bin/python bench/bench_export.py [--rows 100000] [--rounds 3] [--keep]
+        [--straight-after-load]
 
 Seeds a dedicated database (dropped and re-created: never point it at real data) with
 `seed_demo`, adds file metadata to every tenth submission, then alternates, round by round, a
 plain `COPY (SELECT the same columns) TO STDOUT (FORMAT csv)` read by psycopg into a file, and
 `manage.py export_submissions -o FILE` in a child process. Prints both times, their ratio (medians)
 and the export's peak memory (maximum resident set size of the child, from wait4).
+
+With --straight-after-load, autovacuum is off for the tables and nothing analyses them after the
+load (`seed_demo --no-analyse`, no VACUUM ANALYZE): the planner plans every round with the
+statistics from before the load, as it does right after a burst of submissions.
 """
 
 import argparse
@@ -24,6 +29,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# The tables an export reads in bulk, left unanalysed by --straight-after-load.
+STALE_TABLES = ["submissions_submission", "submissions_attachment", "submissions_submission_themes"]
 
 
 def run_child(args: list[str], env: dict[str, str], output: Path | None = None):
@@ -92,6 +99,11 @@ def main() -> None:
     parser.add_argument("--database", default="cfe_export_bench")
     parser.add_argument("--reuse", action="store_true", help="Keep the seeded data if present.")
     parser.add_argument("--keep", action="store_true", help="Do not drop the database at the end.")
+    parser.add_argument(
+        "--straight-after-load",
+        action="store_true",
+        help="Autovacuum off, no ANALYZE after the load: plans from stale statistics.",
+    )
     options = parser.parse_args()
 
     url = f"{options.server}/{options.database}"
@@ -112,10 +124,20 @@ def main() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{options.database}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{options.database}"')
 
+    stale = options.straight_after_load
     if seed:
         run_child([*manage, "migrate", "-v0"], env)
+        if stale:
+            with psycopg.connect(url, autocommit=True) as conn:
+                for table in STALE_TABLES:
+                    conn.execute(
+                        f"ALTER TABLE {table} SET (autovacuum_enabled = false,"
+                        " toast.autovacuum_enabled = false)"
+                    )
         seconds, rss, _ = run_child(
-            [*manage, "seed_demo", "--submissions", str(options.rows), "--seed", "1"], env
+            [*manage, "seed_demo", "--submissions", str(options.rows), "--seed", "1"]
+            + (["--no-analyse"] if stale else []),
+            env,
         )
         print(f"seed_demo --submissions {options.rows:,}: {seconds:.1f} s, peak {rss:.0f} MB")
         with psycopg.connect(url, autocommit=True) as conn:
@@ -129,7 +151,8 @@ def main() -> None:
                     submitted_at
                 FROM submissions_submission WHERE id % 10 = 0
             """)
-            conn.execute("VACUUM ANALYZE")  # as autovacuum would, soon after a bulk load
+            if not stale:
+                conn.execute("VACUUM ANALYZE")  # as autovacuum would, soon after a bulk load
 
     with psycopg.connect(url) as conn:
         rows = conn.execute(
@@ -144,7 +167,15 @@ def main() -> None:
                 "SELECT id FROM submissions_question ORDER BY call_id, position"
             )
         ]
+        planned = conn.execute(
+            "EXPLAIN (FORMAT json) SELECT 1 FROM submissions_submission WHERE state = 'submitted'"
+        ).fetchone()[0][0]["Plan"]["Plan Rows"]
+        analysed = conn.execute(
+            "SELECT last_analyze, last_autoanalyze FROM pg_stat_user_tables"
+            " WHERE relname = 'submissions_submission'"
+        ).fetchone()
     print(f"{rows:,} submitted submissions, {answers_kb:.1f} KB of answers each on average")
+    print(f"the planner expects {planned:,} submitted rows (last analysed: {analysed})")
 
     copies, exports, peaks = [], [], []
     with tempfile.TemporaryDirectory() as tmp:

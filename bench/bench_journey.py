@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,6 +108,20 @@ def submitted_rows(url: str) -> tuple[int, int]:
             [CALL],
         ).fetchone()
     return row[0], row[1]
+
+
+def buffers_used(url: str) -> int:
+    """Shared buffers this database's backends have read or found so far: the pages PostgreSQL
+    touched, which grow with the depth of its indexes but not with the machine's load."""
+    # An idle backend reports its counts within 10 s (PostgreSQL 15); the server's are idle now.
+    time.sleep(11)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        row = conn.execute(
+            "SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = %s",
+            [database_name(url)],
+        ).fetchone()
+    return row[0]
 
 
 def postgres_backend_pids(url: str) -> list[int]:
@@ -224,6 +239,7 @@ class Result:
     journeys: Phase
     rows_added: int
     drafts_added: int
+    buffers: int
 
 
 def bench(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> Result:
@@ -249,11 +265,13 @@ def bench(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> Resul
             run_locust(server, args, "JourneyUser", args.max_seconds,
                        ["--journeys", str(args.warmup)], workdir, "warmup")  # fmt: skip
         before = submitted_rows(args.database_url)
+        buffers_before = buffers_used(args.database_url)
         print(f"   {args.journeys} journeys, {args.users} users", flush=True)
         journeys = run_locust(server, args, "JourneyUser", args.max_seconds,
                               ["--journeys", str(args.journeys)], workdir, "journeys")  # fmt: skip
+        buffers = buffers_used(args.database_url) - buffers_before
         after = submitted_rows(args.database_url)
-    return Result(label, healthz, journeys, after[0] - before[0], after[1] - before[1])
+    return Result(label, healthz, journeys, after[0] - before[0], after[1] - before[1], buffers)
 
 
 # --- Reporting --------------------------------------------------------------------------------
@@ -318,6 +336,10 @@ def report(result: Result, args: argparse.Namespace) -> dict:
             f"of which other processes "
             f"{100 * max(cpu['machine_busy'] - cpu['gunicorn'] - cpu['postgres'] - cpu['locust'], 0) / cpu['machine_total']:.0f}%"  # noqa: E501
         )
+        print(
+            f"PostgreSQL buffers touched per submission: {result.buffers / completed:,.0f}"
+            " (read or found in shared buffers, all statements)"
+        )
     matches = result.rows_added == completed
     print(
         f"database: {result.rows_added} submitted rows added, {completed} journeys completed:"
@@ -335,6 +357,7 @@ def report(result: Result, args: argparse.Namespace) -> dict:
         "page_rps": round(page_rps),
         "cpu_seconds": cpu,
         "rows_added": result.rows_added,
+        "buffers": result.buffers,
         "rows_match": matches,
         "errors": errors,
     }

@@ -52,6 +52,14 @@ from .synthesis import (
     SynthesisPackPdf,
     pack_pdf_key,
 )
+from .tally import (
+    TALLY_KEYS,
+    SubmissionTally,
+    kept_by_triggers,
+    tally_count,
+    tally_days,
+    tally_rows,
+)
 
 __all__ = [
     "CONSENT_FIELDS",
@@ -63,6 +71,7 @@ __all__ = [
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
     "SUBMIT_FIELDS",
+    "TALLY_KEYS",
     "Attachment",
     "AttachmentLimitReached",
     "Call",
@@ -82,6 +91,7 @@ __all__ = [
     "ReleaseSegment",
     "ReviewChange",
     "Submission",
+    "SubmissionTally",
     "SynthesisNote",
     "SynthesisNoteChange",
     "SynthesisPack",
@@ -93,6 +103,7 @@ __all__ = [
     "erased",
     "hash_link_token",
     "holder_digest",
+    "kept_by_triggers",
     "new_draft_token",
     "new_holder",
     "new_public_id",
@@ -100,6 +111,9 @@ __all__ = [
     "pack_pdf_key",
     "release_storage",
     "submitted",
+    "tally_count",
+    "tally_days",
+    "tally_rows",
     "toolkit_published",
     "withdrawal_requested",
 ]

@@ -213,18 +213,21 @@ class Submission(models.Model):
             ),
             # "Lost your link?" finds a call's submissions by address, in any case (iexact).
             models.Index(Upper("email"), name="submission_email_upper"),
-            # The late ones, oldest first: the list's own order finds them at the end of the
-            # index on submitted_at, so the "late" filter reads this small one instead.
+            # Late submissions all come after the deadline: found through the indexes above,
+            # counting or ordering them reads every submitted one (200 ms at 1,000,000). A partial
+            # index of those few rows, with what the list filters and counts by.
             models.Index(
-                fields=["state", "submitted_at", "id"],
-                condition=models.Q(is_late=True),
-                name="submission_late_in_order",
+                fields=["-submitted_at"],
+                include=["call", "id"],
+                condition=models.Q(is_late=True, state="submitted"),
+                name="submission_late",
             ),
-            # The few that wait for erasure, counted on the admin home page.
+            # Withdrawal requests are rare: a list of them would read the whole table.
             models.Index(
-                fields=["call"],
+                fields=["-submitted_at"],
+                include=["call", "id"],
                 condition=models.Q(withdrawal_requested_at__isnull=False),
-                name="submission_withdrawal_asked",
+                name="submission_withdrawal",
             ),
         ]
 

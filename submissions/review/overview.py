@@ -3,15 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 
 from ..common.wording import LONDON
-from ..models import Call, Submission
+from ..models import Call, Submission, tally_rows
 from .access import of_reviewable_calls
 
 # The SVG's coordinate box, and the plot inside it: room on the left for the count axis and
@@ -103,10 +101,10 @@ class CallOverview:
     call: Call
     total: int = 0
     late: int = 0
+    withdrawal_requested: int = 0
     statuses: list[tuple[str, int, str]] = field(default_factory=list)  # label, count, url
     late_url: str = ""
-    # Contributors who asked for theirs to be withdrawn: each waits for a call manager to erase it.
-    withdrawals: int = 0
+    # Those whose contributor asked for withdrawal, waiting for a call manager to erase them.
     withdrawals_url: str = ""
     chart: Chart | None = None
 
@@ -197,10 +195,10 @@ def build_chart(
 def review_overview(
     at: datetime | None = None, request: HttpRequest | None = None
 ) -> list[CallOverview]:
-    """Counts by review status, late counts and submissions per day, for every open call, and
-    the withdrawal requests waiting.
+    """Counts by review status, late counts, withdrawal requests waiting and submissions per
+    day, for every open call.
 
-    Two grouped queries, whatever the number of submissions. Given a request, only the calls
+    Read from the tally, whatever the number of submissions. Given a request, only the calls
     its user reviews.
     """
     at = at or timezone.now()
@@ -210,30 +208,20 @@ def review_overview(
     calls = {call.pk: CallOverview(call=call) for call in open_calls}
     if not calls:
         return []
-    submitted = Submission.objects.filter(call__in=calls.keys(), state=Submission.State.SUBMITTED)
 
-    # One pass over the covering index: per call, day, status and lateness.
+    # The tally's few rows per call and day, never the submissions themselves (models/tally.py).
     counts: dict[tuple[int, str], int] = {}
     per_day: dict[int, dict[date, int]] = {pk: {} for pk in calls}
-    rows = (
-        submitted.order_by()
-        .annotate(day=TruncDate("submitted_at", tzinfo=LONDON))
-        .values("call_id", "day", "review_status", "is_late")
-        .annotate(n=Count("*"))
-    )
-    for row in rows:
+    for row in tally_rows(calls):
         pk, n = row["call_id"], row["n"]
         overview = calls[pk]
         overview.total += n
         if row["is_late"]:
             overview.late += n
+        if row["withdrawal_requested"]:
+            overview.withdrawal_requested += n
         counts[(pk, row["review_status"])] = counts.get((pk, row["review_status"]), 0) + n
         per_day[pk][row["day"]] = per_day[pk].get(row["day"], 0) + n
-
-    # Few rows, found through the partial index on withdrawal requests.
-    asked = submitted.filter(withdrawal_requested_at__isnull=False).order_by()
-    for row in asked.values("call_id").annotate(n=Count("*")):
-        calls[row["call_id"]].withdrawals = row["n"]
 
     for pk, overview in calls.items():
         overview.statuses = [

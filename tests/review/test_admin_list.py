@@ -384,3 +384,25 @@ def test_a_reviewer_assigns_the_selected_to_themselves(client, reviewer):
 
     chosen.refresh_from_db()
     assert chosen.assigned_reviewer == reviewer
+
+
+def test_the_date_links_follow_the_status_filter(client, reviewer):
+    call = make_call()
+    make_submission(call, submitted_at=datetime(2018, 1, 20, 12, tzinfo=LONDON))
+    make_submission(
+        call,
+        submitted_at=datetime(2018, 3, 6, 12, tzinfo=LONDON),
+        review_status=Submission.ReviewStatus.SHORTLISTED,
+    )
+    make_submission(
+        call,
+        submitted_at=datetime(2018, 3, 9, 12, tzinfo=LONDON),
+        review_status=Submission.ReviewStatus.SHORTLISTED,
+    )
+
+    response = client.get(LIST_URL, {"review_status__exact": "shortlisted"})
+
+    # Only March has shortlisted ones: its days are offered, January is not.
+    hierarchy = response.text.split('class="toplinks"')[1].split("</nav>")[0]
+    assert ">6 March<" in hierarchy and ">9 March<" in hierarchy
+    assert "January" not in hierarchy and "submitted_at__month=1&amp;" not in hierarchy

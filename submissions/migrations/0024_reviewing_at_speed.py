@@ -1,7 +1,7 @@
 """Reviewing at speed (issue 24): erased status links say so, a new status link by email,
-"Lost your link?" finds submissions by address, withdrawal requests are counted, corrected
-co-contributors are in the history, and each call's summary has a heading of its own ("What we
-found" for the seeded call, as before).
+"Lost your link?" finds submissions by address, corrected co-contributors are in the history,
+and each call's summary has a heading of its own ("What we found" for the seeded call, as
+before).
 """
 
 import django.db.models.functions.text
@@ -20,7 +20,7 @@ def seed_heading(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0021_synthesis_pack_pdf"),
+        ("submissions", "0023_list_indexes"),
     ]
 
     operations = [
@@ -73,14 +73,6 @@ class Migration(migrations.Migration):
                 django.db.models.functions.text.Upper("email"), name="submission_email_upper"
             ),
         ),
-        migrations.AddIndex(
-            model_name="submission",
-            index=models.Index(
-                condition=models.Q(("withdrawal_requested_at__isnull", False)),
-                fields=["call"],
-                name="submission_withdrawal_asked",
-            ),
-        ),
         migrations.AlterField(
             model_name="reviewchange",
             name="field",
@@ -100,14 +92,6 @@ class Migration(migrations.Migration):
                     ("withdrawal_requested", "Withdrawal requested"),
                 ],
                 max_length=30,
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="submission",
-            index=models.Index(
-                condition=models.Q(("is_late", True)),
-                fields=["state", "submitted_at", "id"],
-                name="submission_late_in_order",
             ),
         ),
         migrations.RunPython(seed_heading, migrations.RunPython.noop),
