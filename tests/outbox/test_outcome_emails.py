@@ -393,6 +393,9 @@ def test_the_press_costs_the_same_queries_for_6_people_or_60():
     queries_many, inserts_many = press_counting(many)
 
     assert OutgoingEmail.objects.filter(call=many).count() == 60
+    # The call; whether it has a release; the conditional UPDATE and reading it back; the
+    # latest release; the contributions (one cursor); one INSERT of emails and one of their
+    # tasks; the savepoint and its release.
     assert queries_few == queries_many == 10
     # One INSERT of emails and one of their tasks, however many are told.
     expected = {"submissions_outgoingemail": 1, "django_tasks_database_dbtaskresult": 1}

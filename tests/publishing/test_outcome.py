@@ -273,3 +273,21 @@ def test_a_long_list_of_credits_ends_with_a_link_to_the_credits_page(outcome, mo
     assert f'And 1 more contribution on <a href="/{call.slug}/credits/">the credits page</a>.' in (
         page
     )
+
+
+def test_each_note_names_its_own_released_contributions_once(outcome):
+    call, tools, risks = outcome
+    ana, bo = (Submission.objects.get(name=name) for name in ("Ana Jones", "Bo Li"))
+    risky = SynthesisNote.objects.get(theme=risks)
+    risky.informed_by.set([ana])
+    SynthesisNote.objects.filter(pk=risky.pk).update(published=True)
+    call.publish_outcome()
+
+    page = outcome_page(call)
+
+    tools_part = page[page.index("Short videos") :]
+    risks_part = page[page.index("Not ready to share.") : page.index("Short videos")]
+    ana_link = f'<a href="{page_url(call, ana)}">Ana Jones, UWE</a>'
+    assert risks_part.count(ana_link) == 1 and "Bo Li" not in risks_part
+    assert "Informed by contributions from " + ana_link + ".</p>" in risks_part
+    assert tools_part.count(ana_link) == 2  # its note, and the credits
