@@ -18,6 +18,7 @@ from .releases import (
     ReleaseEntry,
     ReleaseSegment,
     new_public_id,
+    new_public_ids,
     release_storage,
 )
 from .review import ExportRecord, ReviewChange
@@ -107,6 +108,7 @@ __all__ = [
     "new_draft_token",
     "new_holder",
     "new_public_id",
+    "new_public_ids",
     "new_reference",
     "pack_pdf_key",
     "release_storage",

@@ -43,6 +43,28 @@ def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
+# Random bytes to letters of PUBLIC_ID_ALPHABET, without bias: a byte below the largest multiple
+# of the alphabet's length maps to one letter; the few above it are dropped.
+_KEPT_BYTES = 256 - 256 % len(PUBLIC_ID_ALPHABET)
+_BYTE_TO_LETTER = bytes(
+    ord(PUBLIC_ID_ALPHABET[b % len(PUBLIC_ID_ALPHABET)]) if b < _KEPT_BYTES else 0
+    for b in range(256)
+)
+_DROPPED_BYTES = bytes(range(_KEPT_BYTES, 256))
+
+
+def new_public_ids(count: int) -> list[str]:
+    """`count` public ids as new_public_id() makes them (as random), thousands at a time."""
+    letters = b""
+    needed = count * PUBLIC_ID_LENGTH
+    while len(letters) < needed:
+        # A few more bytes than needed, since some are dropped (8 of 256 for 31 letters).
+        more = secrets.token_bytes((needed - len(letters)) * 17 // 16 + 16)
+        letters += more.translate(_BYTE_TO_LETTER, _DROPPED_BYTES)
+    text = letters[:needed].decode("ascii")
+    return [text[i : i + PUBLIC_ID_LENGTH] for i in range(0, needed, PUBLIC_ID_LENGTH)]
+
+
 class PublicContribution(models.Model):
     """A contribution's public identity, made when it is first released.
 

@@ -14,15 +14,16 @@ bytes.
 Both take the call's row lock, so a takedown never misses a release being published.
 """
 
+import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models import Exists, Model, OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -37,7 +38,7 @@ from ..models import (
     ReleaseEntry,
     ReleaseSegment,
     Submission,
-    new_public_id,
+    new_public_ids,
     release_storage,
 )
 from ..models.releases import delete_stored, person_name
@@ -126,18 +127,24 @@ def public_row(
     answers: list[str | None],
     links: list[str],
 ) -> opendata.Row:
-    grouped = by_part(redactions)
+    if redactions:
+        grouped = by_part(redactions)
+        public_answers = [
+            public_answer(column["question"], answer or "", grouped)
+            for column, answer in zip(columns, answers, strict=True)
+        ]
+        links = public_links(list(links), grouped)
+    else:  # nothing redacted (most contributions): the text as written
+        public_answers = [answer or "" for answer in answers]
+        links = list(links)
     return opendata.Row(
         public_id=public_id,
         first_release=first_release,
         first_release_date=uk_date(first_released_at),
         credit=credit,
         themes=themes,
-        answers=[
-            public_answer(column["question"], answer or "", grouped)
-            for column, answer in zip(columns, answers, strict=True)
-        ],
-        links=public_links(list(links), grouped),
+        answers=public_answers,
+        links=links,
     )
 
 
@@ -203,8 +210,7 @@ def publish_release(
             release.csv_header = opendata.csv_header(release.columns)
             release.added_count = give_public_ids(locked, release)
             files = SegmentFiles(release)
-            write_release(locked, release, files)
-            finish(release)
+            finish(release, write_release(locked, release, files))
             release.save()
             queue_announcements(release)
     except BaseException:
@@ -226,14 +232,13 @@ def give_public_ids(call: Call, release: Release) -> int:
         for _attempt in range(5):
             try:
                 with transaction.atomic():  # a savepoint: a clash of random ids retries the batch
-                    PublicContribution.objects.bulk_create(
-                        PublicContribution(
-                            call=call,
-                            submission_id=pk,
-                            public_id=new_public_id(),
-                            first_release=release,
-                        )
-                        for pk in ids
+                    insert_rows(
+                        PublicContribution,
+                        ["call_id", "submission_id", "public_id", "first_release_id"],
+                        [
+                            (call.pk, pk, public_id, release.pk)
+                            for pk, public_id in zip(ids, new_public_ids(len(ids)), strict=True)
+                        ],
                     )
                 break
             except IntegrityError:
@@ -243,35 +248,85 @@ def give_public_ids(call: Call, release: Release) -> int:
     return len(missing)
 
 
-def publishable_rows(call: Call, columns: list[dict]) -> Iterator[tuple]:
-    """The release's rows, in the order of the files (the order of their public ids' making)."""
+def insert_rows(
+    model: type[Model], columns: list[str], rows: Sequence[tuple], json_columns: Sequence[int] = ()
+) -> None:
+    """Insert plain rows (values in the order of `columns`, attribute names) into the model's
+    table: by COPY on PostgreSQL, a tenth of the time of the ORM's INSERTs; elsewhere by
+    bulk_create. The values at `json_columns` are JSON fields' values (lists, dicts)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        model._default_manager.bulk_create(objects)
+        return
+    meta = model._meta
+    names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            if json_columns:
+                row = list(row)
+                for n in json_columns:
+                    row[n] = json.dumps(row[n])
+            copy.write_row(row)
+
+
+def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
+    """The release's rows, SEGMENT_ROWS at a time, in the order of the files (the order of
+    their public ids' making).
+
+    First the ids alone in that order (a narrow sort, in memory), then each batch's rows by
+    primary key: the rows themselves are never sorted, which at 300,000 contributions wrote a
+    gigabyte to disk and read it back. Each batch is read with the same conditions, in the
+    transaction that holds the call's lock (a takedown waits for it).
+    """
+    publishable = Submission.objects.publishable(call)
+    order = list(publishable.order_by("public__id").values_list("pk", flat=True))
     answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
-    return (
-        Submission.objects.publishable(call)
-        .annotate(**answers)
-        .order_by("public__id")
-        .values_list(
-            "pk",
-            "public__id",
-            "public__public_id",
-            "public__first_release__number",
-            "public__first_release__published_at",
-            "credit_preference",
-            "name",
-            "organisation",
-            "co_contributors",
-            "links",
-            *answers,
-        )
-        .iterator(chunk_size=SEGMENT_ROWS)
-    )
+    for ids in batched(order, SEGMENT_ROWS):
+        found = {
+            row[0]: row
+            for row in publishable.filter(pk__in=ids)
+            .annotate(**answers)
+            .order_by()
+            .values_list(
+                "pk",
+                "public__id",
+                "public__public_id",
+                "public__first_release__number",
+                "public__first_release__published_at",
+                "credit_preference",
+                "name",
+                "organisation",
+                "co_contributors",
+                "links",
+                *answers,
+            )
+        }
+        yield [found[pk] for pk in ids if pk in found]
 
 
-def write_release(call: Call, release: Release, files: SegmentFiles) -> None:
+ENTRY_COLUMNS = [
+    "release_id",
+    "contribution_id",
+    "position",
+    "segment",
+    "credit_line",
+    "anonymous",
+    "sort_key",
+    "authors",
+    "themes",
+]
+ENTRY_JSON = [ENTRY_COLUMNS.index("authors"), ENTRY_COLUMNS.index("themes")]
+
+
+def write_release(call: Call, release: Release, files: SegmentFiles) -> tuple[int, int]:
+    """Each segment's files, entries and row; how many contributions, and how many unnamed."""
     url_pattern = opendata.page_url_pattern(call)
     columns = release.columns
-    position = 0
-    for index, batch in enumerate(batched(publishable_rows(call, columns), SEGMENT_ROWS)):
+    position = unnamed = 0
+    for index, batch in enumerate(publishable_rows(call, columns)):
         ids = [row[0] for row in batch]
         themes = themes_by_submission(ids)
         redactions = redactions_by_submission(ids)
@@ -305,32 +360,34 @@ def write_release(call: Call, release: Release, files: SegmentFiles) -> None:
                 )
             )
             entries.append(
-                ReleaseEntry(
-                    release=release,
-                    contribution_id=contribution_id,
-                    position=position,
-                    segment=index,
-                    credit_line=credit,
-                    anonymous=not credit,
-                    sort_key=sort_key(credit),
-                    authors=Submission.credited_names_for(
-                        preference, name, organisation, co_contributors
-                    ),
-                    themes=row_themes,
+                (
+                    release.pk,
+                    contribution_id,
+                    position,
+                    index,
+                    credit,
+                    not credit,
+                    sort_key(credit),
+                    Submission.credited_names_for(preference, name, organisation, co_contributors),
+                    row_themes,
                 )
             )
             position += 1
-        ReleaseEntry.objects.bulk_create(entries)
+            unnamed += not credit
+        insert_rows(ReleaseEntry, ENTRY_COLUMNS, entries, ENTRY_JSON)
         ReleaseSegment.objects.create(
             release=release, index=index, **files.store(index, rows, url_pattern)
         )
+    return position, unnamed
 
 
-def finish(release: Release) -> None:
-    """The release's counts, its files' sizes and ETags, and its package, from its rows."""
-    entries = ReleaseEntry.objects.filter(release=release)
-    release.contribution_count = entries.count()
-    release.unnamed_count = entries.filter(anonymous=True).count()
+def finish(release: Release, counts: tuple[int, int] | None = None) -> None:
+    """The release's counts (counted, unless known), its files' sizes and ETags, and its
+    package, from its rows."""
+    if counts is None:
+        entries = ReleaseEntry.objects.filter(release=release)
+        counts = entries.count(), entries.filter(anonymous=True).count()
+    release.contribution_count, release.unnamed_count = counts
     segments = list(release.segments.order_by("index"))
     release.csv_size = opendata.file_size(release, segments, "csv")
     release.json_size = opendata.file_size(release, segments, "json")
