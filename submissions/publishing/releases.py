@@ -16,7 +16,7 @@ Both take the call's row lock, so a takedown never misses a release being publis
 
 import json
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -183,12 +183,19 @@ class SegmentFiles:
 
 
 def publish_release(
-    call: Call, *, number: int, by=None, notes: str = "", at: datetime | None = None
+    call: Call,
+    *,
+    number: int,
+    by=None,
+    notes: str = "",
+    at: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Release | None:
     """Publish release `number` of the call: None if that number is taken (a second press).
 
     One transaction: the release, its entries, its segments' rows and the contributors'
     announcement all commit together, or none of it does (and its stored files are deleted).
+    `progress` is told how many contributions are written, after each segment.
     """
     files: SegmentFiles | None = None
     try:
@@ -210,7 +217,7 @@ def publish_release(
             release.csv_header = opendata.csv_header(release.columns)
             release.added_count = give_public_ids(locked, release)
             files = SegmentFiles(release)
-            finish(release, write_release(locked, release, files))
+            finish(release, write_release(locked, release, files, progress))
             release.save()
             queue_announcements(release)
     except BaseException:
@@ -261,15 +268,15 @@ def insert_rows(
         model._default_manager.bulk_create(objects)
         return
     meta = model._meta
-    names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
+    fields = {field.attname: field for field in meta.concrete_fields}
+    names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
-            if json_columns:
-                row = list(row)
-                for n in json_columns:
-                    row[n] = json.dumps(row[n])
-            copy.write_row(row)
+            values = list(row)
+            for n in json_columns:
+                values[n] = json.dumps(values[n])
+            copy.write_row(values)
 
 
 def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
@@ -321,7 +328,12 @@ ENTRY_COLUMNS = [
 ENTRY_JSON = [ENTRY_COLUMNS.index("authors"), ENTRY_COLUMNS.index("themes")]
 
 
-def write_release(call: Call, release: Release, files: SegmentFiles) -> tuple[int, int]:
+def write_release(
+    call: Call,
+    release: Release,
+    files: SegmentFiles,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
     """Each segment's files, entries and row; how many contributions, and how many unnamed."""
     url_pattern = opendata.page_url_pattern(call)
     columns = release.columns
@@ -378,6 +390,8 @@ def write_release(call: Call, release: Release, files: SegmentFiles) -> tuple[in
         ReleaseSegment.objects.create(
             release=release, index=index, **files.store(index, rows, url_pattern)
         )
+        if progress is not None:
+            progress(position)
     return position, unnamed
 
 
