@@ -12,6 +12,7 @@ from .call import (
 from .links import ContributorLink, ErasedLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
 from .releases import (
+    PublicChange,
     PublicContribution,
     Redaction,
     Release,
@@ -85,6 +86,7 @@ __all__ = [
     "ExportRecord",
     "NotADraft",
     "OutgoingEmail",
+    "PublicChange",
     "PublicContribution",
     "Question",
     "Redaction",

@@ -296,6 +296,24 @@ def allowance(total: int) -> timedelta:
     return timedelta(seconds=600 + 10 * SECONDS_PER_CONTRIBUTION * total)
 
 
+class PublicChange(models.Model):
+    """A submitted submission whose public outputs may have changed, and when: included or no
+    longer, withdrawn, withheld or no longer, its credit details or its themes.
+
+    Written only by PostgreSQL's triggers (migration 0026); read by the release preview
+    (publishing/releases.py, pending_changes), which then compares only what changed since the
+    latest release rather than every contribution in it (300,000 took seconds). SQLite keeps it
+    empty, and the preview compares everything there.
+    """
+
+    # No foreign key, as the tally: a trigger's insert would take a share lock on the row.
+    submission_id = models.BigIntegerField(unique=True)
+    changed_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Submission {self.submission_id} changed at {self.changed_at}"
+
+
 class ReleaseSegment(models.Model):
     """A slice of a release's two data files (CSV and JSON rows), stored as built."""
 
