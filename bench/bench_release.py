@@ -12,7 +12,8 @@ Use a database of its own (PostgreSQL). It migrates it and tops the seeded call 
    timed is a first one (every contribution given its public id); then a release is published
    by a child process (`--publish-child`), --rounds times, timed, with its peak resident memory
    (the child's ru_maxrss), each followed by the same COPY again;
-3. the planner's statistics of the tables involved forgotten (as straight after a bulk load with
+3. --changes contributions changed (for the release page's preview to find), the planner's
+   statistics of the tables involved forgotten (as straight after a bulk load with
    autovacuum off, before any ANALYZE), then each page --repeat times after a warm-up,
    in-process through Django's test client: median and 95th percentile in ms, queries, bytes;
 4. ANALYZE, and the pages again.
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,9 +35,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from inprocess import reviewer, time_page  # sets Django up, before any model
 
-from submissions.models import Call, ReleaseEntry, Submission
+from submissions.models import Call, PublicChange, ReleaseEntry, Submission
 from submissions.publishing.releases import latest_release, publish_release
 
 CALL = "what-works-social-media"
@@ -128,6 +131,14 @@ def publish_child() -> None:
     )
 
 
+def change_some(call: Call, count: int) -> int:
+    """Change the organisation of `count` contributions of the latest release."""
+    ids = list(
+        Submission.objects.publishable(call).order_by("?").values_list("pk", flat=True)[:count]
+    )
+    return Submission.objects.filter(pk__in=ids).update(organisation="Somewhere Else")
+
+
 def forget_statistics() -> None:
     """As straight after a bulk load with autovacuum off: the planner knows nothing of them."""
     with connection.cursor() as cursor:
@@ -210,6 +221,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="releases published and timed")
     parser.add_argument("--repeat", type=int, default=10, help="requests per page")
     parser.add_argument("--keep", action="store_true", help="keep the call's releases")
+    parser.add_argument(
+        "--changes", type=int, default=1000, help="contributions changed after the release"
+    )
     parser.add_argument("--publish-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish_child:
@@ -226,6 +240,9 @@ def main() -> None:
     print(f"call {call.slug}: {total:,} submitted, {publishable:,} publishable")
     if not args.keep:
         drop_releases(call)
+    # The marks of the load (every included submission, migration 0026's triggers) dated well
+    # before the release, as weeks of reviewing before publishing would leave them.
+    PublicChange.objects.update(changed_at=timezone.now() - timedelta(days=1))
     for _ in range(args.rounds):
         copy = copy_seconds(call)
         seconds, made = publish_in_child()
@@ -236,6 +253,8 @@ def main() -> None:
             f"{copy:.2f} s for a COPY of the same rows: {made['seconds'] / copy:.2f}x COPY; "
             f"peak RSS of the publishing process {made['peak_mb']} MB"
         )
+    changed = change_some(call, args.changes)
+    print(f"then {changed:,} contributions changed (their organisation) for the preview to find")
     forget_statistics()
     time_pages(call, args.repeat, "pages, no planner statistics (straight after the load):")
     analyse()
