@@ -1,4 +1,5 @@
-# Quick start: `make run` serves the site on http://127.0.0.1:8000 and runs the email worker;
+# Quick start: `make run` serves the site on http://127.0.0.1:8000 and runs the task workers
+# (the emails', and the synthesis pack PDF's);
 # `make test` runs every test.
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -39,9 +40,13 @@ run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
 	@echo "To review submissions, make a staff user: DEBUG=1 $(PY) manage.py createsuperuser"
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (SITE_URL=$(SITE_URL)), with the email worker beside it (Ctrl-C stops both)"
-	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (SITE_URL=$(SITE_URL)), with two task workers beside it:"
+	@echo "the emails' (queue default) and the synthesis pack PDF's (queue documents). Ctrl-C stops all three."
+	@trap 'kill $$emails $$documents 2>/dev/null; wait $$emails $$documents 2>/dev/null' EXIT INT TERM; \
+		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py db_worker --queue-name default --no-reload \
+			& emails=$$!; \
+		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py db_worker --queue-name documents --no-reload \
+			& documents=$$!; \
 		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The W3C Nu HTML checker for tests/test_html_valid.py: the npm package vnu-jar, run with

@@ -272,11 +272,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "callforevidence@localhost")
 EMAIL_RETRY_HOURS = env_int("EMAIL_RETRY_HOURS", 48)
 
 # Emails are tasks in the database, written in the transaction that gives the reason for them,
-# and delivered by `manage.py db_worker` (django-tasks, the backport of Django 6's tasks).
+# and delivered by `manage.py db_worker` (django-tasks, the backport of Django 6's tasks). Two
+# queues, each with its own worker: "default" for the emails, "documents" for the synthesis
+# pack's PDF (minutes of WeasyPrint), so that no receipt or link waits behind a PDF
+# (`make run` starts both; docs/deployment.md).
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "documents"],
     }
 }
 
