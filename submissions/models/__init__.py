@@ -13,12 +13,15 @@ from .call import (
 from .links import ContributorLink, ErasedLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
 from .releases import (
+    PublicChange,
     PublicContribution,
     Redaction,
     Release,
     ReleaseEntry,
+    ReleaseJob,
     ReleaseSegment,
     new_public_id,
+    new_public_ids,
     release_storage,
 )
 from .review import ExportRecord, ReviewChange
@@ -85,11 +88,13 @@ __all__ = [
     "NotADraft",
     "NothingReleased",
     "OutgoingEmail",
+    "PublicChange",
     "PublicContribution",
     "Question",
     "Redaction",
     "Release",
     "ReleaseEntry",
+    "ReleaseJob",
     "ReleaseSegment",
     "ReviewChange",
     "Submission",
@@ -109,6 +114,7 @@ __all__ = [
     "new_draft_token",
     "new_holder",
     "new_public_id",
+    "new_public_ids",
     "new_reference",
     "pack_pdf_key",
     "release_storage",
