@@ -9,7 +9,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public \
-	bench-outcome bench-crowd clean
+	bench-outcome bench-crowd bench-release clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing),
@@ -114,6 +114,15 @@ bench-crowd: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_crowd_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_crowd_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_crowd_bench $(PY) bench/bench_crowd.py
+
+# Publishing a release against a COPY of its rows, its peak memory, and the pages that read it,
+# without and with planner statistics (database cfe_release_bench); issue 23's figures:
+# `make bench-release SUBMISSIONS=1000000` (30% included; seeding takes half an hour here).
+bench-release: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_release_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_release_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_release_bench $(PY) bench/bench_release.py \
+		--submissions $(SUBMISSIONS) --included 0.3
 
 # The synthesis pack (HTML, PDF), the outcome page and marking the toolkit published, with 2,000
 # submissions (database cfe_outcome_bench, or OUTCOME_BENCH_DB=...; the PDF in the task worker).
