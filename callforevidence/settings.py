@@ -273,9 +273,10 @@ EMAIL_RETRY_HOURS = env_int("EMAIL_RETRY_HOURS", 48)
 
 # Emails are tasks in the database, written in the transaction that gives the reason for them,
 # and delivered by `manage.py db_worker` (django-tasks, the backport of Django 6's tasks). Two
-# queues, each with its own worker: "default" for the emails, "documents" for the synthesis
-# pack's PDF (minutes of WeasyPrint), so that no receipt or link waits behind a PDF
-# (`make run` starts both; docs/deployment.md).
+# queues, each with its own worker: "default" for the emails, "documents" for the long jobs (the
+# synthesis pack's PDF, a big release, queueing the toolkit's emails: minutes each), so that no
+# receipt or link waits behind one (`make run` starts both; docs/deployment.md). The tasks
+# name them through submissions/common/queues.py.
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",

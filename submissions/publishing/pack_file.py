@@ -9,7 +9,7 @@ or S3) under packs/: one file per call, the previous one deleted once the next i
 The admin's status page (review/admin/outcome.py) shows where it is, and downloads it through a
 permission-checked view.
 
-The task is on a queue of its own, "documents", served by its own worker
+The task is on the long jobs' queue, "documents", served by its own worker
 (`manage.py db_worker --queue-name documents`, which `make run` starts beside the emails'):
 a worker does one task at a time, and no receipt or link may wait minutes behind a PDF.
 It holds no transaction while it renders: on SQLite the server and the worker share one file.
@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from ..common.queues import LONG_JOB_PRIORITY, LONG_JOBS
 from ..common.storage import get_attachment_storage
 from ..models import (
     DEFAULT_SECONDS_PER_ENTRY,
@@ -39,11 +40,9 @@ from .pack import NO_THEME, build_pack, options_for, printed, render_pdf
 
 logger = logging.getLogger(__name__)
 
-# Not the emails' queue ("default"): settings.TASKS lists both, and each has its own worker.
-QUEUE = "documents"
-# Below the emails' (0): a worker that takes both queues (`--queue-name '*'`) still sends a
-# waiting email before it starts a PDF.
-PRIORITY = -10
+# The long jobs' queue, never the emails' (common/queues.py).
+QUEUE = LONG_JOBS
+PRIORITY = LONG_JOB_PRIORITY
 # A contribution withdrawn or erased while its PDF was made: made again, this many times at most.
 ATTEMPTS = 3
 State = SynthesisPackPdf.State

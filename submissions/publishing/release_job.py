@@ -3,7 +3,8 @@
 A release of 300,000 contributions takes minutes (docs/benchmarks.md): past a proxy's timeout,
 and an app server's thread held all that while. So above `RELEASE_IN_REQUEST_MAX` publishable
 contributions, the call manager's press asks for it (`request_release`: a count, one row
-written, one task queued in the same transaction) and `manage.py db_worker` publishes it
+written, one task queued in the same transaction) and the long jobs' worker (`manage.py
+db_worker --queue-name documents`, as for the pack's PDF; never the emails') publishes it
 (`publish_release_job`) with `publish_release`, in one transaction as ever: nothing is public
 until all of it is. The admin's release page shows how far it has got, from the job's row.
 
@@ -27,13 +28,16 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from ..common.queues import LONG_JOB_PRIORITY, LONG_JOBS
 from ..models import Call, Release, ReleaseJob, Submission
 from .releases import publish_release
 
 logger = logging.getLogger(__name__)
 
-# As the pack's PDF: below the emails (0), so a waiting email goes first.
-PRIORITY = -10
+# The long jobs' queue, as the pack's PDF, never the emails' (common/queues.py): minutes of work
+# there would hold every receipt behind it.
+QUEUE = LONG_JOBS
+PRIORITY = LONG_JOB_PRIORITY
 PROGRESS_EVERY = 1.0  # seconds between two writes of the count
 
 
@@ -88,7 +92,7 @@ class Progress:
             self.connection = None
 
 
-@task(priority=PRIORITY)
+@task(queue_name=QUEUE, priority=PRIORITY)
 def publish_release_job(job_id: int, job: str) -> str:
     """Publish the release a job asks for, if it is still the one asked for."""
     if not ReleaseJob.claim(job_id, job):

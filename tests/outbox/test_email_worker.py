@@ -1,6 +1,6 @@
 """`manage.py db_worker` itself, as its own process, delivers what a request queued; the
-emails' worker (queue "default") sends while a synthesis pack's PDF waits for its own
-(queue "documents"), as `make run` and production run them.
+emails' worker (queue "default") sends while a long job (a synthesis pack's PDF, a big
+release) waits for its own (queue "documents"), as `make run` and production run them.
 
 PostgreSQL only: on SQLite the test database lives in this process's memory.
 """
@@ -14,10 +14,12 @@ import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
-from submissions.models import OutgoingEmail, Submission, SynthesisPackPdf
+from submissions.models import OutgoingEmail, Release, ReleaseJob, Submission, SynthesisPackPdf
 from submissions.publishing.pack_file import request_pdf
+from submissions.publishing.release_job import request_release
 
 from ..contributor import ABOUT, url, walk_to
+from ..factories import make_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,4 +119,45 @@ def test_the_emails_worker_sends_while_a_pdf_waits_for_the_documents_worker(
     assert (attachments_root / pdf.file.name).stat().st_size == pdf.size > 0
     pdf_task.refresh_from_db()
     assert pdf_task.status == "SUCCESSFUL"
+    assert len(mail_servers.inbox.to(ABOUT["email"])) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_emails_worker_sends_while_a_big_release_waits_for_the_documents_worker(
+    client, seeded_call, mail_servers
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a database it can reach: PostgreSQL")
+    # A call manager publishes a release big enough for the worker (minutes at 300,000
+    # contributions), then a contributor submits: their receipt is queued after the release.
+    included = make_submission(seeded_call, review_status=Submission.ReviewStatus.INCLUDED)
+    job, started = request_release(seeded_call, number=1)
+    assert started
+    walk_to(client, seeded_call, "check")
+    client.post(url(seeded_call, "check"))
+    submission = Submission.objects.exclude(pk=included.pk).get()
+    env = worker_env() | {"EMAIL_PORT": str(mail_servers.working_port)}
+
+    # The emails' worker sends the receipt and leaves the release alone.
+    run_worker_process(env, "--queue-name", "default")
+
+    receipt = OutgoingEmail.objects.get(kind="receipt", submission=submission)
+    assert receipt.state == "sent"
+    (message,) = mail_servers.inbox.to(ABOUT["email"])
+    assert submission.reference in message["Subject"]
+    release_task = DBTaskResult.objects.get(task_path__endswith="publish_release_job")
+    assert (release_task.queue_name, release_task.status) == ("documents", "READY")
+    job.refresh_from_db()
+    assert job.state == ReleaseJob.State.WAITING
+    assert not Release.objects.filter(call=seeded_call).exists()
+
+    # The documents' worker publishes it.
+    run_worker_process(env, "--queue-name", "documents")
+
+    job.refresh_from_db()
+    assert job.state == ReleaseJob.State.DONE
+    release = Release.objects.get(call=seeded_call)
+    assert (release.number, job.release_id) == (1, release.pk)
+    release_task.refresh_from_db()
+    assert release_task.status == "SUCCESSFUL"
     assert len(mail_servers.inbox.to(ABOUT["email"])) == 1

@@ -21,6 +21,7 @@ from submissions.models import (
 )
 from submissions.outbox.queue import queue
 from submissions.publishing.pack_file import make_pack_pdf, request_pdf
+from submissions.publishing.release_job import request_release
 
 from ..factories import make_call, make_submission
 from ..worker import run_worker
@@ -207,15 +208,17 @@ def test_a_failure_is_recorded_with_what_happened(themed, settings, tmp_path):
     assert pdf.finished_at is not None
 
 
-def test_the_pdf_is_made_on_its_own_queue_never_the_emails(themed):
+def test_the_long_jobs_are_on_their_own_queue_never_the_emails(themed):
     call, *_ = themed
     request_pdf(call, by_name="")
+    request_release(call, number=1)
     queue("receipt", ["ana@example.org"], call, Submission.objects.first())
 
     queues = dict(DBTaskResult.objects.values_list("task_path", "queue_name"))
 
     assert queues == {
         "submissions.publishing.pack_file.make_pack_pdf": "documents",
+        "submissions.publishing.release_job.publish_release_job": "documents",
         "submissions.outbox.queue.deliver_email": "default",
     }
 
@@ -223,6 +226,7 @@ def test_the_pdf_is_made_on_its_own_queue_never_the_emails(themed):
 def test_an_email_waiting_when_a_pdf_is_asked_for_is_sent_first(themed):
     call, *_ = themed
     request_pdf(call, by_name="")
+    request_release(call, number=1)
     queue("receipt", ["ana@example.org"], call, Submission.objects.first())
 
     first = DBTaskResult.objects.ready().first()
