@@ -166,6 +166,13 @@ class Call(models.Model):
         help_text="When the toolkit is marked published, every contributor whose evidence is "
         "not in it gets a thank-you with a link to the outcome page.",
     )
+    # Queueing the toolkit's emails, by the long jobs' worker (outbox/queue.py
+    # queue_toolkit_job): how many people it will tell (once counted), how many it has queued,
+    # the last address queued (lower case; it resumes after it), and when it finished.
+    toolkit_emails_total = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    toolkit_emails_queued = models.PositiveIntegerField(default=0, editable=False)
+    toolkit_emails_through = models.TextField(blank=True, default="", editable=False)
+    toolkit_emails_done_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CallQuerySet.as_manager()
 
@@ -239,10 +246,11 @@ class Call(models.Model):
     def mark_toolkit_published(
         self, url: str, thank_others: bool, by: str, at: datetime | None = None
     ) -> bool:
-        """Record the toolkit's link, publish the outcome page, and tell contributors, once.
+        """Record the toolkit's link, publish the outcome page, and have contributors told, once.
 
         One conditional UPDATE: a second press, or two at once, finds the toolkit already
-        marked and queues nothing (the later one waits for the first one's row lock, then
+        marked and queues nothing (the `toolkit_published` signal queues, in this transaction,
+        the one task that queues the emails) (the later one waits for the first one's row lock, then
         re-reads the condition). Returns False when it was already marked. Raises
         NothingReleased, changing nothing, while the call has no release (releases are never
         deleted, so none can go between this check and the emails).

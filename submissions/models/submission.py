@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
-from django.db.models.functions import Upper
+from django.db.models import F
+from django.db.models.functions import Lower, Trim, Upper
 from django.db.models.signals import post_delete
 from django.dispatch import Signal, receiver
 from django.urls import reverse
@@ -213,6 +214,14 @@ class Submission(models.Model):
             ),
             # "Lost your link?" finds a call's submissions by address, in any case (iexact).
             models.Index(Upper("email"), name="submission_email_upper"),
+            # The toolkit's emails are queued a batch of people at a time, in order of address,
+            # each batch after the last address queued (outbox/queue.py toolkit_audience()).
+            models.Index(
+                F("call"),
+                Lower(Trim("email")),
+                condition=models.Q(state="submitted"),
+                name="submission_call_address",
+            ),
             # Late submissions all come after the deadline: found through the indexes above,
             # counting or ordering them reads every submitted one (200 ms at 1,000,000). A partial
             # index of those few rows, with what the list filters and counts by.

@@ -40,6 +40,7 @@ from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from ..common.batches import batched
+from ..common.queues import LONG_JOB_PRIORITY, LONG_JOBS
 from ..models import (
     Call,
     ContributorLink,
@@ -153,11 +154,31 @@ def enqueue_many(task, arguments: Iterable[tuple]) -> None:
     )
 
 
+def audience_rows(call: Call, release: Release, thank_others: bool):
+    """The contributions marking the toolkit published may tell of, each with its contributor's
+    address (lower case, trimmed) and whether it is in `release`: without `thank_others`, only
+    those in it."""
+    in_release = ReleaseEntry.objects.filter(
+        release=release, contribution__submission_id=OuterRef("pk")
+    )
+    rows = (
+        Submission.objects.filter(call=call, state=Submission.State.SUBMITTED)
+        .annotate(address=Lower(Trim("email")), released=Exists(in_release))
+        .exclude(address="")
+    )
+    return rows if thank_others else rows.filter(released=True)
+
+
 def toolkit_audience(
-    call: Call, release: Release, thank_others: bool
+    call: Call,
+    release: Release,
+    thank_others: bool,
+    after: str = "",
+    through: str | None = None,
 ) -> Iterator[tuple[str, str, list[int]]]:
     """Whom marking the toolkit published tells, as (kind, address, submission ids), one
-    person (by address, ignoring case) at a time, streamed in the order of their addresses:
+    person (by address, ignoring case) at a time, streamed in the order of their addresses
+    (only those after `after` and up to `through`, when given):
 
     - whoever has a contribution in `release` (the latest) hears of the toolkit, with those
       contributions (oldest first), never one that is only "Included" by a reviewer;
@@ -167,18 +188,15 @@ def toolkit_audience(
     The first submission of each is the one the email belongs to (erasing it erases the email).
     Memory stays flat however many contributed: the rows come from a cursor, in order.
     """
-    in_release = ReleaseEntry.objects.filter(
-        release=release, contribution__submission_id=OuterRef("pk")
-    )
-    rows = (
-        Submission.objects.filter(call=call, state=Submission.State.SUBMITTED)
-        .annotate(address=Lower(Trim("email")), released=Exists(in_release))
-        .exclude(address="")
-        .order_by("address", "submitted_at", "pk")
+    rows = audience_rows(call, release, thank_others).filter(address__gt=after)
+    if through is not None:
+        rows = rows.filter(address__lte=through)
+    ordered = (
+        rows.order_by("address", "submitted_at", "pk")
         .values_list("address", "email", "pk", "released", "withdrawal_requested_at")
         .iterator(chunk_size=QUEUE_BATCH)
     )
-    for _key, person in groupby(rows, key=itemgetter(0)):
+    for _key, person in groupby(ordered, key=itemgetter(0)):
         contributions = list(person)
         typed = contributions[0][1].strip()
         released = [pk for _, _, pk, is_released, _ in contributions if is_released]
@@ -192,16 +210,71 @@ def toolkit_audience(
 
 @receiver(toolkit_published, sender=Call)
 def queue_toolkit_emails(call: Call, **kwargs) -> None:
-    """One email per contributor whose contribution is in the call's latest release (the
-    toolkit's link, and each contribution's credit line and page as that release shows them)
-    and, when the call says so, a thank-you to every other contributor.
+    """Hand the toolkit's emails to the long jobs' worker: one task, queued in the transaction
+    that marks the toolkit published (so once however often it is pressed), with the release
+    that is the latest now (the one the screen showed).
 
-    Called by Call.mark_toolkit_published() through its signal, in its transaction, once (it
-    refuses before the first release).
+    At 300,000 contributors queueing them takes minutes (docs/benchmarks.md): past a proxy's
+    timeout, and a request's thread held all that while. Called by
+    Call.mark_toolkit_published() through its signal, once (it refuses before the first
+    release).
     """
     release = Release.latest_of(call)
     assert release is not None  # Call.mark_toolkit_published() refuses without one
-    queue_many(call, toolkit_audience(call, release, call.thank_other_contributors))
+    queue_toolkit_job.enqueue(call.pk, release.pk)
+
+
+def next_addresses(call: Call, release: Release, thank_others: bool, after: str) -> list[str]:
+    """The next QUEUE_BATCH contributors' addresses after `after`, in order (one query, through
+    the index submission_call_address)."""
+    return list(
+        audience_rows(call, release, thank_others)
+        .filter(address__gt=after)
+        .order_by("address")
+        .values_list("address", flat=True)
+        .distinct()[:QUEUE_BATCH]
+    )
+
+
+@task(queue_name=LONG_JOBS, priority=LONG_JOB_PRIORITY)
+def queue_toolkit_job(call_id: int, release_id: int) -> str:
+    """Queue the toolkit's emails (toolkit_audience()), QUEUE_BATCH people to a transaction,
+    in order of address; each batch records the last address it queued and how many, under the
+    call's row lock. So it is safe to run again: a run resumes after the last address queued
+    (a worker that died half way loses nothing, queues nobody twice), and of two runs at once
+    the one that finds the address moved on without it stops."""
+    call = Call.objects.get(pk=call_id)
+    if call.toolkit_emails_done_at is not None:
+        return "already queued"
+    release = Release.objects.get(pk=release_id)
+    thank_others = call.thank_other_contributors
+    # If this worker dies half way, the fallback goes on from the last address queued.
+    queue_toolkit_job.using(run_after=timezone.now() + LEASE).enqueue(call_id, release_id)
+    if call.toolkit_emails_total is None:
+        total = sum(1 for _ in toolkit_audience(call, release, thank_others))
+        Call.objects.filter(pk=call_id, toolkit_emails_total__isnull=True).update(
+            toolkit_emails_total=total
+        )
+    after = call.toolkit_emails_through
+    queued = 0
+    while True:
+        with transaction.atomic():
+            locked = Call.objects.select_for_update().filter(pk=call_id)
+            if locked.values_list("toolkit_emails_through", flat=True).get() != after:
+                return f"queued {queued}; another run goes on"
+            addresses = next_addresses(call, release, thank_others, after)
+            if not addresses:
+                locked.update(toolkit_emails_done_at=timezone.now())
+                return f"queued {queued}"
+            through = addresses[-1]
+            emails = toolkit_audience(call, release, thank_others, after=after, through=through)
+            count = queue_many(call, emails)
+            locked.update(
+                toolkit_emails_through=through,
+                toolkit_emails_queued=F("toolkit_emails_queued") + count,
+            )
+            after = through
+            queued += count
 
 
 def queue_many(call: Call, emails: Iterable[tuple[str, str, list[int]]]) -> int:

@@ -15,6 +15,7 @@ from submissions.models import (
     NothingReleased,
     OutgoingEmail,
     Redaction,
+    Release,
     Submission,
 )
 from submissions.outbox import queue as outbox
@@ -40,6 +41,11 @@ def sent(kind: str) -> list:
         Kind.ERASED: "has been erased",
     }
     return [m for m in mail.outbox if subjects[kind] in m.subject]
+
+
+def queue_toolkit(call) -> str:
+    """Run the toolkit's queueing task now, as the long jobs' worker does (and no email's)."""
+    return outbox.queue_toolkit_job.call(call.pk, Release.latest_of(call).pk)
 
 
 def assert_readable_on_any_device(message, organisation: str = "NCCPE") -> str:
@@ -154,11 +160,15 @@ def test_pressing_the_button_again_emails_nobody_again(call_after_the_event):
     told = OutgoingEmail.objects.filter(kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU])
 
     assert call.mark_toolkit_published(TOOLKIT, thank_others=True, by="Bob")
-    first = told.count()
     again = call.__class__.objects.get(pk=call.pk)
     assert not again.mark_toolkit_published(TOOLKIT + "/v2", thank_others=True, by="Carol")
+    jobs = DBTaskResult.objects.filter(task_path__endswith="queue_toolkit_job")
+    assert jobs.count() == 1 and not told.exists()  # the worker queues them
+    run_worker()
+    # The task run again (a second worker, the fallback after a worker died) queues nobody.
+    assert queue_toolkit(call) == "already queued"
 
-    assert told.count() == first == 4  # Ana and Bo in the toolkit; Cy and Dee thanked
+    assert told.count() == 4  # Ana and Bo in the toolkit; Cy and Dee thanked
     call.refresh_from_db()
     assert call.toolkit_url == TOOLKIT and call.toolkit_published_by == "Bob"
 
@@ -166,6 +176,7 @@ def test_pressing_the_button_again_emails_nobody_again(call_after_the_event):
 def test_an_email_whose_contributions_were_withdrawn_meanwhile_is_not_sent(call_after_the_event):
     call, people = call_after_the_event
     call.mark_toolkit_published(TOOLKIT, thank_others=False, by="Bob")
+    queue_toolkit(call)
     people["bo"].request_withdrawal()
     mail.outbox.clear()
 
@@ -247,6 +258,8 @@ def test_erasing_a_draft_tells_nobody():
 def test_erasing_a_submission_erases_its_pending_toolkit_email(call_after_the_event):
     call, people = call_after_the_event
     call.mark_toolkit_published(TOOLKIT, thank_others=False, by="Bob")
+    queue_toolkit(call)
+    assert OutgoingEmail.objects.filter(to="bo@example.org", kind=Kind.TOOLKIT_PUBLISHED).exists()
 
     people["bo"].erase()
 
@@ -340,6 +353,7 @@ def test_a_redacted_span_is_in_no_toolkit_email_nor_on_the_outcome_page():
 def test_one_taken_down_after_the_press_is_left_out_of_its_email(call_after_the_event):
     call, people = call_after_the_event
     call.mark_toolkit_published(TOOLKIT, thank_others=False, by="Bob")
+    queue_toolkit(call)
     Submission.objects.filter(pk=people["ana2"].pk).update(withheld_from_open_data=True)
     take_down(people["ana2"])  # as the admin's "withhold" does
 
@@ -368,11 +382,10 @@ def make_contributors(call, n: int, start: int = 0) -> None:
         make_submission(call, email=f"p{k}@example.org", review_status=INCLUDED if k % 2 else "new")
 
 
-def press_counting(call) -> tuple[int, dict[str, int]]:
-    """Mark the toolkit published (everyone else thanked): the queries, and the INSERTs by
-    table."""
+def counting(action) -> tuple[int, dict[str, int]]:
+    """The queries of action(), and its INSERTs by table."""
     with CaptureQueriesContext(connection) as captured:
-        assert Call.objects.get(pk=call.pk).mark_toolkit_published(TOOLKIT, True, by="Bob")
+        action()
     inserts: dict[str, int] = {}
     for query in captured.captured_queries:
         sql = query["sql"]
@@ -382,7 +395,27 @@ def press_counting(call) -> tuple[int, dict[str, int]]:
     return len(captured), inserts
 
 
-def test_the_press_costs_the_same_queries_for_6_people_or_60():
+def press_counting(call) -> tuple[int, dict[str, int]]:
+    """Mark the toolkit published (everyone else thanked): the queries, and the INSERTs by
+    table."""
+
+    def press() -> None:
+        assert Call.objects.get(pk=call.pk).mark_toolkit_published(TOOLKIT, True, by="Bob")
+
+    return counting(press)
+
+
+def job_counting(call) -> tuple[int, dict[str, int]]:
+    """The worker's task that queues the emails: its queries, and its INSERTs by table."""
+    result: list[str] = []
+    release = Release.latest_of(call)
+    assert release is not None
+    counted = counting(lambda: result.append(outbox.queue_toolkit_job.call(call.pk, release.pk)))
+    assert result[0].startswith("queued")
+    return counted
+
+
+def test_the_press_costs_the_same_queries_for_6_people_or_60_and_queues_one_task():
     few, many = make_call(), make_call()
     make_contributors(few, 6)
     make_contributors(many, 60, start=100)
@@ -392,13 +425,37 @@ def test_the_press_costs_the_same_queries_for_6_people_or_60():
     queries_few, inserts_few = press_counting(few)
     queries_many, inserts_many = press_counting(many)
 
-    assert OutgoingEmail.objects.filter(call=many).count() == 60
+    assert not OutgoingEmail.objects.filter(kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU])
     # The call; whether it has a release; the conditional UPDATE and reading it back; the
-    # latest release; the contributions (one cursor); one INSERT of emails and one of their
-    # tasks; the savepoint and its release.
-    assert queries_few == queries_many == 10
+    # latest release; the one task's INSERT; the savepoint and its release.
+    assert queries_few == queries_many == 8
+    assert inserts_few == inserts_many == {"django_tasks_database_dbtaskresult": 1}
+
+
+def test_the_worker_queues_them_in_the_same_queries_for_6_people_or_60():
+    few, many = make_call(), make_call()
+    make_contributors(few, 6)
+    make_contributors(many, 60, start=100)
+    publish(few)
+    publish(many)
+    press_counting(few)
+    press_counting(many)
+
+    queries_few, inserts_few = job_counting(few)
+    queries_many, inserts_many = job_counting(many)
+
+    assert OutgoingEmail.objects.filter(call=many).count() == 60
+    # The call; the release; its fallback task; counting whom it tells (one cursor) and
+    # recording it. One batch: the call's row lock (reading how far it got), the next
+    # addresses, their contributions (one cursor), one INSERT of emails and one of their
+    # tasks, recording how far it got; then the lock again, no more addresses, recording it
+    # done; each batch's savepoint and its release.
+    assert queries_few == queries_many == 18
     # One INSERT of emails and one of their tasks, however many are told.
-    expected = {"submissions_outgoingemail": 1, "django_tasks_database_dbtaskresult": 1}
+    expected = {
+        "submissions_outgoingemail": 1,
+        "django_tasks_database_dbtaskresult": 2,  # and the fallback task
+    }
     assert inserts_few == inserts_many == expected
 
 
@@ -409,10 +466,11 @@ def test_the_emails_go_in_batches_each_one_insert_of_emails_and_one_of_tasks(mon
     publish(call)
     run_worker()  # "your evidence is published"
     mail.outbox.clear()
+    press_counting(call)
 
-    _, inserts = press_counting(call)
+    _, inserts = job_counting(call)
 
-    assert inserts == {"submissions_outgoingemail": 3, "django_tasks_database_dbtaskresult": 3}
+    assert inserts == {"submissions_outgoingemail": 3, "django_tasks_database_dbtaskresult": 4}
     emails = OutgoingEmail.objects.filter(
         call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
     )
@@ -430,3 +488,65 @@ def test_the_emails_go_in_batches_each_one_insert_of_emails_and_one_of_tasks(mon
     )
     run_worker()
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"p{k}@example.org" for k in range(10))
+
+
+def test_a_worker_that_died_half_way_is_followed_by_one_that_queues_the_rest_once(monkeypatch):
+    monkeypatch.setattr(outbox, "QUEUE_BATCH", 4)
+    call = make_call()
+    make_contributors(call, 10)
+    publish(call)
+    run_worker()  # "your evidence is published"
+    mail.outbox.clear()
+    press_counting(call)
+    real = outbox.queue_many
+    batches: list[int] = []
+
+    def dies_in_the_second_batch(*args):
+        batches.append(1)
+        if len(batches) == 2:
+            raise SystemExit("the worker was killed")
+        return real(*args)
+
+    monkeypatch.setattr(outbox, "queue_many", dies_in_the_second_batch)
+    with pytest.raises(SystemExit):
+        queue_toolkit(call)
+    told = OutgoingEmail.objects.filter(
+        call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
+    )
+    fresh = Call.objects.get(pk=call.pk)
+    assert told.count() == fresh.toolkit_emails_queued == 4  # the first batch's, committed
+    assert (fresh.toolkit_emails_total, fresh.toolkit_emails_done_at) == (10, None)
+
+    assert queue_toolkit(call) == "queued 6"  # the fallback, or anyone running it again
+
+    fresh.refresh_from_db()
+    assert told.count() == fresh.toolkit_emails_queued == 10
+    assert sorted(told.values_list("to", flat=True)) == sorted(
+        f"p{k}@example.org" for k in range(10)
+    )
+    assert fresh.toolkit_emails_done_at is not None
+    assert queue_toolkit(call) == "already queued"
+
+
+def test_a_run_that_finds_another_went_on_meanwhile_stops(monkeypatch):
+    monkeypatch.setattr(outbox, "QUEUE_BATCH", 4)
+    call = make_call()
+    make_contributors(call, 10)
+    publish(call)
+    press_counting(call)
+    real = outbox.toolkit_audience
+
+    def another_run_goes_first(*args, **kwargs):
+        # This run has read where to start; another (a second worker) queues them all now.
+        monkeypatch.setattr(outbox, "toolkit_audience", real)
+        assert queue_toolkit(call) == "queued 10"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "toolkit_audience", another_run_goes_first)
+
+    assert queue_toolkit(call) == "queued 0; another run goes on"
+
+    told = OutgoingEmail.objects.filter(
+        call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
+    )
+    assert told.count() == Call.objects.get(pk=call.pk).toolkit_emails_queued == 10

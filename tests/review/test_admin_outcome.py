@@ -7,15 +7,18 @@ from django.urls import reverse
 
 from submissions.models import (
     OutgoingEmail,
+    Release,
     Submission,
     SynthesisNote,
     SynthesisNoteChange,
     SynthesisPack,
     Theme,
 )
+from submissions.outbox import queue as outbox
 
 from ..factories import assign, make_call, make_call_manager, make_reviewer, make_submission
 from ..publishing.helpers import publish
+from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db
 INCLUDED = Submission.ReviewStatus.INCLUDED
@@ -158,13 +161,52 @@ def test_marking_the_toolkit_published_twice_queues_each_email_once(reviewed):
         url("outcome", call), {**data, "toolkit_url": TOOLKIT + "/v2"}, follow=True
     ).content.decode()
 
-    assert "3 emails queued to contributors." in first
+    assert "The emails to contributors are being queued" in first
+    assert "Queueing the emails to contributors…" in first  # the worker has not started
     assert "nobody is emailed again" in second
-    kinds = OutgoingEmail.objects.values_list("kind", flat=True)
+    told = OutgoingEmail.objects.filter(kind__in=["toolkit_published", "thank_you"])
+    assert not told.exists()
+    run_worker()  # the long jobs' worker queues them (outbox/queue.py queue_toolkit_job)
+    kinds = told.values_list("kind", flat=True)
     assert sorted(kinds) == ["thank_you", "thank_you", "toolkit_published"]
+    done = client.get(url("outcome", call)).content.decode()
+    assert "1 email to contributors in the toolkit and 2 thank-yous to the others queued" in done
+    assert "Queueing" not in done
     call.refresh_from_db()
     assert call.toolkit_url == TOOLKIT + "/v2" and call.outcome_is_published
     assert Client().get(f"/{call.slug}/outcome/").status_code == 200
+
+
+def test_the_screen_shows_how_many_emails_the_worker_has_queued_so_far(reviewed, monkeypatch):
+    call, *_ = reviewed
+    client = signed_in(make_call_manager())
+    data = {"action": "toolkit", "toolkit_url": TOOLKIT, "thank_other_contributors": "on"}
+    client.post(url("outcome", call), data)
+    monkeypatch.setattr(outbox, "QUEUE_BATCH", 2)
+    real = outbox.queue_many
+    batches: list[int] = []
+
+    def stopped_in_the_second_batch(*args):
+        batches.append(1)
+        if len(batches) == 2:
+            raise SystemExit("the worker was stopped")
+        return real(*args)
+
+    monkeypatch.setattr(outbox, "queue_many", stopped_in_the_second_batch)
+    release = Release.latest_of(call)
+    assert release is not None
+    with pytest.raises(SystemExit):
+        outbox.queue_toolkit_job.call(call.pk, release.pk)
+
+    page = client.get(url("outcome", call)).content.decode()
+
+    assert "2 of 3 emails queued" in page
+    monkeypatch.setattr(outbox, "queue_many", real)
+    run_worker()  # the fallback, or the task again: the rest
+    page = client.get(url("outcome", call)).content.decode()
+    assert "2 of 3" not in page and "2 thank-yous to the others queued" in page
+    told = OutgoingEmail.objects.filter(kind__in=["toolkit_published", "thank_you"])
+    assert told.count() == 3
 
 
 def test_a_toolkit_link_that_is_not_a_web_address_is_refused(reviewed):

@@ -15,7 +15,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from submissions.models import Call, OutgoingEmail, Submission, SynthesisNote, Theme
+from submissions.models import Call, OutgoingEmail, Release, Submission, SynthesisNote, Theme
+from submissions.outbox.queue import queue_toolkit_job
 from submissions.outbox.render import build_message
 from submissions.publishing.releases import publish_release
 
@@ -133,7 +134,18 @@ def test_a_call_manager_runs_the_outcome_in_a_browser(browser, live_server, afte
     page.get_by_label("Link to the toolkit").fill("https://toolkit.example/social-media")
     page.get_by_label("Also thank every other contributor").check()
     page.get_by_role("button", name="Mark the toolkit published and email contributors").click()
-    expect(page.get_by_text(re.compile(r"\d+ emails queued to contributors"))).to_be_visible()
+    expect(page.get_by_text("The emails to contributors are being queued")).to_be_visible()
+    # The long jobs' worker queues them; the screen says how far it has got.
+    expect(page.get_by_text("Queueing the emails to contributors…")).to_be_visible()
+    assert_no_axe_violations(page, "outcome, queueing")
+    photograph(page, "screen-queueing", 1280)
+    run_worker()
+    expect(page.get_by_role("link", name="See how far it has got")).to_be_visible()
+    page.reload()
+    expect(
+        page.get_by_text(re.compile(r"\d+ emails? to contributors in the toolkit"))
+    ).to_be_visible()
+    expect(page.get_by_text("Queueing the emails")).to_have_count(0)
     assert_no_axe_violations(page, "outcome, after")
     photograph(page, "screen-after", 1280)
     assert OutgoingEmail.objects.filter(kind=Kind.TOOLKIT_PUBLISHED).exists()
@@ -166,6 +178,8 @@ def test_each_new_email_reads_at_a_phones_width(browser, live_server, after_the_
         thank_others=True,
         by="Bob",
     )
+    # The long jobs' worker queues the toolkit's emails (and sends none).
+    assert queue_toolkit_job.call(call.pk, Release.latest_of(call).pk).startswith("queued")
     make_submission(call, email="erased@example.org").erase()
     emails = {
         kind: OutgoingEmail.objects.filter(kind=kind).first()

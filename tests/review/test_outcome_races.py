@@ -13,11 +13,13 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from submissions.models import OutgoingEmail, Submission
 
 from ..factories import make_call, make_call_manager, make_submission
 from ..publishing.helpers import publish
+from ..worker import run_worker
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -119,6 +121,10 @@ def test_two_presses_of_mark_the_toolkit_published_queue_each_email_once():
 
     assert press_twice_at_once("submissions_call", press) == [302, 302]
 
+    # One task to queue the emails, however many pressed; the worker queues them.
+    jobs = DBTaskResult.objects.filter(task_path__endswith="queue_toolkit_job")
+    assert jobs.count() == 1
+    run_worker()
     told = OutgoingEmail.objects.filter(kind__in=[Kind.THANK_YOU, Kind.TOOLKIT_PUBLISHED])
     assert sorted(told.values_list("kind", "to")) == [
         (Kind.THANK_YOU, "later@example.org"),

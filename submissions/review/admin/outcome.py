@@ -217,14 +217,12 @@ class OutcomeAdminMixin(_CallAdmin):
                 )
                 return
             if marked:
-                queued = OutgoingEmail.objects.filter(
-                    call=call,
-                    kind__in=[OutgoingEmail.Kind.TOOLKIT_PUBLISHED, OutgoingEmail.Kind.THANK_YOU],
-                ).count()
+                # The worker queues the emails (outbox/queue.py queue_toolkit_job): minutes for
+                # a big call, too long for a request. This screen shows how far it has got.
                 messages.success(
                     request,
-                    f"The toolkit is marked published and the outcome page is public. "
-                    f"{queued} email{'' if queued == 1 else 's'} queued to contributors.",
+                    "The toolkit is marked published and the outcome page is public. The "
+                    "emails to contributors are being queued: this page shows how many.",
                 )
                 return
         call.change_toolkit_url(url)
