@@ -15,7 +15,7 @@ def done_before(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0026_public_change"),
+        ("submissions", "0027_list_in_order"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
