@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Model, OuterRef, QuerySet, TextField
@@ -39,6 +40,7 @@ from ..models import (
     ReleaseEntry,
     ReleaseSegment,
     Submission,
+    Theme,
     new_public_ids,
     release_storage,
 )
@@ -221,11 +223,27 @@ def publish_release(
             finish(release, write_release(locked, release, files, progress))
             release.save()
             queue_announcements(release)
+            analyse_release_tables()
     except BaseException:
         if files is not None:
             delete_stored(files.written)
         raise
     return release
+
+
+def analyse_release_tables() -> None:
+    """Fresh planner statistics for the tables a release fills (PostgreSQL), committed with it.
+
+    With autovacuum off, or before it comes round, the credits page planned 300,000 new
+    entries as a few and sorted them all for each page (0.9 s, docs/benchmarks.md), as a bulk
+    load of submissions does (seed_demo ends with ANALYZE too).
+    """
+    if connection.vendor != "postgresql":
+        return
+    tables = [PublicContribution, ReleaseEntry, ReleaseSegment]
+    names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {names}")
 
 
 def give_public_ids(call: Call, release: Release) -> int:
@@ -280,39 +298,75 @@ def insert_rows(
             copy.write_row(values)
 
 
+def themes_sql() -> RawSQL:
+    """A submission's theme names, by name, as an array, read in the database (PostgreSQL):
+    one lookup by the through table's index per row, whatever the planner knows of its size."""
+    through = Submission.themes.through._meta.db_table
+    theme = Theme._meta.db_table
+    submission = Submission._meta.db_table
+    sql = (
+        f'ARRAY(SELECT t."name" FROM "{theme}" t '  # noqa: S608  (our tables' names only)
+        f'JOIN "{through}" st ON st."theme_id" = t."id" '
+        f'WHERE st."submission_id" = "{submission}"."id" ORDER BY t."name")'
+    )
+    return RawSQL(sql, [], output_field=ArrayField(TextField()))  # noqa: S611
+
+
 def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
     """The release's rows, SEGMENT_ROWS at a time, in the order of the files (the order of
-    their public ids' making).
+    their public ids' making): (submission id, public contribution id, public id, first
+    release's number and time, credit columns, links, themes, answers...).
 
-    First the ids alone in that order (a narrow sort, in memory), then each batch's rows by
-    primary key: the rows themselves are never sorted, which at 300,000 contributions wrote a
-    gigabyte to disk and read it back. Each batch is read with the same conditions, in the
-    transaction that holds the call's lock (a takedown waits for it).
+    The order comes from one narrow query (ids and public ids, sorted in the database, read
+    through a server-side cursor); each batch's rows then by primary key alone, with no join
+    and no other condition, so no plan hangs on the planner's statistics (straight after a bulk
+    load it has none), and the rows themselves are never sorted (at 300,000 a gigabyte written
+    to disk and read back). It all runs in the transaction that holds the call's lock: a
+    takedown of a row read here waits for it, then takes it off.
     """
     publishable = Submission.objects.publishable(call)
-    order = list(publishable.order_by("public__id").values_list("pk", flat=True))
+    firsts = {
+        pk: (number, at)
+        for pk, number, at in Release.objects.filter(call=call).values_list(
+            "pk", "number", "published_at"
+        )
+    }
+    order = (
+        publishable.order_by("public__id")
+        .values_list("pk", "public__id", "public__public_id", "public__first_release_id")
+        .iterator(chunk_size=SEGMENT_ROWS)
+    )
     answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
-    for ids in batched(order, SEGMENT_ROWS):
+    in_sql = connection.vendor == "postgresql"
+    for batch in batched(order, SEGMENT_ROWS):
+        ids = [row[0] for row in batch]
+        extra = {"theme_names": themes_sql()} if in_sql else {}
+        # By primary key alone: with the publishable conditions too, a planner without
+        # statistics read every included row of the call by their index, for each batch.
         found = {
-            row[0]: row
-            for row in publishable.filter(pk__in=ids)
-            .annotate(**answers)
+            row[0]: row[1:]
+            for row in Submission.objects.filter(pk__in=ids)
+            .annotate(**extra, **answers)
             .order_by()
             .values_list(
                 "pk",
-                "public__id",
-                "public__public_id",
-                "public__first_release__number",
-                "public__first_release__published_at",
                 "credit_preference",
                 "name",
                 "organisation",
                 "co_contributors",
                 "links",
+                *extra,
                 *answers,
             )
         }
-        yield [found[pk] for pk in ids if pk in found]
+        if not in_sql:
+            themes = themes_by_submission(ids)
+            found = {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
+        yield [
+            (pk, contribution_id, public_id, *firsts[first_id], *found[pk])
+            for pk, contribution_id, public_id, first_id in batch
+            if pk in found
+        ]
 
 
 ENTRY_COLUMNS = [
@@ -340,9 +394,7 @@ def write_release(
     columns = release.columns
     position = unnamed = 0
     for index, batch in enumerate(publishable_rows(call, columns)):
-        ids = [row[0] for row in batch]
-        themes = themes_by_submission(ids)
-        redactions = redactions_by_submission(ids)
+        redactions = redactions_by_submission([row[0] for row in batch])
         rows, entries = [], []
         for (
             submission_id,
@@ -355,10 +407,10 @@ def write_release(
             organisation,
             co_contributors,
             links,
+            row_themes,
             *answers,
         ) in batch:
             credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
-            row_themes = themes.get(submission_id, [])
             rows.append(
                 public_row(
                     columns,
