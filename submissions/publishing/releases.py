@@ -639,13 +639,26 @@ CREDIT_COLUMNS = ["credit_preference", "name", "organisation", "co_contributors"
 
 
 def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) -> Changes:
-    """pending_changes() among these submissions only (ids of any call, checked here)."""
-    publishable_now: set[int] = set()
+    """pending_changes() among these submissions only (ids of any call; PostgreSQL).
+
+    Each batch is read by primary key alone, whether it is publishable and its themes looked
+    up for each row by index: with the call's conditions in the WHERE clause, a planner without
+    statistics read every included row of the call by their index instead.
+    """
+    publishable = Exists(Submission.objects.publishable(call).filter(pk=OuterRef("pk")))
+    now: dict[int, tuple] = {}  # submission id: (submitted_at, reference, credit columns, themes)
     in_latest: dict[int, tuple] = {}  # submission id: (position, credit line, authors, themes)
     for ids in batched(marked, ID_BATCH):
-        publishable_now.update(
-            Submission.objects.publishable(call).filter(pk__in=ids).values_list("pk", flat=True)
-        )
+        for pk, is_publishable, *row in (
+            Submission.objects.filter(pk__in=ids)
+            .annotate(is_publishable=publishable, theme_names=themes_sql())
+            .order_by()
+            .values_list(
+                "pk", "is_publishable", "submitted_at", "reference", *CREDIT_COLUMNS, "theme_names"
+            )
+        ):
+            if is_publishable:
+                now[pk] = tuple(row)
         for submission_id, *entry in (
             ReleaseEntry.objects.filter(release=latest, contribution__submission_id__in=ids)
             .order_by()
@@ -655,23 +668,12 @@ def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) 
         ):
             in_latest[submission_id] = tuple(entry)
     # Added: in the order of their submission, as all_changes() lists them.
-    added_order = sorted(
-        (at, pk)
-        for ids in batched(sorted(publishable_now - in_latest.keys()), ID_BATCH)
-        for pk, at in Submission.objects.filter(pk__in=ids).values_list("pk", "submitted_at")
-    )
-    added_ids = [pk for _, pk in added_order[:sample]]
-    found = {
-        row[0]: row
-        for row in Submission.objects.filter(pk__in=added_ids).values_list(
-            "pk", "reference", *CREDIT_COLUMNS
-        )
-    }
-    added = [
-        Change(pk, found[pk][1], Submission.credit_line_for(*found[pk][2:])) for pk in added_ids
+    added_ids = sorted(now.keys() - in_latest.keys(), key=lambda pk: (now[pk][0], pk))
+    added = [Change(pk, now[pk][1], Submission.credit_line_for(*now[pk][2:6])) for pk in added_ids][
+        :sample
     ]
     # Removed and changed: in the order of the release's files.
-    removed_ids = sorted(in_latest.keys() - publishable_now, key=lambda pk: in_latest[pk][0])
+    removed_ids = sorted(in_latest.keys() - now.keys(), key=lambda pk: in_latest[pk][0])
     references = dict(
         Submission.objects.filter(pk__in=removed_ids[:sample]).values_list("pk", "reference")
     )
@@ -681,31 +683,20 @@ def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) 
     ]
     changed: list[Change] = []
     changed_count = 0
-    kept = sorted(in_latest.keys() & publishable_now, key=lambda pk: in_latest[pk][0])
-    for ids in batched(kept, SEGMENT_ROWS):
-        themes = themes_by_submission(ids)
-        now = {
-            row[0]: row[1:]
-            for row in Submission.objects.filter(pk__in=ids).values_list(
-                "pk", "reference", *CREDIT_COLUMNS
-            )
-        }
-        for pk in ids:
-            _, credit, authors, old_themes = in_latest[pk]
-            reference, *columns = now[pk]
-            what = credit_change(credit, authors, old_themes, tuple(columns), themes.get(pk, []))
-            if what:
-                changed_count += 1
-                if len(changed) < sample:
-                    changed.append(
-                        Change(pk, reference, Submission.credit_line_for(*columns), what)
-                    )
+    for pk in sorted(in_latest.keys() & now.keys(), key=lambda pk: in_latest[pk][0]):
+        _, credit, authors, old_themes = in_latest[pk]
+        _, reference, *columns, themes = now[pk]
+        what = credit_change(credit, authors, old_themes, tuple(columns), list(themes))
+        if what:
+            changed_count += 1
+            if len(changed) < sample:
+                changed.append(Change(pk, reference, Submission.credit_line_for(*columns), what))
     return Changes(
         latest=latest,
         added=added,
         changed=changed,
         removed=removed,
-        added_count=len(added_order),
+        added_count=len(added_ids),
         changed_count=changed_count,
         removed_count=len(removed_ids),
     )
