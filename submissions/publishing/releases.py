@@ -669,8 +669,9 @@ def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) 
             in_latest[submission_id] = tuple(entry)
     # Added: in the order of their submission, as all_changes() lists them.
     added_ids = sorted(now.keys() - in_latest.keys(), key=lambda pk: (now[pk][0], pk))
-    added = [Change(pk, now[pk][1], Submission.credit_line_for(*now[pk][2:6])) for pk in added_ids][
-        :sample
+    added = [
+        Change(pk, now[pk][1], Submission.credit_line_for(*now[pk][2:6]))
+        for pk in added_ids[:sample]
     ]
     # Removed and changed: in the order of the release's files.
     removed_ids = sorted(in_latest.keys() - now.keys(), key=lambda pk: in_latest[pk][0])
