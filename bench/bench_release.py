@@ -270,9 +270,9 @@ def main() -> None:
     print(f"call {call.slug}: {total:,} submitted, {publishable:,} publishable")
     if not args.keep:
         drop_releases(call)
-    # The marks of the load (every included submission, migration 0026's triggers) dated well
-    # before the release, as weeks of reviewing before publishing would leave them.
-    PublicChange.objects.update(changed_at=timezone.now() - timedelta(days=1))
+        # The marks of the load (every included submission, migration 0026's triggers) dated
+        # well before the release, as weeks of reviewing before publishing would leave them.
+        PublicChange.objects.update(changed_at=timezone.now() - timedelta(days=1))
     for _ in range(args.rounds):
         copy = copy_seconds(call)
         seconds, made = publish_in_child()

@@ -24,7 +24,15 @@ from itertools import islice
 from django.contrib.postgres.fields import ArrayField
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Model, OuterRef, QuerySet, TextField
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    Model,
+    OuterRef,
+    QuerySet,
+    TextField,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -641,11 +649,14 @@ CREDIT_COLUMNS = ["credit_preference", "name", "organisation", "co_contributors"
 def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) -> Changes:
     """pending_changes() among these submissions only (ids of any call; PostgreSQL).
 
-    Each batch is read by primary key alone, whether it is publishable and its themes looked
-    up for each row by index: with the call's conditions in the WHERE clause, a planner without
-    statistics read every included row of the call by their index instead.
+    Each batch is read by primary key alone, whether it is publishable worked out from the row
+    itself and its themes looked up for each row by index: with the call's conditions in the
+    WHERE clause (or an EXISTS), a planner without statistics read every included row of the
+    call by their index instead.
     """
-    publishable = Exists(Submission.objects.publishable(call).filter(pk=OuterRef("pk")))
+    publishable = ExpressionWrapper(
+        Submission.objects.publishable_q(call), output_field=BooleanField()
+    )
     now: dict[int, tuple] = {}  # submission id: (submitted_at, reference, credit columns, themes)
     in_latest: dict[int, tuple] = {}  # submission id: (position, credit line, authors, themes)
     for ids in batched(marked, ID_BATCH):
