@@ -96,7 +96,17 @@ class SubmissionQuerySet(models.QuerySet):
 
     def publishable(self, call: "Call | int") -> "SubmissionQuerySet":
         """What the next release will hold: included, not withdrawn, not withheld."""
-        return self.included(call).filter(withheld_from_open_data=False)
+        return self.filter(self.publishable_q(call))
+
+    def publishable_q(self, call: "Call | int") -> models.Q:
+        """publishable() as a condition, to annotate rows with rather than filter them."""
+        return models.Q(
+            call=call,
+            state=Submission.State.SUBMITTED,
+            review_status=Submission.ReviewStatus.INCLUDED,
+            withdrawal_requested_at__isnull=True,
+            withheld_from_open_data=False,
+        )
 
 
 class SubmissionManager(models.Manager.from_queryset(SubmissionQuerySet)):  # type: ignore[misc]  # a manager made from the queryset, as Django documents
