@@ -39,12 +39,14 @@ from submissions.common.wording import human_size
 from submissions.models import (
     Call,
     OutgoingEmail,
+    Release,
     Submission,
     SynthesisNote,
     SynthesisPackPdf,
     Theme,
 )
 from submissions.publishing.pack import build_pack, options_for
+from submissions.publishing.releases import publish_release
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,6 +125,8 @@ def main() -> None:
             by=None,
             by_name="bench",
         )
+    if not Release.objects.filter(call=call).exists():
+        publish_release(call, number=1)  # the outcome page and the toolkit's emails credit it
     total = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED).count()
     included = Submission.objects.included(call).count()
     pack = build_pack(call, options_for(call))

@@ -20,6 +20,11 @@ DEADLINE_MINUTE = timedelta(minutes=1)
 toolkit_published = Signal()
 
 
+class NothingReleased(Exception):
+    """The toolkit cannot be marked published before the call's first release: its emails
+    credit each contribution as a release shows it, with a link to its page."""
+
+
 def consent_hash(wording: str) -> str:
     return hashlib.sha256(wording.encode()).hexdigest()
 
@@ -238,10 +243,14 @@ class Call(models.Model):
 
         One conditional UPDATE: a second press, or two at once, finds the toolkit already
         marked and queues nothing (the later one waits for the first one's row lock, then
-        re-reads the condition). Returns False when it was already marked.
+        re-reads the condition). Returns False when it was already marked. Raises
+        NothingReleased, changing nothing, while the call has no release (releases are never
+        deleted, so none can go between this check and the emails).
         """
         at = at or timezone.now()
         with transaction.atomic():
+            if not self.releases.exists():
+                raise NothingReleased(self.pk)
             marked = Call.objects.filter(pk=self.pk, toolkit_published_at__isnull=True).update(
                 toolkit_url=url,
                 thank_other_contributors=thank_others,

@@ -133,6 +133,12 @@ class Release(models.Model):
     def __str__(self) -> str:
         return f"Release {self.number} of {self.call}"
 
+    @classmethod
+    def latest_of(cls, call: "Call | int") -> "Release | None":
+        """The call's latest release: what every public page and email shows (None before
+        the first)."""
+        return cls.objects.filter(call=call).order_by("-number").first()
+
     @property
     def changed_at(self) -> datetime:
         """When its public content last changed: published, or last amended."""

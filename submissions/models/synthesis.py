@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..common.storage import get_attachment_storage
 from .call import Call, Theme
+from .review import ReviewChange
 from .submission import Submission, erased, withdrawal_requested
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,44 @@ class SynthesisPackPdf(models.Model):
         )
 
     def up_to_date(self, options: "SynthesisPack", printed: set[int]) -> bool:
-        """Ready, made with these options, and printing exactly these contributions."""
-        return self.ready and self.same_options(options) and set(self.contributions) == printed
+        """Ready, made with these options, printing exactly these contributions, none of them
+        changed since in what it prints (changed_since())."""
+        return (
+            self.ready
+            and self.same_options(options)
+            and set(self.contributions) == printed
+            and not self.changed_since()
+        )
+
+    # What the PDF prints of a contribution that can change after it is made, each change
+    # recorded in the submission's history: the credit line (its contributor corrects it on
+    # the status page) and the themes it is printed under (a reviewer's).
+    PRINTED_CHANGES = (
+        ReviewChange.Field.NAME,
+        ReviewChange.Field.ORGANISATION,
+        ReviewChange.Field.ORCID,
+        ReviewChange.Field.CREDIT_PREFERENCE,
+        ReviewChange.Field.CO_CONTRIBUTORS,
+        ReviewChange.Field.THEMES,
+    )
+
+    def changed_since(self) -> int:
+        """How many of the contributions it prints had their credit details or themes changed
+        since it was made (from when the worker began it: a change while it was being made may
+        be in it or not, so it counts). One query; none before it is made."""
+        made_from = self.started_at
+        if made_from is None or not self.contributions:
+            return 0
+        return (
+            ReviewChange.objects.filter(
+                submission_id__in=self.contributions,
+                field__in=self.PRINTED_CHANGES,
+                changed_at__gte=made_from,
+            )
+            .values("submission_id")
+            .distinct()
+            .count()
+        )
 
     def options(self) -> "SynthesisPack":
         """The options it is made from, as an unsaved SynthesisPack."""

@@ -23,22 +23,30 @@ or who did not ask for it, still has the old one (`ContributorLink.record`).
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Lower, Trim
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import normalize_json
+from django_tasks_db.models import DBTaskResult, get_date_max
 
+from ..common.batches import batched
 from ..models import (
     Call,
     ContributorLink,
     OutgoingEmail,
     PublicContribution,
     Release,
+    ReleaseEntry,
     Submission,
     erased,
     submitted,
@@ -117,59 +125,107 @@ def queue_erasure_notice(submission: Submission, **kwargs) -> None:
         queue(Kind.ERASED, [submission.email], submission.call, params=params)
 
 
-def contributors_by_address(submissions) -> dict[str, tuple[str, list[int]]]:
-    """{address folded to lower case: (address as typed first, [submission ids])}, in the
-    order given: one person may have sent several contributions, and hears once."""
-    people: dict[str, tuple[str, list[int]]] = {}
-    for pk, address in submissions:
-        if address:
-            people.setdefault(address.strip().lower(), (address.strip(), []))[1].append(pk)
-    return people
+# Emails (and their tasks) written per INSERT when a whole call's contributors are told at once.
+QUEUE_BATCH = 1000
+
+
+def enqueue_many(task, arguments: Iterable[tuple]) -> None:
+    """Enqueue `task` once for each tuple of arguments: with the database backend, one INSERT
+    for them all (django-tasks enqueues one at a time), rows made as its enqueue() makes them;
+    with any other backend, one by one."""
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        for args in arguments:
+            task.enqueue(*args)
+        return
+    backend.validate_task(task)
+    DBTaskResult.objects.bulk_create(
+        DBTaskResult(
+            args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            # What the model's pre_save does for enqueue(); bulk_create sends no pre_save.
+            run_after=task.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+        for args in arguments
+    )
+
+
+def toolkit_audience(
+    call: Call, release: Release, thank_others: bool
+) -> Iterator[tuple[str, str, list[int]]]:
+    """Whom marking the toolkit published tells, as (kind, address, submission ids), one
+    person (by address, ignoring case) at a time, streamed in the order of their addresses:
+
+    - whoever has a contribution in `release` (the latest) hears of the toolkit, with those
+      contributions (oldest first), never one that is only "Included" by a reviewer;
+    - with `thank_others`, every other contributor with a contribution submitted and not
+      withdrawn gets a thank-you with those.
+
+    The first submission of each is the one the email belongs to (erasing it erases the email).
+    Memory stays flat however many contributed: the rows come from a cursor, in order.
+    """
+    in_release = ReleaseEntry.objects.filter(
+        release=release, contribution__submission_id=OuterRef("pk")
+    )
+    rows = (
+        Submission.objects.filter(call=call, state=Submission.State.SUBMITTED)
+        .annotate(address=Lower(Trim("email")), released=Exists(in_release))
+        .exclude(address="")
+        .order_by("address", "submitted_at", "pk")
+        .values_list("address", "email", "pk", "released", "withdrawal_requested_at")
+        .iterator(chunk_size=QUEUE_BATCH)
+    )
+    for _key, person in groupby(rows, key=itemgetter(0)):
+        contributions = list(person)
+        typed = contributions[0][1].strip()
+        released = [pk for _, _, pk, is_released, _ in contributions if is_released]
+        if released:
+            yield Kind.TOOLKIT_PUBLISHED, typed, released
+        elif thank_others:
+            sent = [pk for _, _, pk, _, withdrawn in contributions if withdrawn is None]
+            if sent:
+                yield Kind.THANK_YOU, typed, sent
 
 
 @receiver(toolkit_published, sender=Call)
 def queue_toolkit_emails(call: Call, **kwargs) -> None:
-    """One email per contributor whose evidence is in the toolkit (the link and their credit
-    lines) and, when the call says so, a thank-you to every other contributor.
+    """One email per contributor whose contribution is in the call's latest release (the
+    toolkit's link, and each contribution's credit line and page as that release shows them)
+    and, when the call says so, a thank-you to every other contributor.
 
-    Called by Call.mark_toolkit_published() through its signal, in its transaction, once.
+    Called by Call.mark_toolkit_published() through its signal, in its transaction, once (it
+    refuses before the first release).
     """
-    sent = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED)
-    ordered = sent.order_by("submitted_at", "pk").values_list("pk", "email")
-    included = contributors_by_address(
-        Submission.objects.included(call).order_by("submitted_at", "pk").values_list("pk", "email")
-    )
-    emails = [(Kind.TOOLKIT_PUBLISHED, address, pks) for address, pks in included.values()]
-    if call.thank_other_contributors:
-        others = contributors_by_address(ordered.filter(withdrawal_requested_at__isnull=True))
-        emails += [
-            (Kind.THANK_YOU, address, pks)
-            for key, (address, pks) in others.items()
-            if key not in included
-        ]
-    queue_many(call, emails)
+    release = Release.latest_of(call)
+    assert release is not None  # Call.mark_toolkit_published() refuses without one
+    queue_many(call, toolkit_audience(call, release, call.thank_other_contributors))
 
 
-def queue_many(call: Call, emails: Sequence[tuple[str, str, list[int]]]) -> int:
-    """Queue (kind, address, submission ids) emails of a call in one insert, each with its
-    task; the first submission of each is the one it belongs to (erasing it erases the email).
-    """
+def queue_many(call: Call, emails: Iterable[tuple[str, str, list[int]]]) -> int:
+    """Queue (kind, address, submission ids) emails of a call, QUEUE_BATCH at a time: each
+    batch's emails in one INSERT and their tasks in another, in the caller's transaction. The
+    first submission of each is the one it belongs to (erasing it erases the email)."""
     domain = message_domain()
+    queued = 0
     with transaction.atomic(savepoint=False):
-        rows = OutgoingEmail.objects.bulk_create(
-            OutgoingEmail(
-                kind=kind,
-                to=address,
-                call=call,
-                submission_id=pks[0],
-                params={"submissions": pks},
-                message_id=f"{uuid.uuid4().hex}@{domain}",
+        for batch in batched(emails, QUEUE_BATCH):
+            rows = OutgoingEmail.objects.bulk_create(
+                OutgoingEmail(
+                    kind=kind,
+                    to=address,
+                    call=call,
+                    submission_id=pks[0],
+                    params={"submissions": pks},
+                    message_id=f"{uuid.uuid4().hex}@{domain}",
+                )
+                for kind, address, pks in batch
             )
-            for kind, address, pks in emails
-        )
-        for email in rows:
-            deliver_email.enqueue(email.pk)
-    return len(rows)
+            enqueue_many(deliver_email, [(email.pk,) for email in rows])
+            queued += len(rows)
+    return queued
 
 
 def queue_resume_link(submission: Submission, address: str) -> OutgoingEmail:

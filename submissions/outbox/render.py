@@ -233,15 +233,30 @@ def _outcome_url(call) -> str:
 
 
 def _toolkit_published(email: OutgoingEmail, preview: bool) -> tuple[str, str, dict]:
+    """Each of the email's contributions that the call's latest release holds (read when it
+    is sent: one taken down since is left out, a credit corrected in a later release shows as
+    corrected), with its credit line as that release shows it and its page."""
     call = email.call
-    included = Submission.objects.included(call).only(
-        "reference", "submitted_at", "name", "organisation", "credit_preference", "co_contributors"
+    release = Release.latest_of(call)
+    entries = (
+        ReleaseEntry.objects.filter(
+            release=release,
+            contribution__submission_id__in=email.params.get("submissions", []),
+            contribution__submission__withdrawal_requested_at__isnull=True,
+        )
+        .order_by("contribution__submission__submitted_at", "contribution__submission_id")
+        .values_list(
+            "contribution__submission__reference", "credit_line", "contribution__public_id"
+        )
     )
-    contributions = _contributions(email, included)
+    contributions = [
+        (reference, line, absolute(reverse("contribution", args=[call.slug, public_id])))
+        for reference, line, public_id in entries
+    ]
     if not contributions:
-        raise NoLongerNeeded("None of its contributions is in the toolkit any more.")
+        raise NoLongerNeeded("None of its contributions is in the latest release any more.")
     context = {
-        "contributions": [(s.reference, s.credit_line()) for s in contributions],
+        "contributions": contributions,
         "toolkit_url": call.toolkit_url,
         "outcome_url": _outcome_url(call),
     }

@@ -120,6 +120,7 @@ class PdfStatus:
     themes: list[str] = field(default_factory=list)  # the PDF's themes, in order
     options_changed: bool = False
     contributions_changed: int = 0  # came into the pack, or left it, since it was made
+    details_changed: int = 0  # in it, with a credit line or themes changed since it was made
 
     @property
     def in_progress(self) -> bool:
@@ -127,7 +128,7 @@ class PdfStatus:
 
     @property
     def out_of_date(self) -> bool:
-        return self.options_changed or bool(self.contributions_changed)
+        return self.options_changed or bool(self.contributions_changed or self.details_changed)
 
     @property
     def refresh(self) -> int:
@@ -144,7 +145,7 @@ class PdfStatus:
 
 
 def pdf_status(call: Call, at: datetime | None = None) -> PdfStatus:
-    """The call's PDF as its page shows it: four queries at most."""
+    """The call's PDF as its page shows it: five queries at most."""
     at = at or timezone.now()
     pdf = SynthesisPackPdf.objects.filter(call=call).first()
     if pdf is None:
@@ -169,4 +170,5 @@ def pdf_status(call: Call, at: datetime | None = None) -> PdfStatus:
         status.options_changed = not pdf.same_options(options)
         now_printed, _ = printed(call, pdf.options())
         status.contributions_changed = len(now_printed ^ set(pdf.contributions))
+        status.details_changed = pdf.changed_since()
     return status

@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.files.base import ContentFile
@@ -38,6 +37,7 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from ..common.batches import batched
 from ..common.wording import LONDON
 from ..models import (
     Call,
@@ -51,6 +51,7 @@ from ..models import (
     Theme,
     new_public_ids,
     release_storage,
+    withdrawal_requested,
 )
 from ..models.releases import delete_stored, person_name
 from ..outbox.queue import queue_announcements
@@ -63,23 +64,75 @@ ID_BATCH = 5000
 
 
 def latest_release(call: Call | int) -> Release | None:
-    return Release.objects.filter(call=call).order_by("-number").first()
+    return Release.latest_of(call)
 
 
-def release_credits(call: Call | int) -> Credits:
+# How many named contributions a page other than the credits page (the outcome page) lists
+# before it sends the reader on to the credits page: what it shows stays bounded.
+CREDITS_SHOWN = 1000
+
+
+@dataclass
+class CreditedLine:
+    """A credit line as a release shows it, with the public ids of its contributions (one
+    person may have sent several): each links to its contribution's page."""
+
+    line: str
+    public_ids: list[str]
+
+
+@dataclass
+class ReleaseCredits:
+    """The named credits of a release (the first `CREDITS_SHOWN` contributions, by name), how
+    many more named ones the credits page lists, and how many asked not to be named."""
+
+    release: Release | None
+    lines: list[CreditedLine]
+    more: int
+    unnamed: int
+
+    def __bool__(self) -> bool:
+        return bool(self.lines or self.unnamed)
+
+    @property
+    def unnamed_phrase(self) -> str:
+        return Credits([], self.unnamed).unnamed_phrase
+
+
+def credited_lines(pairs: Iterable[tuple[str, str]]) -> list[CreditedLine]:
+    """(credit line, public id) pairs, in order, grouped: each line once, with its ids."""
+    lines: list[CreditedLine] = []
+    for line, public_id in pairs:
+        if lines and lines[-1].line == line:
+            lines[-1].public_ids.append(public_id)
+        else:
+            lines.append(CreditedLine(line, [public_id]))
+    return lines
+
+
+def release_credits(call: Call | int, shown: int | None = None) -> ReleaseCredits:
     """The credits of the call's latest release, for any public page (the outcome page too):
-    each credit line once, by name, and how many asked not to be named. Empty before the
-    first release. For a contribution's own link, read its ReleaseEntry rows (publishing.md)."""
-    release = latest_release(call)
+    never the review status. Empty before the first release. See credits_of()."""
+    return credits_of(latest_release(call), shown)
+
+
+def credits_of(release: Release | None, shown: int | None = None) -> ReleaseCredits:
+    """Each credit line of the release once, by name, with the public ids of its
+    contributions: the first `shown` named contributions (the rest are counted, for the
+    credits page; CREDITS_SHOWN unless told), and how many asked not to be named. A
+    contribution taken down is gone from it at once (its entries are deleted). One query."""
+    shown = CREDITS_SHOWN if shown is None else shown
     if release is None:
-        return Credits([], 0)
-    lines = (
+        return ReleaseCredits(None, [], 0, 0)
+    pairs = list(
         ReleaseEntry.objects.filter(release=release, anonymous=False)
-        .order_by("sort_key", "credit_line")
-        .values_list("credit_line", "sort_key")
-        .distinct()
+        .order_by("sort_key", "position")
+        .values_list("credit_line", "contribution__public_id")[:shown]
     )
-    return Credits([line for line, _ in lines], release.unnamed_count)
+    named = release.contribution_count - release.unnamed_count
+    return ReleaseCredits(
+        release, credited_lines(pairs), max(named - len(pairs), 0), release.unnamed_count
+    )
 
 
 def answer_sql(question_id: int) -> RawSQL:
@@ -118,12 +171,6 @@ def redactions_by_submission(ids: list[int]) -> dict[int, list[Redaction]]:
 
 def uk_date(moment: datetime):
     return moment.astimezone(LONDON).date()
-
-
-def batched(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def public_row(
@@ -520,6 +567,13 @@ def take_down(submission: Submission | int) -> int:
 def take_down_before_erasing(sender, instance: Submission, **kwargs) -> None:
     """An erasure, by any path (the admin's "Delete", a queryset's delete()), in its transaction."""
     take_down(instance.pk)
+
+
+@receiver(withdrawal_requested, sender=Submission)
+def take_down_when_withdrawn(sender, submission: Submission, **kwargs) -> None:
+    """A withdrawal request, by any path (the status page, the shell), in its transaction: the
+    first time only, as Submission.request_withdrawal() sends it."""
+    take_down(submission.pk)
 
 
 def rebuild_segment(release: Release, index: int, files: SegmentFiles) -> None:

@@ -39,7 +39,6 @@ from ..models import (
 )
 from ..outbox import queue as outbox
 from .forms import CreditDetailsForm, StatusLinkRequestForm, WithdrawalForm
-from .releases import take_down
 
 SESSION_STATUS = "status_links"  # {call slug: SHA-256 of the status link's token}
 SESSION_LINK_ASKED = "status_link_asked"  # {call slug: the address a new link was asked for}
@@ -159,9 +158,8 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     elif request.method == "POST" and request.POST.get("action") == "withdraw":
         withdrawal_form = WithdrawalForm(request.POST, prefix="withdraw")
         if withdrawal_form.is_valid():
-            with transaction.atomic():
-                if submission.request_withdrawal():
-                    take_down(submission)  # off every public page and file, at once
+            # Off every public page and file at once, in its transaction (releases.py).
+            submission.request_withdrawal()
             return redirect("status_page", slug)
     elif request.method == "POST":
         return redirect("status_page", slug)

@@ -356,6 +356,7 @@ def test_every_page_and_error_state_is_valid_html(seeded_call, tmp_path):
     assert "Continue in this browser" in pages["link-continue"]
     assert "We have sent a link" in pages["continued-elsewhere-sent"]
     assert "What came of" in pages["outcome"] and "Videos." in pages["outcome"]
+    assert "/contributions/" in pages["outcome"]  # the credits and the note link its page
     assert ABOUT["name"] in pages["pack"]
     for name, html in pages.items():
         assert html.lstrip().lower().startswith("<!doctype html>"), name

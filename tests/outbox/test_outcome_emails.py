@@ -4,11 +4,24 @@ named on the call) and an erasure (to the contributor, after their submission is
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
-from submissions.models import OutgoingEmail, Submission
+from submissions.common.site import absolute
+from submissions.models import (
+    CREDIT_FIELDS,
+    Call,
+    NothingReleased,
+    OutgoingEmail,
+    Redaction,
+    Submission,
+)
 from submissions.outbox import queue as outbox
+from submissions.publishing.releases import take_down
 
 from ..factories import make_call, make_submission
+from ..publishing.helpers import page_url, publish
 from ..worker import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -73,8 +86,11 @@ def call_after_the_event():
         "ana3": make_submission(call, email="ana@example.org"),
     }
     people["eli"].request_withdrawal()
-    make_submission(make_call(), email="other-call@example.org", review_status=INCLUDED)
-    run_worker()  # the staff's notice of Eli's withdrawal
+    other = make_call()
+    make_submission(other, email="other-call@example.org", review_status=INCLUDED)
+    publish(other)
+    publish(call)  # release 1: Ana's two and Bo's
+    run_worker()  # the staff's notice of Eli's withdrawal; "your evidence is published"
     mail.outbox.clear()
     return call, people
 
@@ -99,11 +115,16 @@ def test_each_contributor_in_the_toolkit_gets_one_email_with_the_link_and_their_
         assert people["ana"].reference in body and people["ana2"].reference in body
         assert people["ana3"].reference not in body
         assert f"/{call.slug}/outcome/" in body
-    # Each credit line exactly as the credits page shows it.
+    # Each credit line exactly as the credits page shows it, with the contribution's page.
     assert "> Ana Jones, UWE\n" in ana.body and "> Ana Jones, UWE Bristol\n" in ana.body
     assert "<blockquote" in html and ">Ana Jones, UWE Bristol</blockquote>" in html
+    for who in ("ana", "ana2"):
+        page = absolute(page_url(call, people[who]))
+        assert f"Its page: {page}\n" in ana.body
+        assert f'<a href="{page}"' in html
     bo = next(m for m in messages if m.to == ["bo@example.org"])
     assert "you asked not to be named" in bo.body
+    assert f"Its page: {absolute(page_url(call, people['bo']))}" in bo.body
     # Nobody else heard: no thank-yous were chosen.
     assert sent(Kind.THANK_YOU) == []
     assert {m.to[0] for m in mail.outbox} == {"ana@example.org", "bo@example.org"}
@@ -231,3 +252,181 @@ def test_erasing_a_submission_erases_its_pending_toolkit_email(call_after_the_ev
 
     kinds = OutgoingEmail.objects.filter(to="bo@example.org").values_list("kind", flat=True)
     assert list(kinds) == [Kind.ERASED]
+
+
+def test_a_contribution_included_but_not_released_is_in_no_toolkit_email(call_after_the_event):
+    call, people = call_after_the_event
+    # Included by a reviewer after release 1: nothing public yet, so no credit by email either.
+    gus = make_submission(
+        call, name="Gus Unreleased", email="gus@example.org", review_status=INCLUDED
+    )
+    ana4 = make_submission(
+        call, name="Ana Jones", organisation="Later Org", email="ana@example.org",
+        review_status=INCLUDED,
+    )  # fmt: skip
+
+    assert call.mark_toolkit_published(TOOLKIT, thank_others=False, by="Bob")
+
+    messages = sent(Kind.TOOLKIT_PUBLISHED)
+    assert sorted(m.to[0] for m in messages) == ["ana@example.org", "bo@example.org"]
+    ana = next(m for m in messages if m.to == ["ana@example.org"])
+    assert people["ana"].reference in ana.body and ana4.reference not in ana.body
+    assert "Later Org" not in ana.body + ana.alternatives[0][0]
+    for message in mail.outbox:
+        assert "Gus" not in message.body and gus.reference not in message.body
+
+
+def test_one_included_but_not_released_is_thanked_when_the_call_says_so(call_after_the_event):
+    call, _ = call_after_the_event
+    gus = make_submission(call, email="gus@example.org", review_status=INCLUDED)
+
+    assert call.mark_toolkit_published(TOOLKIT, thank_others=True, by="Bob")
+
+    thanks = {m.to[0]: m for m in sent(Kind.THANK_YOU)}
+    assert sorted(thanks) == ["cy@example.org", "dee@example.org", "gus@example.org"]
+    assert gus.reference in thanks["gus@example.org"].body
+    assert "not among the contributions published with the toolkit" in (
+        thanks["gus@example.org"].body
+    )
+    assert "gus@example.org" not in [m.to[0] for m in sent(Kind.TOOLKIT_PUBLISHED)]
+
+
+def test_the_credit_line_is_the_one_the_latest_release_shows(call_after_the_event):
+    call, people = call_after_the_event
+    # A correction on the status page reaches the public with the next release, not before.
+    ana = Submission.objects.get(pk=people["ana"].pk)
+    details = {f: getattr(ana, f) for f in CREDIT_FIELDS}
+    assert ana.correct_credit({**details, "organisation": "Corrected Org"})
+
+    call.mark_toolkit_published(TOOLKIT, thank_others=False, by="Bob")
+    (before,) = [m for m in sent(Kind.TOOLKIT_PUBLISHED) if m.to == ["ana@example.org"]]
+
+    assert "> Ana Jones, UWE\n" in before.body and "Corrected Org" not in before.body
+    # Sent again after release 2, it says what the public now reads.
+    publish(call)
+    run_worker()
+    mail.outbox.clear()
+    email = OutgoingEmail.objects.get(kind=Kind.TOOLKIT_PUBLISHED, to="ana@example.org")
+    outbox.send_again(email)
+    (after,) = [m for m in sent(Kind.TOOLKIT_PUBLISHED) if m.to == ["ana@example.org"]]
+    assert "> Ana Jones, Corrected Org\n" in after.body
+
+
+def test_a_redacted_span_is_in_no_toolkit_email_nor_on_the_outcome_page():
+    call = make_call()
+    question = call.questions.first()
+    ana = make_submission(
+        call,
+        email="ana@example.org",
+        review_status=INCLUDED,
+        answers={str(question.pk): "Ask Dr Hidden Person, who ran it."},
+    )
+    Redaction.add(ana, part=Redaction.answer_part(question), text="Dr Hidden Person",
+                  reason=Redaction.Reason.THIRD_PARTY)  # fmt: skip
+    publish(call)
+    run_worker()
+    mail.outbox.clear()
+
+    call.mark_toolkit_published(TOOLKIT, thank_others=True, by="Bob")
+
+    (message,) = sent(Kind.TOOLKIT_PUBLISHED)
+    assert "Hidden" not in message.body and "Hidden" not in message.alternatives[0][0]
+    from django.test import Client
+
+    page = Client().get(f"/{call.slug}/outcome/").content.decode()
+    assert "Hidden" not in page and page_url(call, ana) in page
+
+
+def test_one_taken_down_after_the_press_is_left_out_of_its_email(call_after_the_event):
+    call, people = call_after_the_event
+    call.mark_toolkit_published(TOOLKIT, thank_others=False, by="Bob")
+    Submission.objects.filter(pk=people["ana2"].pk).update(withheld_from_open_data=True)
+    take_down(people["ana2"])  # as the admin's "withhold" does
+
+    (ana,) = [m for m in sent(Kind.TOOLKIT_PUBLISHED) if m.to == ["ana@example.org"]]
+
+    assert people["ana"].reference in ana.body and people["ana2"].reference not in ana.body
+    assert "UWE Bristol" not in ana.body
+
+
+def test_before_any_release_marking_the_toolkit_published_is_refused_and_changes_nothing():
+    call = make_call()
+    make_submission(call, email="ana@example.org", review_status=INCLUDED)
+
+    with pytest.raises(NothingReleased):
+        call.mark_toolkit_published(TOOLKIT, thank_others=True, by="Bob")
+
+    fresh = Call.objects.get(pk=call.pk)
+    assert fresh.toolkit_published_at is None and fresh.toolkit_url == ""
+    assert fresh.outcome_published_at is None
+    assert not OutgoingEmail.objects.exists() and not DBTaskResult.objects.exists()
+
+
+def make_contributors(call, n: int, start: int = 0) -> None:
+    """n people: every other one included, then released (by the caller's publish())."""
+    for k in range(start, start + n):
+        make_submission(call, email=f"p{k}@example.org", review_status=INCLUDED if k % 2 else "new")
+
+
+def press_counting(call) -> tuple[int, dict[str, int]]:
+    """Mark the toolkit published (everyone else thanked): the queries, and the INSERTs by
+    table."""
+    with CaptureQueriesContext(connection) as captured:
+        assert Call.objects.get(pk=call.pk).mark_toolkit_published(TOOLKIT, True, by="Bob")
+    inserts: dict[str, int] = {}
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if sql.startswith("INSERT INTO"):
+            table = sql.split('"')[1]
+            inserts[table] = inserts.get(table, 0) + 1
+    return len(captured), inserts
+
+
+def test_the_press_costs_the_same_queries_for_6_people_or_60():
+    few, many = make_call(), make_call()
+    make_contributors(few, 6)
+    make_contributors(many, 60, start=100)
+    publish(few)
+    publish(many)
+
+    queries_few, inserts_few = press_counting(few)
+    queries_many, inserts_many = press_counting(many)
+
+    assert OutgoingEmail.objects.filter(call=many).count() == 60
+    # The call; whether it has a release; the conditional UPDATE and reading it back; the
+    # latest release; the contributions (one cursor); one INSERT of emails and one of their
+    # tasks; the savepoint and its release.
+    assert queries_few == queries_many == 10
+    # One INSERT of emails and one of their tasks, however many are told.
+    expected = {"submissions_outgoingemail": 1, "django_tasks_database_dbtaskresult": 1}
+    assert inserts_few == inserts_many == expected
+
+
+def test_the_emails_go_in_batches_each_one_insert_of_emails_and_one_of_tasks(monkeypatch):
+    monkeypatch.setattr(outbox, "QUEUE_BATCH", 4)
+    call = make_call()
+    make_contributors(call, 10)
+    publish(call)
+    run_worker()  # "your evidence is published"
+    mail.outbox.clear()
+
+    _, inserts = press_counting(call)
+
+    assert inserts == {"submissions_outgoingemail": 3, "django_tasks_database_dbtaskresult": 3}
+    emails = OutgoingEmail.objects.filter(
+        call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
+    )
+    assert sorted(emails.values_list("kind", flat=True)) == sorted(
+        [Kind.TOOLKIT_PUBLISHED] * 5 + [Kind.THANK_YOU] * 5
+    )
+    # Each has its task, and the worker sends each once.
+    ids = sorted(emails.values_list("pk", flat=True))
+    tasks = DBTaskResult.objects.filter(task_path__endswith="deliver_email")
+    assert (
+        sorted(
+            a["args"][0] for a in tasks.values_list("args_kwargs", flat=True) if a["args"][0] in ids
+        )
+        == ids
+    )
+    run_worker()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(f"p{k}@example.org" for k in range(10))

@@ -278,4 +278,9 @@ def test_release_credits_are_the_latest_release_s_not_the_review_status():
 
     credits = release_credits(call)
 
-    assert (credits.lines, credits.unnamed) == (["Abe, Org", "Bea, Org"], 1)
+    assert [(c.line, len(c.public_ids)) for c in credits.lines] == [
+        ("Abe, Org", 2),
+        ("Bea, Org", 1),
+    ]
+    assert (credits.unnamed, credits.more) == (1, 0)
+    assert credits.lines[1].public_ids == [Submission.objects.get(name="Bea").public.public_id]

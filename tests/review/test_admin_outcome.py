@@ -15,6 +15,7 @@ from submissions.models import (
 )
 
 from ..factories import assign, make_call, make_call_manager, make_reviewer, make_submission
+from ..publishing.helpers import publish
 
 pytestmark = pytest.mark.django_db
 INCLUDED = Submission.ReviewStatus.INCLUDED
@@ -45,6 +46,7 @@ def reviewed(seeded_call):
     new.themes.set([tools])
     alice = make_reviewer("alice", first_name="Alice", last_name="Smith")
     assign(alice, seeded_call)
+    publish(seeded_call)  # release 1: Ana's
     return seeded_call, tools, risks, ana, cy, alice
 
 
@@ -61,8 +63,10 @@ def test_the_outcome_screen_lists_each_theme_with_its_note(reviewed):
     assert f'<a href="{url("note", call, risks.pk)}">Risks</a>' in page
     assert "Written" in page and "Not yet" in page
     assert "Publish the outcome page" in page
-    assert "emails 1 contributor whose evidence is in the toolkit" in page
+    releases = reverse("admin:submissions_call_releases", args=[call.pk])
+    assert f'emails 1 contributor whose evidence is in <a href="{releases}">release 1</a>' in page
     assert "2 other contributors get a thank-you" in page
+    assert "not in release 1" not in page
 
 
 def test_staff_choose_the_packs_themes_and_order(reviewed):
@@ -211,3 +215,38 @@ def test_the_call_list_links_to_the_outcome(reviewed):
     page = signed_in(make_call_manager()).get(reverse("admin:submissions_call_changelist"))
 
     assert f'<a href="{url("outcome", call)}">Outcome and pack</a>' in page.content.decode()
+
+
+def test_before_any_release_the_manager_is_told_to_publish_one_and_nothing_is_sent(seeded_call):
+    make_submission(seeded_call, email="ana@example.org", review_status=INCLUDED)
+    make_submission(seeded_call, email="bo@example.org")
+    client = signed_in(make_call_manager())
+    data = {"action": "toolkit", "toolkit_url": TOOLKIT, "thank_other_contributors": "on"}
+
+    page = client.get(url("outcome", seeded_call)).content.decode()
+    response = client.post(url("outcome", seeded_call), data, follow=True)
+
+    releases = reverse("admin:submissions_call_releases", args=[seeded_call.pk])
+    assert "Publish a release first." in page
+    assert f'<a href="{releases}">Go to the releases</a>' in page
+    assert "Mark the toolkit published and email contributors" not in page
+    # A press anyway (a form open from before, a second tab): refused, plainly, nothing done.
+    after = response.content.decode()
+    assert "Nothing was sent and the toolkit is not marked published" in after
+    assert "Publish a release first" in after
+    assert not OutgoingEmail.objects.exists()
+    seeded_call.refresh_from_db()
+    assert seeded_call.toolkit_published_at is None and seeded_call.toolkit_url == ""
+    assert seeded_call.outcome_published_at is None
+
+
+def test_included_contributions_a_release_has_not_published_yet_are_pointed_out(reviewed):
+    call, _, _, _, cy, _ = reviewed
+    Submission.objects.filter(pk=cy.pk).update(review_status=INCLUDED)
+
+    page = signed_in(make_call_manager()).get(url("outcome", call)).content.decode()
+
+    assert "1 included contribution is not in release 1." in page
+    assert "Its contributor would be thanked, not credited." in page
+    assert "publish release 2</a> before marking the toolkit published" in page
+    assert "emails 1 contributor whose evidence is in" in page  # Ana's; not Cy's

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from submissions.models import Call, OutgoingEmail, Submission, SynthesisNote, Theme
 from submissions.outbox.render import build_message
+from submissions.publishing.releases import publish_release
 
 from ..browser import CHROMIUM
 from ..factories import make_call_manager, make_submission
@@ -113,9 +114,22 @@ def test_a_call_manager_runs_the_outcome_in_a_browser(browser, live_server, afte
     expect(page.get_by_text("What the event learned about Tools and training")).to_be_visible()
     assert SynthesisNote.objects.get(theme=tools).published
 
-    # 3. The outcome page, then 4. the toolkit.
+    # 3. The outcome page, then 4. the toolkit: not before a release, which the screen says.
     page.get_by_role("button", name="Publish the outcome page").click()
     expect(page.get_by_text("The outcome page is published.")).to_be_visible()
+    expect(page.get_by_text("Publish a release first.")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Mark the toolkit published"))).to_have_count(
+        0
+    )
+    page.get_by_role("link", name="Go to the releases").click()
+    page.get_by_role("button", name="Publish release 1").click()
+    page.get_by_label("I have read what this release adds and changes").check()
+    page.get_by_role("button", name="Publish release 1").click()
+    expect(page.get_by_text(re.compile("Release 1 published"))).to_be_visible()
+    page.goto(base + reverse("admin:submissions_call_outcome", args=[call.pk]))
+    expect(
+        page.get_by_text(re.compile(r"whose evidence is in release 1 \(the latest\)"))
+    ).to_be_visible()
     page.get_by_label("Link to the toolkit").fill("https://toolkit.example/social-media")
     page.get_by_label("Also thank every other contributor").check()
     page.get_by_role("button", name="Mark the toolkit published and email contributors").click()
@@ -132,12 +146,16 @@ def test_a_call_manager_runs_the_outcome_in_a_browser(browser, live_server, afte
         expect(public).to_have_title(re.compile("^What came of the call"))
         expect(public.get_by_text("Short videos travel.")).to_be_visible()
         expect(public.get_by_role("link", name="read the toolkit")).to_be_visible()
+        # Each credit leads to its contribution's page, as released.
+        credit = public.locator(".credit-list a").first
+        expect(credit).to_have_attribute("href", re.compile(rf"^/{call.slug}/contributions/\w+/$"))
         assert_no_axe_violations(public, f"outcome page {width}")
         assert_no_sideways_scrolling(public, f"outcome page {width}")
         photograph(public, "public", width)
 
 
 def test_each_new_email_reads_at_a_phones_width(browser, live_server, after_the_call):
+    publish_release(after_the_call, number=1)
     call = Call.objects.get(pk=after_the_call.pk)
     call.notification_emails = "team@example.org"
     call.save(update_fields=["notification_emails"])

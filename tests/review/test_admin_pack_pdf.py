@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from submissions.models import Submission, SynthesisPack, SynthesisPackPdf, Theme
+from submissions.models import ReviewChange, Submission, SynthesisPack, SynthesisPackPdf, Theme
 from submissions.publishing.pack_file import request_pdf
 
 from ..factories import (
@@ -307,8 +307,8 @@ def test_the_pages_queries_do_not_grow_with_the_pack(reviewed, django_assert_num
     # The session, the user and their permissions (4), the call, the PDF's row, then: with none,
     # what one would print (the options, the themes they default to, the contributions);
     # waiting, its themes' names; ready, those and whether it is out of date (the options, what
-    # it would print now).
-    expected = {"none": 9, "waiting": 7, "ready": 10}[state]
+    # it would print now, and whether what it prints of them changed since).
+    expected = {"none": 9, "waiting": 7, "ready": 11}[state]
     client.get(url("pack_pdf", call))  # the session's first request
 
     with django_assert_num_queries(expected):
@@ -333,3 +333,51 @@ def test_the_press_and_the_download_cost_a_few_queries(reviewed, django_assert_n
         response = client.get(url("pack_pdf_file", call))
     assert response.status_code == 200
     assert re.match(r"attachment; filename=", response["Content-Disposition"])
+
+
+def test_a_credit_corrected_on_the_status_page_after_it_was_made_marks_it_out_of_date(reviewed):
+    from submissions.models.links import status_link_url
+
+    from ..publishing.test_status import credit_form, open_link
+
+    call, _, _, alice = reviewed
+    client = signed_in(alice)
+    client.post(url("pack_pdf", call), {"action": "download"})
+    run_worker()
+    ana = Submission.objects.get(name="Ana Jones")
+    assert "Out of date" not in page_of(client, call)
+
+    # Ana corrects her credit on her status page: the PDF prints the old line.
+    contributor = Client()
+    open_link(contributor, status_link_url(ana))
+    contributor.post(
+        reverse("status_page", args=[call.slug]),
+        credit_form(name="Ana Jones-Li", organisation="UWE"),
+    )
+    assert Submission.objects.get(pk=ana.pk).credit_line() == "Ana Jones-Li, UWE"
+    page = page_of(client, call)
+
+    assert "Out of date:" in page
+    assert "1 contribution in it has had its credit details corrected by its contributor" in page
+    # "Download the PDF" makes a new one rather than hand over the old one.
+    response = client.post(url("pack_pdf", call), {"action": "download"})
+    assert response["Location"] == url("pack_pdf", call)
+    assert SynthesisPackPdf.objects.get().state == State.WAITING and pdf_tasks() == 2
+    run_worker()
+    assert "Out of date" not in page_of(client, call)
+
+
+def test_a_theme_changed_in_the_admin_after_it_was_made_marks_it_out_of_date(reviewed):
+    call, *_, alice = reviewed
+    client = signed_in(alice)
+    client.post(url("pack_pdf", call), {"action": "download"})
+    run_worker()
+    ana = Submission.objects.get(name="Ana Jones")
+    ReviewChange.objects.create(
+        submission=ana, field=ReviewChange.Field.THEMES, old_value="Tools", new_value="Risks"
+    )  # as the admin records a reviewer's change of themes
+
+    page = page_of(client, call)
+
+    assert "Out of date:" in page
+    assert "or its themes changed since." in page

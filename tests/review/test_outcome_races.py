@@ -17,6 +17,7 @@ from django.urls import reverse
 from submissions.models import OutgoingEmail, Submission
 
 from ..factories import make_call, make_call_manager, make_submission
+from ..publishing.helpers import publish
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -100,6 +101,9 @@ def test_two_presses_of_mark_the_toolkit_published_queue_each_email_once():
     for n in range(3):
         make_submission(call, email=f"in{n}@example.org", review_status="included")
     make_submission(call, email="other@example.org")
+    publish(call)
+    # Included since release 1: thanked, never credited, by either press.
+    make_submission(call, email="later@example.org", review_status="included")
     bob = make_call_manager()
     data = {
         "action": "toolkit",
@@ -115,8 +119,12 @@ def test_two_presses_of_mark_the_toolkit_published_queue_each_email_once():
 
     assert press_twice_at_once("submissions_call", press) == [302, 302]
 
-    kinds = sorted(OutgoingEmail.objects.values_list("kind", flat=True))
-    assert kinds == [Kind.THANK_YOU] + [Kind.TOOLKIT_PUBLISHED] * 3
+    told = OutgoingEmail.objects.filter(kind__in=[Kind.THANK_YOU, Kind.TOOLKIT_PUBLISHED])
+    assert sorted(told.values_list("kind", "to")) == [
+        (Kind.THANK_YOU, "later@example.org"),
+        (Kind.THANK_YOU, "other@example.org"),
+        *[(Kind.TOOLKIT_PUBLISHED, f"in{n}@example.org") for n in range(3)],
+    ]
 
 
 def test_two_presses_of_delete_tell_the_contributor_once():

@@ -7,11 +7,14 @@ are assigned to: any other call is "not found"); reviewers may choose the pack a
 publishing a note, the outcome page or the toolkit is a call manager's (they may change calls).
 """
 
+from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
@@ -23,14 +26,17 @@ from ...common.storage import is_s3
 from ...common.wording import LONDON
 from ...models import (
     Call,
+    NothingReleased,
     OutgoingEmail,
+    Release,
+    ReleaseEntry,
     Submission,
     SynthesisNote,
     SynthesisNoteChange,
     SynthesisPackPdf,
     Theme,
 )
-from ...outbox.queue import contributors_by_address
+from ...outbox.queue import toolkit_audience
 from ...publishing.pack import (
     ThemeChoice,
     build_pack,
@@ -76,15 +82,32 @@ def staff_name(request: HttpRequest) -> str:
     return person(user) if isinstance(user, AbstractUser) else ""
 
 
-def audience(call: Call) -> tuple[int, int]:
-    """How many people (by address) marking the toolkit published would email: those in the
-    toolkit, and every other contributor (thanked if the call manager chooses)."""
-    sent = Submission.objects.filter(call=call, state=Submission.State.SUBMITTED)
-    included = contributors_by_address(Submission.objects.included(call).values_list("pk", "email"))
-    everyone = contributors_by_address(
-        sent.filter(withdrawal_requested_at__isnull=True).values_list("pk", "email")
+@dataclass
+class Audience:
+    """Whom marking the toolkit published would email, by address, and what is not released."""
+
+    release: Release | None  # the call's latest release: None, and the button refuses
+    in_release: int = 0  # people with a contribution in it: told of the toolkit
+    others: int = 0  # every other contributor (thanked if the call manager chooses)
+    unreleased: int = 0  # contributions a release would add: thanked, not credited, until then
+
+
+def audience(call: Call) -> Audience:
+    """Counted as the outbox would queue them (outbox/queue.py toolkit_audience())."""
+    release = Release.latest_of(call)
+    if release is None:
+        return Audience(None)
+    kinds = Counter(kind for kind, _, _ in toolkit_audience(call, release, thank_others=True))
+    in_release = ReleaseEntry.objects.filter(
+        release=release, contribution__submission=OuterRef("pk")
     )
-    return len(included), len(everyone.keys() - included.keys())
+    unreleased = Submission.objects.publishable(call).exclude(Exists(in_release)).count()
+    return Audience(
+        release,
+        kinds[OutgoingEmail.Kind.TOOLKIT_PUBLISHED],
+        kinds[OutgoingEmail.Kind.THANK_YOU],
+        unreleased,
+    )
 
 
 class OutcomeAdminMixin(_CallAdmin):
@@ -166,34 +189,44 @@ class OutcomeAdminMixin(_CallAdmin):
         offered = {choice.id for choice in themes}
         for theme in Theme.objects.filter(pk__in=notes.keys() - offered).order_by("name"):
             themes.append(ThemeChoice(theme.pk, theme.name))
-        included, others = audience(call)
         context = {
             **self._context(request, call, f"Outcome: {call.title}"),
             "themes": [(choice, notes.get(choice.id)) for choice in themes],
             "toolkit_form": toolkit_form,
             "toolkit_emails": emails.filter(kind=OutgoingEmail.Kind.TOOLKIT_PUBLISHED).count(),
             "thank_you_emails": emails.filter(kind=OutgoingEmail.Kind.THANK_YOU).count(),
-            "included_people": included,
-            "other_people": others,
+            # Only while it can still be pressed: it reads every contribution of the call.
+            "audience": None if call.toolkit_published_at else audience(call),
             "pdf": SynthesisPackPdf.objects.filter(call=call).first(),
         }
         return TemplateResponse(request, "admin/submissions/call/outcome.html", context)
 
     def _save_toolkit(self, request: HttpRequest, call: Call, form: ToolkitForm) -> None:
         url = form.cleaned_data["toolkit_url"]
-        if call.toolkit_published_at is None and call.mark_toolkit_published(
-            url, form.cleaned_data["thank_other_contributors"], by=staff_name(request)
-        ):
-            queued = OutgoingEmail.objects.filter(
-                call=call,
-                kind__in=[OutgoingEmail.Kind.TOOLKIT_PUBLISHED, OutgoingEmail.Kind.THANK_YOU],
-            ).count()
-            messages.success(
-                request,
-                f"The toolkit is marked published and the outcome page is public. "
-                f"{queued} email{'' if queued == 1 else 's'} queued to contributors.",
-            )
-            return
+        if call.toolkit_published_at is None:
+            try:
+                marked = call.mark_toolkit_published(
+                    url, form.cleaned_data["thank_other_contributors"], by=staff_name(request)
+                )
+            except NothingReleased:
+                messages.error(
+                    request,
+                    "Nothing was sent and the toolkit is not marked published: this call has no "
+                    "release yet. Publish a release first (Releases), so that each email can "
+                    "give its contributor's credit line and page as published.",
+                )
+                return
+            if marked:
+                queued = OutgoingEmail.objects.filter(
+                    call=call,
+                    kind__in=[OutgoingEmail.Kind.TOOLKIT_PUBLISHED, OutgoingEmail.Kind.THANK_YOU],
+                ).count()
+                messages.success(
+                    request,
+                    f"The toolkit is marked published and the outcome page is public. "
+                    f"{queued} email{'' if queued == 1 else 's'} queued to contributors.",
+                )
+                return
         call.change_toolkit_url(url)
         messages.info(
             request,

@@ -24,6 +24,7 @@ from ...publishing.redaction import by_part, public_answer, public_links
 from ...publishing.release_job import in_background, job_status, request_release
 from ...publishing.releases import latest_release, pending_changes, publish_release
 from ..access import reviewable_calls, visible_submissions
+from .staff_forms import StaffTextMixin
 
 PUBLISH = "submissions.change_call"
 
@@ -34,7 +35,9 @@ else:
     _CallAdmin = _SubmissionAdmin = object
 
 
-class PublishForm(forms.Form):
+class PublishForm(StaffTextMixin, forms.Form):
+    error_labels = {"notes": "What changed"}
+
     number = forms.IntegerField(widget=forms.HiddenInput)
     notes = forms.CharField(
         label="What changed (public, shown with the release and in its feed)",
@@ -177,7 +180,9 @@ def publication_context(submission: Submission) -> dict:
 # --- Redactions ------------------------------------------------------------------------------
 
 
-class RedactionForm(forms.Form):
+class RedactionForm(StaffTextMixin, forms.Form):
+    error_labels = {"text": "The words to redact", "note": "The note"}
+
     part = forms.ChoiceField(label="Where")
     text = forms.CharField(
         label="Words to redact",
