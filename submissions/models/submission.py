@@ -202,7 +202,9 @@ class Submission(models.Model):
         ordering = ["-submitted_at", "-id"]
         permissions = [("export_submissions", "Can export submissions")]
         indexes = [
-            models.Index(fields=["state", "-submitted_at"], name="submission_state_submitted"),
+            # Both ways: newest first (the default order) read backwards, and the export's
+            # oldest first read forwards, each with no sort of its own (issue 23).
+            models.Index(fields=["state", "submitted_at", "id"], name="submission_state_submitted"),
             # A call's submissions in the list's order (oldest first), and by review status in
             # that order: the list reads its page from the index in order and stops, whatever
             # the planner's statistics say. Without these, right after a bulk load (no ANALYZE
