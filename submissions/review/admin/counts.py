@@ -64,9 +64,9 @@ class ReviewPaginator(Paginator):
         exact = self.exact()
         if exact is not None:
             return exact
-        rows = self.queryset.order_by().values("pk")
+        rows: QuerySet = self.queryset.order_by().values("pk")
         if self.theme is not None:
-            rows = through_theme_links(self.theme, rows)
+            rows = through_theme_links(self.theme, self.queryset)
         # One row more than the limit tells "exactly 10,000" from "more than 10,000".
         counted = rows[: COUNT_LIMIT + 1].count()
         self.more_than_counted = counted > COUNT_LIMIT
@@ -83,7 +83,7 @@ def through_theme_links(theme: int, submissions: QuerySet[Submission]) -> QueryS
     checked the theme of every one, the whole call for a rare theme.
     """
     Tagged = Submission.themes.through
-    match = submissions.filter(pk=OuterRef("submission_id")).values("pk")[:1]
+    match = submissions.order_by().filter(pk=OuterRef("submission_id")).values("pk")[:1]
     return (
         Tagged.objects.filter(theme_id=theme, submission_id=Subquery(match))
         .order_by()
