@@ -1,4 +1,5 @@
-# Quick start: `make run` serves the site on http://127.0.0.1:8000 and runs the email worker;
+# Quick start: `make run` serves the site on http://127.0.0.1:8000 and runs the task workers
+# (the emails', and the synthesis pack PDF's);
 # `make test` runs every test.
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test check bench-journey bench-upload bench-admin bench-export bench-public \
-	bench-outcome bench-crowd clean
+	bench-outcome bench-crowd bench-release clean
 
 # Debian ships python3 without venv/pip; install them when missing (as root on a fresh machine),
 # Chromium for the browser test (Playwright drives Debian's Chromium; it downloads nothing),
@@ -39,9 +40,13 @@ run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
 	@echo "To review submissions, make a staff user: DEBUG=1 $(PY) manage.py createsuperuser"
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (SITE_URL=$(SITE_URL)), with the email worker beside it (Ctrl-C stops both)"
-	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (SITE_URL=$(SITE_URL)), with two task workers beside it:"
+	@echo "the emails' (queue default) and the synthesis pack PDF's (queue documents). Ctrl-C stops all three."
+	@trap 'kill $$emails $$documents 2>/dev/null; wait $$emails $$documents 2>/dev/null' EXIT INT TERM; \
+		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py db_worker --queue-name default --no-reload \
+			& emails=$$!; \
+		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py db_worker --queue-name documents --no-reload \
+			& documents=$$!; \
 		DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The W3C Nu HTML checker for tests/test_html_valid.py: the npm package vnu-jar, run with
@@ -109,6 +114,15 @@ bench-crowd: $(STAMP)
 	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_crowd_bench'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_crowd_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_crowd_bench $(PY) bench/bench_crowd.py
+
+# Publishing a release against a COPY of its rows, its peak memory, and the pages that read it,
+# without and with planner statistics (database cfe_release_bench); issue 23's figures:
+# `make bench-release SUBMISSIONS=1000000` (30% included; seeding takes half an hour here).
+bench-release: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='cfe_release_bench'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres cfe_release_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/cfe_release_bench $(PY) bench/bench_release.py \
+		--submissions $(SUBMISSIONS) --included 0.3
 
 # The synthesis pack (HTML, PDF), the outcome page and marking the toolkit published, with 2,000
 # submissions (database cfe_outcome_bench, or OUTCOME_BENCH_DB=...; the PDF in the task worker).

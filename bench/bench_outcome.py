@@ -10,9 +10,10 @@ in-process through Django's test client, --repeat times after one warm-up; the t
 is timed --repeat times too, each time in a transaction rolled back.
 
 The PDF is made by the task worker, not in a request: "Download the PDF" is timed as a request
-(it queues the task), then `manage.py db_worker --batch` is run as its own process, --repeat
-times, each after a press: the task's own time (recorded on the PDF's row), the process's from
-start to exit (Django's start and WeasyPrint's import too), and its peak memory.
+(it queues the task), then `manage.py db_worker --queue-name documents --batch` (the PDF's own
+queue) is run as its own process, --repeat times, each after a press: the task's own time
+(recorded on the PDF's row), the process's from start to exit (Django's start and WeasyPrint's
+import too), and its peak memory.
 It prints the median and slowest in milliseconds, the ratio to the call's start page measured in
 the same run, the queries, and the bytes (or emails) each makes.
 """
@@ -71,14 +72,16 @@ def press_toolkit(call: Call) -> int:
 
 
 def run_worker_process() -> tuple[float, int]:
-    """`manage.py db_worker --batch` as its own process: milliseconds start to exit, and the
-    peak memory (KB) of the largest worker run so far."""
+    """`manage.py db_worker --queue-name documents --batch` as its own process: milliseconds
+    start to exit, and the peak memory (KB) of the largest worker run so far."""
     started = time.perf_counter()
     subprocess.run(
         [
             sys.executable,
             str(ROOT / "manage.py"),
             "db_worker",
+            "--queue-name",
+            "documents",
             "--batch",
             "--no-reload",
             "--no-startup-delay",

@@ -212,6 +212,10 @@ else:
 # sends); a further download gets a 503 with Retry-After, so a crowd of downloads never takes
 # the threads the contributors' journey needs. A repeat download with its ETag (a 304) is free.
 OPEN_DATA_DOWNLOADS_PER_PROCESS = env_int("OPEN_DATA_DOWNLOADS_PER_PROCESS", 2)
+# A release of more contributions than this is published by the task worker (`manage.py
+# db_worker`), with its progress on the admin's release page; a smaller one at once, in the
+# request (5,000 take about two seconds: docs/benchmarks.md).
+RELEASE_IN_REQUEST_MAX = env_int("RELEASE_IN_REQUEST_MAX", 5000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": ATTACHMENTS_STORAGE,
@@ -268,11 +272,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "callforevidence@localhost")
 EMAIL_RETRY_HOURS = env_int("EMAIL_RETRY_HOURS", 48)
 
 # Emails are tasks in the database, written in the transaction that gives the reason for them,
-# and delivered by `manage.py db_worker` (django-tasks, the backport of Django 6's tasks).
+# and delivered by `manage.py db_worker` (django-tasks, the backport of Django 6's tasks). Two
+# queues, each with its own worker: "default" for the emails, "documents" for the synthesis
+# pack's PDF (minutes of WeasyPrint), so that no receipt or link waits behind a PDF
+# (`make run` starts both; docs/deployment.md).
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "documents"],
     }
 }
 

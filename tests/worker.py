@@ -2,7 +2,8 @@
 
 The polling loop of `manage.py db_worker` closes stale connections between tasks, which would
 end a test's transaction; this loop claims ready tasks the same way and runs each through the
-worker's own `run_task`. tests/test_email_worker.py runs the real command as a process.
+worker's own `run_task`, on every queue (the emails' "default" and the PDF's "documents").
+tests/outbox/test_email_worker.py runs the real command as a process, one queue at a time.
 """
 
 from django.db import transaction
@@ -13,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 def run_worker(max_tasks: int = 100) -> int:
     """Run every task that is ready now (not those whose run_after is later); return how many."""
     worker = Worker(
-        queue_names=["default"],
+        queue_names=["*"],
         interval=0,
         batch=True,
         backend_name="default",

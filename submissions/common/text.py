@@ -1,4 +1,5 @@
-"""Characters a one-line value must not hold: line breaks, and the invisible or
+"""Characters a value must not hold: control characters, in any text a person types (in the
+public forms and in the admin alike); and in a one-line value, line breaks and the invisible or
 direction-changing ones that make text read differently from what it is.
 
 A name or an organisation ends up in an email's body and a CSV cell; with a line break in it, a
@@ -19,6 +20,22 @@ NONCHARACTERS = r"\ufdd0-\ufdef" + "".join(
 )
 # The page shows back what was typed; these code points are not allowed in HTML at all.
 NOT_IN_HTML = re.compile(rf"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f{NONCHARACTERS}]")
+# Control characters other than tab, line feed and carriage return (C1 ones too), the
+# direction overrides and Unicode's noncharacters: never typed by a person, forbidden in HTML
+# (a page showing one is invalid) and in XML 1.0 (the releases' feed), and they break CSV,
+# email and screen readers downstream. A NUL cannot be stored in PostgreSQL at all.
+CONTROL_CHARACTERS = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069{NONCHARACTERS}]"
+)
+
+
+def reject_control_characters(value: object, label: str) -> None:
+    """Refuse control characters in any text a person types, naming the field."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            f"{label} must not contain control characters; retype it rather than pasting it",
+            code="control_characters",
+        )
 
 
 def reject_line_breaks_and_invisible(value: object, label: str) -> None:

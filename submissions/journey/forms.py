@@ -1,7 +1,7 @@
 """Forms of the contributor's journey; validation lives here, with a code on every error."""
 
 import re
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 from urllib.parse import urlsplit
 
 from django import forms
@@ -9,7 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 
-from ..common.text import NONCHARACTERS, printable_for_html, reject_line_breaks_and_invisible
+from ..common.text import (
+    printable_for_html,
+    reject_control_characters,
+    reject_line_breaks_and_invisible,
+)
 from ..common.wording import human_size
 from ..models import (
     CREDIT_FIELDS,
@@ -22,12 +26,6 @@ from ..models import (
 )
 from .file_checks import ALLOWED_LIST, check_upload, display_name
 
-# Control characters other than tab, line feed and carriage return (C1 ones too), the
-# direction overrides and Unicode's noncharacters: never typed by a person, forbidden in HTML
-# (a page showing one is invalid), and they break CSV, email and screen readers downstream.
-CONTROL_CHARACTERS = re.compile(
-    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069{NONCHARACTERS}]"
-)
 ORCID_PATTERN = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
 MAX_LINKS = 20
 http_url = URLValidator(schemes=["http", "https"])
@@ -73,14 +71,6 @@ def drop_browser_maxlength(form: forms.BaseForm) -> None:
     """
     for field in form.fields.values():
         field.widget.attrs.pop("maxlength", None)
-
-
-def reject_control_characters(value: object, label: str) -> None:
-    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-        raise ValidationError(
-            f"{label} must not contain control characters; retype it rather than pasting it",
-            code="control_characters",
-        )
 
 
 def orcid_check_digit(base_digits: str) -> str:
@@ -141,28 +131,54 @@ class ShowsBackPrintableMixin(_Form):
 
 class CleanTextMixin(ShowsBackPrintableMixin):
     """Reject control characters in every text field, and line breaks and invisible characters
-    in every one-line field, naming the field."""
+    in every one-line field, naming the field (`error_labels` names a field whose label is long).
+
+    The admin's forms refuse control characters only (`one_line_rules = False`): staff copy
+    words from a contributor's answer into a one-line box (the words to redact), invisible
+    joiners and all."""
+
+    one_line_rules: ClassVar[bool] = True
+    error_labels: ClassVar[dict[str, str]] = {}
+    # Errors that already say what is wrong with the characters: not said a second time.
+    CHARACTER_ERRORS = frozenset(
+        {"null_characters", "control_characters", "line_breaks", "invisible_characters"}
+    )
 
     def clean(self):
         cleaned = super().clean()
         assert cleaned is not None  # BaseForm.clean() returns cleaned_data
+        self.refuse_characters(cleaned)
+        return cleaned
+
+    def left_to_the_model(self, name: str, value: object) -> bool:
+        """Whether the model's own validators refuse this value, with their message (admin)."""
+        return False
+
+    def refuse_characters(self, cleaned: dict) -> None:
         for name, field in self.fields.items():
             # A value the field refused already ("not an email address") is checked as typed
             # too: the characters, if they are what is wrong, are worth explaining.
             refused = name in self._errors
             value = self[name].data if refused else cleaned.get(name)
-            label = getattr(field, "error_label", "") or (field.label or name)
+            if not refused and self.left_to_the_model(name, value):
+                continue
+            label = (
+                self.error_labels.get(name)
+                or getattr(field, "error_label", "")
+                or (field.label or name)
+            )
             label = label.replace(" (optional)", "")
             try:
-                if not isinstance(field.widget, forms.Textarea | forms.RadioSelect):
+                if self.one_line_rules and not isinstance(
+                    field.widget, forms.Textarea | forms.RadioSelect
+                ):
                     reject_line_breaks_and_invisible(value, label)
                 reject_control_characters(value, label)
             except ValidationError as error:
                 if not refused:
                     self.add_error(name, error)
-                elif "null_characters" not in {e.code for e in self._errors[name].as_data()}:
+                elif not {e.code for e in self._errors[name].as_data()} & self.CHARACTER_ERRORS:
                     self._errors[name].extend(error.error_list)
-        return cleaned
 
 
 class ForLaterMixin(_Form):

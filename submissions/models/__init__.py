@@ -12,12 +12,15 @@ from .call import (
 from .links import ContributorLink, ErasedLink, hash_link_token
 from .outbox import OutgoingEmail, default_retry_until
 from .releases import (
+    PublicChange,
     PublicContribution,
     Redaction,
     Release,
     ReleaseEntry,
+    ReleaseJob,
     ReleaseSegment,
     new_public_id,
+    new_public_ids,
     release_storage,
 )
 from .review import ExportRecord, ReviewChange
@@ -83,11 +86,13 @@ __all__ = [
     "ExportRecord",
     "NotADraft",
     "OutgoingEmail",
+    "PublicChange",
     "PublicContribution",
     "Question",
     "Redaction",
     "Release",
     "ReleaseEntry",
+    "ReleaseJob",
     "ReleaseSegment",
     "ReviewChange",
     "Submission",
@@ -107,6 +112,7 @@ __all__ = [
     "new_draft_token",
     "new_holder",
     "new_public_id",
+    "new_public_ids",
     "new_reference",
     "pack_pdf_key",
     "release_storage",

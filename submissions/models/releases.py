@@ -15,11 +15,13 @@ snapshots, and the redactions made before a contribution is first released.
 
 import logging
 import secrets
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
@@ -41,6 +43,28 @@ def release_storage() -> Storage:
 
 def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+# Random bytes to letters of PUBLIC_ID_ALPHABET, without bias: a byte below the largest multiple
+# of the alphabet's length maps to one letter; the few above it are dropped.
+_KEPT_BYTES = 256 - 256 % len(PUBLIC_ID_ALPHABET)
+_BYTE_TO_LETTER = bytes(
+    ord(PUBLIC_ID_ALPHABET[b % len(PUBLIC_ID_ALPHABET)]) if b < _KEPT_BYTES else 0
+    for b in range(256)
+)
+_DROPPED_BYTES = bytes(range(_KEPT_BYTES, 256))
+
+
+def new_public_ids(count: int) -> list[str]:
+    """`count` public ids as new_public_id() makes them (as random), thousands at a time."""
+    letters = b""
+    needed = count * PUBLIC_ID_LENGTH
+    while len(letters) < needed:
+        # A few more bytes than needed, since some are dropped (8 of 256 for 31 letters).
+        more = secrets.token_bytes((needed - len(letters)) * 17 // 16 + 16)
+        letters += more.translate(_BYTE_TO_LETTER, _DROPPED_BYTES)
+    text = letters[:needed].decode("ascii")
+    return [text[i : i + PUBLIC_ID_LENGTH] for i in range(0, needed, PUBLIC_ID_LENGTH)]
 
 
 class PublicContribution(models.Model):
@@ -148,6 +172,146 @@ class ReleaseEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contribution} in release {self.release_id}"
+
+
+class ReleaseJob(models.Model):
+    """A release the task worker publishes (a big one: submissions/publishing/release_job.py):
+    one row per call, the last one asked for.
+
+    A second press, or a second call manager, while it waits or is being published, changes
+    nothing: `request` re-checks the state in its conditional UPDATE. Publishing itself
+    re-checks the release's number under the call's row lock (publish_release).
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for the worker"
+        PUBLISHING = "publishing", "Being published"
+        DONE = "done", "Published"
+        FAILED = "failed", "Not published"
+
+    IN_PROGRESS = (State.WAITING, State.PUBLISHING)
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="release_job")
+    job = models.UUIDField(default=uuid.uuid4)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.WAITING)
+    number = models.PositiveIntegerField()
+    notes = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Past this, a job still "in progress" is taken for lost (its worker died): asking again
+    # starts a new one. Publishing re-checks the number, so even a slow one is never doubled.
+    stalls_at = models.DateTimeField()
+    total = models.PositiveIntegerField(default=0)  # contributions to publish, when asked
+    done = models.PositiveIntegerField(default=0)  # written so far (on PostgreSQL, as it goes)
+    release = models.ForeignKey(
+        Release, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    problem = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Release {self.number} of {self.call}, {self.get_state_display().lower()}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in self.IN_PROGRESS
+
+    def stalled(self, at: datetime | None = None) -> bool:
+        return self.in_progress and (at or timezone.now()) >= self.stalls_at
+
+    @classmethod
+    def request(
+        cls, call: Call, *, number: int, by=None, notes: str = "", total: int = 0
+    ) -> "tuple[ReleaseJob, bool]":
+        """Ask the worker to publish release `number`; returns (the row, whether this started
+        it). Nothing starts while another is waiting or being published, however many press
+        at once: the UPDATE re-checks the state (a second one waits for the first's row lock,
+        then finds it in progress)."""
+        at = timezone.now()
+        fields = {
+            "job": uuid.uuid4(),
+            "state": cls.State.WAITING,
+            "number": number,
+            "notes": notes,
+            "requested_by": by,
+            "requested_by_name": person_name(by),
+            "requested_at": at,
+            "started_at": None,
+            "finished_at": None,
+            "stalls_at": at + allowance(total),
+            "total": total,
+            "done": 0,
+            "release": None,
+            "problem": "",
+        }
+        with transaction.atomic(savepoint=False):
+            existing = cls.objects.filter(call=call).first()
+            if existing is None:
+                try:
+                    with transaction.atomic():
+                        return cls.objects.create(call=call, **fields), True
+                except IntegrityError:  # asked for at the same moment by someone else
+                    existing = cls.objects.get(call=call)
+            startable = ~Q(state__in=cls.IN_PROGRESS) | Q(stalls_at__lte=at)
+            if cls.objects.filter(startable, pk=existing.pk).update(**fields):
+                for name, value in fields.items():
+                    setattr(existing, name, value)
+                return existing, True
+            return cls.objects.get(pk=existing.pk), False
+
+    @classmethod
+    def claim(cls, pk: int, job: str) -> bool:
+        """The worker takes the job, if it is still the one asked for and nobody took it."""
+        at = timezone.now()
+        waiting = cls.objects.filter(pk=pk, job=job, state=cls.State.WAITING)
+        total = waiting.values_list("total", flat=True).first()
+        if total is None:
+            return False
+        return bool(
+            waiting.update(
+                state=cls.State.PUBLISHING, started_at=at, stalls_at=at + allowance(total)
+            )
+        )
+
+    def finish(self, *, release: "Release | None", problem: str = "") -> bool:
+        """Record how it ended: published (with its release), or not (and why)."""
+        state = self.State.DONE if release is not None else self.State.FAILED
+        return bool(
+            ReleaseJob.objects.filter(pk=self.pk, job=self.job).update(
+                state=state, release=release, problem=problem, finished_at=timezone.now()
+            )
+        )
+
+
+# A release of 300,000 contributions took about two minutes here (docs/benchmarks.md); a job
+# still in progress after ten times its expected time, and ten minutes more, is taken for lost.
+SECONDS_PER_CONTRIBUTION = 0.0005
+
+
+def allowance(total: int) -> timedelta:
+    return timedelta(seconds=600 + 10 * SECONDS_PER_CONTRIBUTION * total)
+
+
+class PublicChange(models.Model):
+    """A submitted submission whose public outputs may have changed, and when: included or no
+    longer, withdrawn, withheld or no longer, its credit details or its themes.
+
+    Written only by PostgreSQL's triggers (migration 0026); read by the release preview
+    (publishing/releases.py, pending_changes), which then compares only what changed since the
+    latest release rather than every contribution in it (300,000 took seconds). SQLite keeps it
+    empty, and the preview compares everything there.
+    """
+
+    # No foreign key, as the tally: a trigger's insert would take a share lock on the row.
+    submission_id = models.BigIntegerField(unique=True)
+    changed_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Submission {self.submission_id} changed at {self.changed_at}"
 
 
 class ReleaseSegment(models.Model):

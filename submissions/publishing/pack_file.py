@@ -3,14 +3,15 @@
 A big pack takes WeasyPrint minutes (376 pages took 22 s; hundreds of contributions take
 longer), past a proxy's timeout, and would hold an app server's thread all that while. So staff
 ask for it (`request_pdf`, in the request: one query to count what it prints, one row written,
-one task queued in the same transaction) and `manage.py db_worker`, the worker that sends the
-emails, makes it (`make_pack_pdf`) from the options as they were when asked, and keeps it in the
-attachments' private storage (local disk, or S3) under packs/: one file per call, the previous
-one deleted once the next is asked for. The admin's status page (review/admin/outcome.py)
-shows where it is, and downloads it through a permission-checked view.
+one task queued in the same transaction) and a task worker makes it (`make_pack_pdf`) from the
+options as they were when asked, and keeps it in the attachments' private storage (local disk,
+or S3) under packs/: one file per call, the previous one deleted once the next is asked for.
+The admin's status page (review/admin/outcome.py) shows where it is, and downloads it through a
+permission-checked view.
 
-The task runs at a lower priority than the emails, so an email waiting when a PDF is asked for
-goes first; while a PDF is being made, that worker sends nothing (more workers: docs/deployment.md).
+The task is on a queue of its own, "documents", served by its own worker
+(`manage.py db_worker --queue-name documents`, which `make run` starts beside the emails'):
+a worker does one task at a time, and no receipt or link may wait minutes behind a PDF.
 It holds no transaction while it renders: on SQLite the server and the worker share one file.
 """
 
@@ -38,7 +39,10 @@ from .pack import NO_THEME, build_pack, options_for, printed, render_pdf
 
 logger = logging.getLogger(__name__)
 
-# Below the emails' (0): a waiting email is sent before a PDF is started.
+# Not the emails' queue ("default"): settings.TASKS lists both, and each has its own worker.
+QUEUE = "documents"
+# Below the emails' (0): a worker that takes both queues (`--queue-name '*'`) still sends a
+# waiting email before it starts a PDF.
 PRIORITY = -10
 # A contribution withdrawn or erased while its PDF was made: made again, this many times at most.
 ATTEMPTS = 3
@@ -59,7 +63,7 @@ def request_pdf(call: Call, *, by_name: str, again: bool = False) -> tuple[Synth
     return pdf, started
 
 
-@task(priority=PRIORITY)
+@task(queue_name=QUEUE, priority=PRIORITY)
 def make_pack_pdf(pdf_id: int, job: str) -> str:
     """Make the PDF of one request, if it is still the one asked for, and store it."""
     if not SynthesisPackPdf.claim(pdf_id, job):

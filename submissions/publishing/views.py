@@ -43,12 +43,29 @@ CACHE_CONTROL = "public, no-cache"
 
 def public_call(slug: str) -> tuple[Call, Release]:
     """The call and its latest release, or "not found"."""
-    call = get_object_or_404(Call.objects.published().filter(credits_hidden=False), slug=slug)
+    call = get_object_or_404(public_calls(), slug=slug)
     release = Release.objects.filter(call=call).order_by("-number").first()
     if release is None:
         raise Http404("Nothing from this call has been published")
     release.call = call
     return call, release
+
+
+def public_calls():
+    return Call.objects.published().filter(credits_hidden=False)
+
+
+def latest_public_release(slug: str) -> Release:
+    """The call's latest release with its call, in one query (a 304 costs just that)."""
+    release = (
+        Release.objects.filter(call__in=public_calls().filter(slug=slug))
+        .select_related("call")
+        .order_by("-number")
+        .first()
+    )
+    if release is None:
+        raise Http404("Nothing from this call has been published")
+    return release
 
 
 def numbered_release(call: Call, number: int) -> Release:
@@ -209,13 +226,13 @@ def release_page_response(
 @require_safe
 def open_data_file(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
     """The latest release's file: the same bytes (and ETag) as at its own numbered address."""
-    _call, release = public_call(slug)
-    return file_response(request, release, name)
+    return file_response(request, latest_public_release(slug), name)
 
 
 @require_safe
 def release_file(request: HttpRequest, slug: str, number: int, name: str) -> HttpResponseBase:
-    call, _latest = public_call(slug)
+    # The call and this release: no need of the latest (a release at all) to find this one.
+    call = get_object_or_404(public_calls(), slug=slug)
     return file_response(request, numbered_release(call, number), name)
 
 

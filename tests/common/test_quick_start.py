@@ -1,11 +1,12 @@
 """The quick start under real use: `make run` itself, on a SQLite file of its own.
 
-`make run` migrates, then runs the development server (threads) and the email worker
-(`manage.py db_worker`) as two processes writing to one SQLite file. While the worker sends
-their emails, contributors walk the journey and ask for save-and-return links, and a member of
+`make run` migrates, then runs the development server (threads) and two task workers
+(`manage.py db_worker`: the emails' on queue "default", the synthesis pack PDF's on queue
+"documents") as three processes writing to one SQLite file. While the workers send their emails
+and make a PDF, contributors walk the journey and ask for save-and-return links, and a member of
 staff adds users and saves reviews with "Save and review next": no request may fail ("database
 is locked" was "Sorry, the service is unavailable"), every decision and user must be saved,
-every email sent, and Ctrl-C must stop both processes.
+every email sent, the PDF made, and Ctrl-C must stop all three processes.
 """
 
 import collections
@@ -231,11 +232,30 @@ def staff_reviews_next(load: Requests, reviewed: list[str]) -> None:
             break
 
 
+def staff_asks_for_the_pdf(load: Requests, call_id: int) -> None:
+    session = load.session()
+    load.post(
+        session,
+        "sign-in",
+        "/admin/login/?next=/admin/",
+        {"username": "carol", "password": PASSWORD},
+    )
+    path = f"/admin/submissions/call/{call_id}/pack/pdf/"
+    load.post(session, "ask for the PDF", path, {"action": "download"})
+
+
 def test_make_run_serves_a_journey_and_staff_at_once_with_the_worker_sending(quick_start):
+    # The server (its autoreloader, and the server it restarts) and one worker per queue.
+    running = make_runs(quick_start.process.pid)
+    assert running.pop("runserver", 0) >= 1
+    assert running == {"db_worker --queue-name default": 1, "db_worker --queue-name documents": 1}
     quick_start.manage(
         "createsuperuser", "--noinput", "--username", "carol", "--email", "c@example.org"
     )
     quick_start.manage("seed_demo", "--submissions", "20", "--seed", "1")
+    ((call_id,),) = quick_start.query(
+        "select id from submissions_call where slug = 'what-works-social-media'"
+    )
     load = Requests(quick_start.url)
     references: list[str] = []
     reviewed: list[str] = []
@@ -243,6 +263,7 @@ def test_make_run_serves_a_journey_and_staff_at_once_with_the_worker_sending(qui
         *(load.thread(contributor, number, references) for number in range(CONTRIBUTORS)),
         load.thread(staff_adds_users),
         load.thread(staff_reviews_next, reviewed),
+        load.thread(staff_asks_for_the_pdf, call_id),
     ]
     for thread in threads:
         thread.start()
@@ -273,11 +294,19 @@ def test_make_run_serves_a_journey_and_staff_at_once_with_the_worker_sending(qui
         "receipt": CONTRIBUTORS * JOURNEYS_EACH,
         "resume_link": CONTRIBUTORS * JOURNEYS_EACH,
     }
+    # The documents' worker makes the synthesis pack's PDF.
+    deadline = time.monotonic() + 300
+    while (state := pdf_state(quick_start)) != "ready":
+        assert state in ("waiting", "making") and time.monotonic() < deadline, (
+            state,
+            quick_start.query("select problem from submissions_synthesispackpdf"),
+        )
+        time.sleep(1)
     printed = "".join(quick_start.output)
     assert all(reference in printed for reference in references)
     assert "database is locked" not in printed
 
-    # Ctrl-C stops both processes (the worker finishes the task in hand first).
+    # Ctrl-C stops all three processes (a worker finishes the task in hand first).
     os.killpg(quick_start.process.pid, signal.SIGINT)
     quick_start.process.wait(timeout=60)
     with pytest.raises(requests.ConnectionError):
@@ -286,6 +315,36 @@ def test_make_run_serves_a_journey_and_staff_at_once_with_the_worker_sending(qui
     while left := still_running(quick_start.process.pid):
         assert time.monotonic() < deadline, f"still running after Ctrl-C: {left}"
         time.sleep(0.5)
+
+
+def pdf_state(quick_start: QuickStart) -> str:
+    ((state,),) = quick_start.query("select state from submissions_synthesispackpdf")
+    return state
+
+
+def make_runs(group: int) -> collections.Counter[str]:
+    """What each Python process in `make run`'s process group runs ("runserver", or
+    "db_worker --queue-name default"), read from its whole command line (ps -ww); not the
+    shell's, whose command line is the recipe."""
+    listed = subprocess.run(  # noqa: S603
+        ["ps", "-ww", "-o", "stat=,args=", "-g", str(group)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    running: collections.Counter[str] = collections.Counter()
+    for line in listed.stdout.splitlines():
+        stat, _, args = line.strip().partition(" ")
+        command = args.split()
+        if "Z" in stat or "python" not in Path(command[0]).name or "manage.py" not in command:
+            continue
+        what = command[command.index("manage.py") + 1 :]
+        if what[0] == "db_worker":
+            queue = what[what.index("--queue-name") + 1] if "--queue-name" in what else "default"
+            running[f"db_worker --queue-name {queue}"] += 1
+        else:
+            running[what[0]] += 1
+    return running
 
 
 def still_running(group: int) -> str:

@@ -1,4 +1,6 @@
-"""`manage.py db_worker` itself, as its own process, delivers what a request queued.
+"""`manage.py db_worker` itself, as its own process, delivers what a request queued; the
+emails' worker (queue "default") sends while a synthesis pack's PDF waits for its own
+(queue "documents"), as `make run` and production run them.
 
 PostgreSQL only: on SQLite the test database lives in this process's memory.
 """
@@ -12,11 +14,39 @@ import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
-from submissions.models import OutgoingEmail, Submission
+from submissions.models import OutgoingEmail, Submission, SynthesisPackPdf
+from submissions.publishing.pack_file import request_pdf
 
 from ..contributor import ABOUT, url, walk_to
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def worker_env() -> dict[str, str]:
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "callforevidence.settings",
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}"
+            f"/{db['NAME']}"
+        ),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_TIMEOUT": "1",
+    }
+
+
+def run_worker_process(env: dict[str, str], *options: str) -> None:
+    """`manage.py db_worker --batch`: every task ready in its queue(s), then it exits."""
+    command = [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", *options]
+    subprocess.run(  # noqa: S603 - our own command line
+        [*command, "--no-startup-delay", "--interval", "0", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -29,28 +59,10 @@ def test_the_worker_process_delivers_the_receipt_after_a_refused_try(
     client.post(url(seeded_call, "check"))
     submission = Submission.objects.get()
 
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "callforevidence.settings",
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}"
-            f"/{db['NAME']}"
-        ),
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_TIMEOUT": "1",
-    }
+    env = worker_env()
 
     def worker(port: int) -> None:
-        command = [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload"]
-        subprocess.run(  # noqa: S603 - our own command line
-            [*command, "--no-startup-delay", "--interval", "0", "-v", "0"],
-            cwd=ROOT,
-            env={**env, "EMAIL_PORT": str(port)},
-            check=True,
-            timeout=120,
-        )
+        run_worker_process(env | {"EMAIL_PORT": str(port)})
 
     worker(mail_servers.refusing_port)
     receipt = OutgoingEmail.objects.get(kind="receipt")
@@ -65,3 +77,44 @@ def test_the_worker_process_delivers_the_receipt_after_a_refused_try(
     (message,) = mail_servers.inbox.to(ABOUT["email"])
     assert submission.reference in message["Subject"]
     assert message.get_body(("html",)) is not None
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_emails_worker_sends_while_a_pdf_waits_for_the_documents_worker(
+    client, seeded_call, mail_servers, attachments_root
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a database it can reach: PostgreSQL")
+    # A member of staff asks for the pack's PDF (minutes of WeasyPrint for a big call), then a
+    # contributor submits: their receipt is queued after the PDF.
+    pdf, started = request_pdf(seeded_call, by_name="Bob Smith")
+    assert started
+    walk_to(client, seeded_call, "check")
+    client.post(url(seeded_call, "check"))
+    submission = Submission.objects.get()
+    env = worker_env() | {
+        "EMAIL_PORT": str(mail_servers.working_port),
+        "ATTACHMENTS_ROOT": str(attachments_root),
+    }
+
+    # The emails' worker, as `make run` starts it, sends the receipt and leaves the PDF alone.
+    run_worker_process(env, "--queue-name", "default")
+
+    receipt = OutgoingEmail.objects.get(kind="receipt")
+    assert receipt.state == "sent"
+    (message,) = mail_servers.inbox.to(ABOUT["email"])
+    assert submission.reference in message["Subject"]
+    pdf_task = DBTaskResult.objects.get(task_path__endswith="make_pack_pdf")
+    assert (pdf_task.queue_name, pdf_task.status) == ("documents", "READY")
+    pdf.refresh_from_db()
+    assert pdf.state == SynthesisPackPdf.State.WAITING
+
+    # The documents' worker makes it.
+    run_worker_process(env, "--queue-name", "documents")
+
+    pdf.refresh_from_db()
+    assert pdf.state == SynthesisPackPdf.State.READY
+    assert (attachments_root / pdf.file.name).stat().st_size == pdf.size > 0
+    pdf_task.refresh_from_db()
+    assert pdf_task.status == "SUCCESSFUL"
+    assert len(mail_servers.inbox.to(ABOUT["email"])) == 1

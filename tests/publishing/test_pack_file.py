@@ -207,6 +207,19 @@ def test_a_failure_is_recorded_with_what_happened(themed, settings, tmp_path):
     assert pdf.finished_at is not None
 
 
+def test_the_pdf_is_made_on_its_own_queue_never_the_emails(themed):
+    call, *_ = themed
+    request_pdf(call, by_name="")
+    queue("receipt", ["ana@example.org"], call, Submission.objects.first())
+
+    queues = dict(DBTaskResult.objects.values_list("task_path", "queue_name"))
+
+    assert queues == {
+        "submissions.publishing.pack_file.make_pack_pdf": "documents",
+        "submissions.outbox.queue.deliver_email": "default",
+    }
+
+
 def test_an_email_waiting_when_a_pdf_is_asked_for_is_sent_first(themed):
     call, *_ = themed
     request_pdf(call, by_name="")

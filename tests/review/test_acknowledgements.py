@@ -193,3 +193,28 @@ def test_a_reviewer_downloads_only_the_acknowledgements_of_their_calls(client, c
     assign(alice, call)
     assert client.get(download_url(call, "txt")).status_code == 200
     assert client.get(download_url(call, "csv")).status_code == 404
+
+
+def test_a_call_with_more_than_it_lists_gets_the_count_a_link_and_the_files(
+    client, call, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr("submissions.review.admin.credits.LISTED_AT_MOST", 2)
+    client.force_login(make_call_manager())
+    client.get(page_url(call))
+
+    # Session, user, its permissions and its groups', the call, up to 3 included, the tally.
+    with django_assert_num_queries(7):
+        response = client.get(page_url(call))
+
+    page = response.text
+    assert "3 contributions included in the toolkit." in page
+    assert "Ada Lovelace" not in page and "<textarea" not in page
+    changelist = reverse("admin:submissions_submission_changelist")
+    assert (
+        f'<a href="{changelist}?call__id__exact={call.pk}&amp;review_status__exact=included">'
+        "see them in the list of submissions</a>"
+    ) in page
+    assert f'href="{download_url(call, "txt")}" download>' in page
+    assert f'href="{download_url(call, "md")}" download>' in page
+    text = client.get(download_url(call, "txt")).content.decode()
+    assert "Ada Lovelace, Engines" in text.splitlines()

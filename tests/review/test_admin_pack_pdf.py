@@ -229,7 +229,10 @@ def test_a_pdf_that_stopped_can_be_tried_again(reviewed):
         page = page_of(signed_in(alice), call)
         signed_in(alice).post(url("pack_pdf", call), {"action": "download"})
 
-    assert "<h2>It seems to have stopped</h2>" in page and "manage.py db_worker" in page
+    assert (
+        "<h2>It seems to have stopped</h2>" in page
+        and "manage.py db_worker --queue-name documents" in page
+    )
     assert "http-equiv" not in page and ">Try again</button>" in page
     assert pdf_tasks() == 2 and SynthesisPackPdf.objects.get().job != pdf.job
 

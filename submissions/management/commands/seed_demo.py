@@ -163,6 +163,14 @@ class Command(BaseCommand):
             "--seed", type=int, default=None, help="Random seed, for repeatable data."
         )
         parser.add_argument(
+            "--included",
+            type=float,
+            default=None,
+            metavar="SHARE",
+            help="The share (0 to 1) of submissions included in the toolkit; by default one "
+            "in twenty, with the other review statuses in proportion.",
+        )
+        parser.add_argument(
             "--no-analyse",
             action="store_true",
             help="Leave the planner's statistics as they were, as a burst of submissions does "
@@ -170,10 +178,21 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, submissions: int, call: str, batch_size: int, seed, no_analyse, **options
+        self,
+        *args,
+        submissions: int,
+        call: str,
+        batch_size: int,
+        seed,
+        no_analyse,
+        included=None,
+        **options,
     ):
         if submissions < 1 or batch_size < 1:
             raise CommandError("--submissions and --batch-size must be at least 1.")
+        if included is not None and not 0 <= included <= 1:
+            raise CommandError("--included is a share between 0 and 1.")
+        self.included = included
         try:
             the_call = Call.objects.get(slug=call)
         except Call.DoesNotExist:
@@ -283,6 +302,16 @@ class Command(BaseCommand):
                 self.references.add(reference)
                 return reference
 
+    def review_status(self) -> str:
+        """One in twenty included, or the share --included asked for (the rest in proportion)."""
+        if self.included is None:
+            return self.rng.choice(REVIEW_STATUSES)
+        if self.rng.random() < self.included:
+            return Submission.ReviewStatus.INCLUDED
+        return self.rng.choice(
+            [s for s in REVIEW_STATUSES if s != Submission.ReviewStatus.INCLUDED]
+        )
+
     def build(self, n: int) -> Submission:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
@@ -292,7 +321,7 @@ class Command(BaseCommand):
             submitted_at = self.random_time(self.call.closed_from, self.late_end)
         else:
             submitted_at = self.random_time(self.start, self.on_time_end)
-        review_status = rng.choice(REVIEW_STATUSES)
+        review_status = self.review_status()
         # About 3 KB of answers in all, unevenly spread as people write more on some questions.
         weights = [rng.uniform(0.5, 1.5) for _ in self.question_ids]
         answers = {

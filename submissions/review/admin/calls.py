@@ -28,6 +28,7 @@ from .credits import AcknowledgementsAdminMixin
 from .filters import staff_users
 from .outcome import OutcomeAdminMixin
 from .releases import ReleasesAdminMixin
+from .staff_forms import StaffModelForm, StaffTextMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -40,7 +41,7 @@ class SubmissionCount(TypedDict):
 MB = 1024 * 1024
 
 
-class CallAdminForm(forms.ModelForm):
+class CallAdminForm(StaffTextMixin, forms.ModelForm):
     max_file_size_mb = forms.DecimalField(
         label="Maximum file size (MB)",
         min_value=Decimal("0.1"),
@@ -120,6 +121,7 @@ class QuestionFormSet(forms.BaseInlineFormSet):
 
 class QuestionInline(admin.StackedInline):
     model = Question
+    form = StaffModelForm
     formset = QuestionFormSet
     extra = 0
     fields = ["position", "short_title", "text", "help_text", "max_length"]
@@ -129,6 +131,7 @@ class CallReviewerInline(admin.TabularInline):
     """Call managers assign reviewers here; a reviewer sees only the calls they are given."""
 
     model = CallReviewer
+    form = StaffModelForm
     extra = 0
     fields = ["reviewer", "assigned_at"]
     readonly_fields = ["assigned_at"]
@@ -260,6 +263,7 @@ class CallAdmin(
 
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
+    form = StaffModelForm
     list_display = ["name", "submission_count"]
     search_fields = ["name"]
 

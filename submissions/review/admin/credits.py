@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ...models import Call, Theme
+from ...models import Call, Submission, Theme, tally_count
 from ...publishing.credits import (
     acknowledgements_markdown,
     acknowledgements_plain,
@@ -24,6 +24,10 @@ from ...publishing.credits import (
 from ..access import reviewable_calls
 
 NO_THEME = "No theme"
+# Up to this many included contributions the page lists each one, by theme, and shows the
+# acknowledgements in text boxes; beyond, it says how many there are and offers the two files
+# (300,000 rows would be megabytes of page, seconds to make: docs/benchmarks.md).
+LISTED_AT_MOST = 2000
 # The two downloads of the acknowledgements: how each is written, and its type.
 DOWNLOADS = {
     "txt": (acknowledgements_plain, "text/plain; charset=utf-8"),
@@ -99,10 +103,12 @@ class AcknowledgementsAdminMixin(_CallAdmin):
             raise Http404
         # Another call's page is not found, like a call that never was (access.py).
         call = get_object_or_404(reviewable_calls(request.user), pk=int(object_id))
-        submissions = list(
-            credited(call, "reference").prefetch_related(
-                Prefetch("themes", queryset=Theme.objects.order_by("name"))
-            )
+        # One more than listed at most: whether they fit on the page, in the same query.
+        submissions = list(credited(call, "reference")[: LISTED_AT_MOST + 1])
+        if len(submissions) > LISTED_AT_MOST:
+            return self.too_many_to_list(request, call)
+        prefetch_related_objects(
+            submissions, Prefetch("themes", queryset=Theme.objects.order_by("name"))
         )
         credits = credit_list(submissions)
         context = {
@@ -121,3 +127,26 @@ class AcknowledgementsAdminMixin(_CallAdmin):
             "markdown": acknowledgements_markdown(call, credits),
         }
         return TemplateResponse(request, "admin/submissions/call/acknowledgements.html", context)
+
+    def too_many_to_list(self, request: HttpRequest, call: Call) -> HttpResponse:
+        """The page of a call with more included contributions than it lists: how many (from
+        the tally, a few rows), a link to them in the list of submissions, and the files."""
+        included = tally_count(
+            [call.pk], review_status=Submission.ReviewStatus.INCLUDED, withdrawal_requested=False
+        )
+        changelist = reverse("admin:submissions_submission_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Acknowledgements: {call.title}",
+            "call": call,
+            "included_count": included,
+            "listed_at_most": LISTED_AT_MOST,
+            "included_url": (
+                f"{changelist}?call__id__exact={call.pk}"
+                f"&review_status__exact={Submission.ReviewStatus.INCLUDED}"
+            ),
+        }
+        return TemplateResponse(
+            request, "admin/submissions/call/acknowledgements_many.html", context
+        )

@@ -20,6 +20,7 @@ from ...outbox import queue as outbox
 from ...outbox.render import build_message
 from ..access import of_reviewable_calls
 from .filters import CallFilter
+from .staff_forms import StaffModelForm
 
 logger = logging.getLogger(__name__)
 Kind = OutgoingEmail.Kind
@@ -37,6 +38,7 @@ RESEND_NOTES = {
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
+    form = StaffModelForm
     list_display = [
         "created_at",
         "kind",

@@ -23,6 +23,7 @@ from ...exports.writer import SubmissionCsv
 from ...models import Call, ExportRecord, Submission, Theme
 from ..access import sees_every_call
 from ..history import person
+from .staff_forms import StaffModelForm
 
 EXPORT_PERMISSION = "submissions.export_submissions"
 
@@ -212,6 +213,8 @@ def _named(key: str, value: str) -> str:
 @admin.register(ExportRecord)
 class ExportRecordAdmin(admin.ModelAdmin):
     """The audit trail of exports: readable by staff with view permission, changeable by nobody."""
+
+    form = StaffModelForm
 
     list_display = ["started", "username", "source", "filters_in_words", "row_count", "completed"]
     list_filter = ["source", "started_at"]

@@ -6,11 +6,12 @@ from django.db.models import Q, QuerySet
 
 from ...models import Call, Submission, SynthesisPack, Theme
 from ...publishing.pack import ThemeChoice, pack_statuses
+from .staff_forms import StaffTextMixin
 
 MAX_POSITION = 999
 
 
-class PackOptionsForm(forms.Form):
+class PackOptionsForm(StaffTextMixin, forms.Form):
     """A tick and a position for each theme on offer, and whether shortlisted ones go in."""
 
     include_shortlisted = forms.BooleanField(
@@ -93,7 +94,7 @@ def informing_candidates(call: Call, theme: Theme, current: list[int]) -> QueryS
     )
 
 
-class SynthesisNoteForm(forms.Form):
+class SynthesisNoteForm(StaffTextMixin, forms.Form):
     text = forms.CharField(
         label="What the event learned",
         required=False,
@@ -121,7 +122,9 @@ class SynthesisNoteForm(forms.Form):
         self.fields["published"].disabled = not may_publish
 
 
-class ToolkitForm(forms.Form):
+class ToolkitForm(StaffTextMixin, forms.Form):
+    error_labels = {"toolkit_url": "The link to the toolkit"}
+
     toolkit_url = forms.URLField(
         label="Link to the toolkit",
         max_length=500,

@@ -21,8 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ...models import Call, PublicContribution, Redaction, Release, Submission
 from ...models.releases import is_released
 from ...publishing.redaction import by_part, public_answer, public_links
+from ...publishing.release_job import in_background, job_status, request_release
 from ...publishing.releases import latest_release, pending_changes, publish_release
 from ..access import reviewable_calls, visible_submissions
+from .staff_forms import StaffTextMixin
 
 PUBLISH = "submissions.change_call"
 
@@ -33,7 +35,9 @@ else:
     _CallAdmin = _SubmissionAdmin = object
 
 
-class PublishForm(forms.Form):
+class PublishForm(StaffTextMixin, forms.Form):
+    error_labels = {"notes": "What changed"}
+
     number = forms.IntegerField(widget=forms.HiddenInput)
     notes = forms.CharField(
         label="What changed (public, shown with the release and in its feed)",
@@ -73,6 +77,10 @@ class ReleasesAdminMixin(_CallAdmin):
         call = get_object_or_404(reviewable_calls(request.user), pk=int(object_id))
         latest = latest_release(call)
         next_number = (latest.number if latest else 0) + 1
+        job = job_status(call, latest)
+        if job.in_progress and request.method != "POST":
+            # While the worker publishes: its progress, no preview (nothing to press meanwhile).
+            return self.job_page(request, call, job, next_number)
         changes = pending_changes(call)
         form = PublishForm(initial={"number": next_number})
         if request.method == "POST":
@@ -95,15 +103,49 @@ class ReleasesAdminMixin(_CallAdmin):
             "changes": changes,
             "next_number": next_number,
             "form": form,
+            "job": job,
             "changelist_url": reverse("admin:submissions_submission_changelist"),
+        }
+        return TemplateResponse(request, "admin/submissions/call/releases.html", context)
+
+    def job_page(self, request: HttpRequest, call: Call, job, next_number: int) -> HttpResponse:
+        still = request.GET.get("updates") == "off"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Releases: {call.title}",
+            "call": call,
+            "releases": list(Release.objects.filter(call=call).order_by("-number")),
+            "next_number": next_number,
+            "job": job,
+            "refresh": 0 if still else job.refresh,
+            "still": still,
         }
         return TemplateResponse(request, "admin/submissions/call/releases.html", context)
 
     def publish(self, request: HttpRequest, call: Call, form: PublishForm) -> HttpResponse:
         number = form.cleaned_data["number"]
-        release = publish_release(
-            call, number=number, by=request.user, notes=form.cleaned_data["notes"]
-        )
+        notes = form.cleaned_data["notes"]
+        total = Submission.objects.publishable(call).count()
+        if in_background(total):
+            job, started = request_release(
+                call, number=number, by=request.user, notes=notes, total=total
+            )
+            if started:
+                messages.success(
+                    request,
+                    f"Release {number} is being published by the service's worker: "
+                    f"{total} contributions. This page shows how far it has got; nothing is "
+                    "public until all of it is.",
+                )
+            else:
+                messages.error(
+                    request,
+                    f"Release {job.number} is already being published (a second press, or "
+                    "another call manager): nothing was started again.",
+                )
+            return redirect("admin:submissions_call_releases", call.pk)
+        release = publish_release(call, number=number, by=request.user, notes=notes)
         if release is None:
             messages.error(
                 request,
@@ -138,7 +180,9 @@ def publication_context(submission: Submission) -> dict:
 # --- Redactions ------------------------------------------------------------------------------
 
 
-class RedactionForm(forms.Form):
+class RedactionForm(StaffTextMixin, forms.Form):
+    error_labels = {"text": "The words to redact", "note": "The note"}
+
     part = forms.ChoiceField(label="Where")
     text = forms.CharField(
         label="Words to redact",

@@ -46,6 +46,7 @@ from .filters import (
 )
 from .queue import ReviewQueueMixin
 from .releases import RedactionsAdminMixin, publication_context
+from .staff_forms import StaffModelForm
 
 if TYPE_CHECKING:
     from django.contrib.admin import ListFilter
@@ -185,6 +186,7 @@ class SubmissionAdmin(RedactionsAdminMixin, ReviewQueueMixin, ExportAdminMixin, 
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
+    form = StaffModelForm
     # ExportAdminMixin adds the export action, and change_list.html its "Export all matching".
     actions = [*REVIEW_ACTIONS]
     action_form = ReviewActionForm

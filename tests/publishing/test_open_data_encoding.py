@@ -1,0 +1,51 @@
+"""The release's files are written with shortcuts (publishing.md, "Publishing at scale"): each
+must give exactly what the slow, obvious way gives, on text made to catch them out."""
+
+import csv
+import io
+import random
+
+from submissions.exports.columns import (
+    CELL_BREAKS,
+    CELL_SPACES,
+    FORMULA_SIGNS,
+    INNER_FORMULA_RE,
+    has_inner_formula,
+)
+from submissions.models import new_public_ids
+from submissions.models.releases import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH
+from submissions.publishing.opendata import csv_record
+
+
+def test_a_csv_record_is_what_the_csv_module_writes():
+    rng = random.Random(21)
+    alphabet = ",\"\r\n \t;ab'é\x00\u2028"
+    for _ in range(20_000):
+        cells = [
+            "".join(rng.choices(alphabet, k=rng.randint(0, 6))) for _ in range(rng.randint(1, 5))
+        ]
+        written = io.StringIO()
+        csv.writer(written, lineterminator="\r\n").writerow(cells)
+        assert csv_record(cells) == written.getvalue(), cells
+
+
+def test_the_quick_check_for_a_formula_after_a_break_agrees_with_the_expression():
+    rng = random.Random(23)
+    alphabet = CELL_SPACES + FORMULA_SIGNS + CELL_BREAKS + "ab'\"é"
+    for _ in range(50_000):
+        text = "".join(rng.choices(alphabet, k=rng.randint(0, 12)))
+        assert has_inner_formula(text) == bool(INNER_FORMULA_RE.search(text)), repr(text)
+
+
+def test_public_ids_made_in_bulk_are_of_the_alphabet_and_all_different():
+    ids = new_public_ids(20_000)
+
+    assert len(set(ids)) == 20_000
+    assert all(len(i) == PUBLIC_ID_LENGTH and set(i) <= set(PUBLIC_ID_ALPHABET) for i in ids)
+    # Every letter in use, about equally (no letter favoured by the bytes' mapping).
+    counts = {letter: 0 for letter in PUBLIC_ID_ALPHABET}
+    for public_id in ids:
+        for letter in public_id:
+            counts[letter] += 1
+    expected = 20_000 * PUBLIC_ID_LENGTH / len(PUBLIC_ID_ALPHABET)
+    assert all(abs(n - expected) < expected * 0.1 for n in counts.values())
