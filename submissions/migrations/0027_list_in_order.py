@@ -15,7 +15,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("submissions", "0024_reviewing_at_speed"),
+        ("submissions", "0026_public_change"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
