@@ -13,13 +13,11 @@ from playwright.sync_api import Page, expect
 from submissions.models import OutgoingEmail, Submission
 from submissions.models.links import status_link_url
 
-from ..browser import CHROMIUM
 from ..contributor import ABOUT
 from ..factories import make_call, make_submission
 from ..worker import run_worker
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SLUG = "what-works-social-media"

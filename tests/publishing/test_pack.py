@@ -1,7 +1,6 @@
 """The synthesis pack for the What Works event: what it holds, in which order, and the PDF as a
 person reads it (its text read back, its pages turned into pictures)."""
 
-import os
 import shutil
 import subprocess
 from io import BytesIO
@@ -17,6 +16,7 @@ from submissions.common.wording import LONDON
 from submissions.models import NO_THEME_ID, Submission, SynthesisPack, SynthesisPackPdf, Theme
 from submissions.publishing.pack import build_pack, options_for, pack_pdf, printed
 
+from ..browser import missing
 from ..factories import (
     assign,
     make_attachment,
@@ -277,9 +277,7 @@ def test_the_pdf_reads_back_with_a_theme_to_a_page_and_page_numbers(themed, tmp_
     # The pages as pictures, for a person to look at (screenshots/pack-*.png).
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdftoppm is missing: make test installs poppler-utils")
-        pytest.skip("pdftoppm (Debian's poppler-utils) is missing: make test installs it")
+        missing("pdftoppm (Debian's poppler-utils)", "`make test` installs it when run as root")
     (tmp_path / "pack.pdf").write_bytes(content)
     subprocess.run(  # noqa: S603 - our own file, Debian's tool
         [pdftoppm, "-r", "50", "-png", str(tmp_path / "pack.pdf"), str(tmp_path / "pack")],

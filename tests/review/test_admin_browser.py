@@ -14,10 +14,7 @@ from submissions.models import Call, ExportRecord, OutgoingEmail, Submission, Th
 from submissions.outbox import queue as outbox
 from tests.factories import assign, make_call, make_call_manager, make_reviewer, make_submission
 
-from ..browser import CHROMIUM
-
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 PASSWORD = "correct horse"

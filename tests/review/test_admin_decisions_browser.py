@@ -19,10 +19,7 @@ from playwright.sync_api import expect
 from submissions.models import Submission, Theme
 from tests.factories import assign, make_reviewer, make_submission
 
-from ..browser import CHROMIUM
-
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 PASSWORD = "correct horse"
