@@ -1,9 +1,16 @@
 """Debian's Chromium, driven by Playwright (which downloads no browser of its own).
 
 A pytest plugin (tests/conftest.py): the `browser` fixture, one headless Chromium per test.
+
+A tool the tests need (Chromium, LibreOffice, pdftoppm, the Nu checker) may be missing on a
+developer's machine: there the test is skipped, saying why. Under CI (the environment variable
+CI set, as `.ci/run` does; `make test` installs every tool when run as root) a missing tool
+fails the test instead, so a browser test cannot pass in CI as a silent skip.
 """
 
+import os
 import shutil
+from typing import NoReturn
 
 import pytest
 
@@ -12,8 +19,21 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing(tool: str, how: str) -> NoReturn:
+    """Fail under CI, skip elsewhere: `tool` is missing and `how` says how to get it."""
+    if in_ci():
+        pytest.fail(f"{tool} is missing, and CI is set: {how}", pytrace=False)
+    pytest.skip(f"{tool} is missing: {how} (under CI=1 this fails instead of skipping)")
+
+
 @pytest.fixture
 def browser(monkeypatch):
+    if CHROMIUM is None:
+        missing("Chromium", "`make test` installs it when run as root (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync.

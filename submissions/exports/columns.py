@@ -7,11 +7,14 @@ writer.py makes the file from this table, by COPY on PostgreSQL and in Python el
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from operator import attrgetter
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from ..common.site import absolute
 from ..models import Question, Submission
@@ -207,9 +210,14 @@ def export_columns(questions: list[tuple[Question, str]]) -> list[Column]:
             "Links",
             lambda s: "\n".join(s.links),
             "links.cell",
+            # Only for a submission with links: an aggregate in order costs PostgreSQL a sort
+            # set up on every row, even for none (OFFSET 0 keeps it to one run per row).
             join="""LEFT JOIN LATERAL (
-                SELECT string_agg(link.value, E'\\n' ORDER BY link.position) AS cell
-                FROM jsonb_array_elements_text(s.links) WITH ORDINALITY AS link(value, position)
+                SELECT (
+                    SELECT string_agg(link.value, E'\\n' ORDER BY link.position)
+                    FROM jsonb_array_elements_text(s.links) WITH ORDINALITY AS link(value, position)
+                ) AS cell
+                WHERE s.links <> '[]'::jsonb OFFSET 0
             ) links ON true""",
         ),
         Column(
@@ -259,10 +267,15 @@ def sql_literal(value: str) -> str:
 def sql_neutralise(expression: str) -> str:
     """SQL for neutralise() at the start of the cell, and NULL for empty text (COPY writes '' as
     ""). The apostrophes after breaks inside the cell go in on the whole line, in copy_rows."""
-    triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
+    # ascii() is the first character's code point (0 for ''): integers compare for a fraction
+    # of what text does, and PostgreSQL converts the whole text for a regular expression, so it
+    # tries one only on a cell that starts with a space (docs/benchmarks.md, issue 23).
+    triggers = ", ".join(str(ord(c)) for c in FORMULA_TRIGGERS)
+    spaces = ", ".join(str(ord(c)) for c in CELL_SPACES if c not in FORMULA_TRIGGERS)
     leading = sql_literal(f"^{sql_class(CELL_SPACES)}+{sql_class(FORMULA_SIGNS)}")
     return (
-        f"nullif(CASE WHEN left({expression}, 1) IN ({triggers}) OR {expression} ~ {leading} "
+        f"nullif(CASE WHEN ascii({expression}) IN ({triggers}) "
+        f"OR ascii({expression}) IN ({spaces}) AND {expression} ~ {leading} "
         f"THEN '''' || {expression} ELSE {expression} END, '')"
     )
 
@@ -273,14 +286,32 @@ def sql_class(chars: str) -> str:
 
 
 def sql_local_iso(column: str) -> str:
-    """SQL for local_iso(): to the second in settings.TIME_ZONE, with the UTC offset."""
+    """SQL for local_iso(): to the second in settings.TIME_ZONE, with the UTC offset.
+
+    The zone's offsets of this year (winter and summer time) are spelled out, so that a row
+    works its offset out once; any other (from the zone's history) is formatted from the interval.
+    """
+    zone = ZoneInfo(settings.TIME_ZONE)
     local = f"({column} AT TIME ZONE {sql_literal(settings.TIME_ZONE)})"
     offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
-    return (
-        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-        f"|| CASE WHEN {offset} < interval '0' THEN '-' ELSE '+' END "
-        f"|| to_char(greatest({offset}, -{offset}), 'HH24:MI')"
+    year = timezone.now().year
+    usual = {datetime(year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
+    whens = " ".join(
+        f"WHEN interval '{seconds:d} seconds' THEN {sql_literal(iso_offset(seconds))}"
+        for seconds in sorted(int(cast(timedelta, delta).total_seconds()) for delta in usual)
+        if seconds % 60 == 0
     )
+    return (
+        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE {offset} {whens} "
+        f"ELSE CASE WHEN {offset} < interval '0' THEN '-' ELSE '+' END "
+        f"|| to_char(greatest({offset}, -{offset}), 'HH24:MI') END"
+    )
+
+
+def iso_offset(seconds: int) -> str:
+    """+01:00 for 3600 seconds, -03:30 for -12600: as isoformat() writes a whole-minute offset."""
+    sign = "-" if seconds < 0 else "+"
+    return f"{sign}{abs(seconds) // 3600:02d}:{abs(seconds) % 3600 // 60:02d}"
 
 
 def sql_choice_label(column: str, choices) -> str:
@@ -292,20 +323,26 @@ def sql_choice_label(column: str, choices) -> str:
 
 
 # co.cell is Submission.co_contributor_lines(), co.credit the co-contributors' part of
-# Submission.credit_line().
+# Submission.credit_line(); both only for a submission with co-contributors (see "Links").
 CO_CONTRIBUTORS = """LEFT JOIN LATERAL (
-    SELECT string_agg(
-        (p.value ->> 'name') || coalesce(' (' || nullif(concat_ws(', ',
-            nullif(p.value ->> 'organisation', ''),
-            'ORCID iD ' || nullif(p.value ->> 'orcid', '')), '') || ')', ''),
-        E'\\n' ORDER BY p.position
+    SELECT (
+        SELECT string_agg(
+            (p.value ->> 'name') || coalesce(' (' || nullif(concat_ws(', ',
+                nullif(p.value ->> 'organisation', ''),
+                'ORCID iD ' || nullif(p.value ->> 'orcid', '')), '') || ')', ''),
+            E'\\n' ORDER BY p.position
+        )
+        FROM jsonb_array_elements(s.co_contributors) WITH ORDINALITY AS p(value, position)
     ) AS cell,
-    string_agg(
-        nullif(concat_ws(', ', nullif(p.value ->> 'name', ''),
-            nullif(p.value ->> 'organisation', '')), ''),
-        '; ' ORDER BY p.position
+    (
+        SELECT string_agg(
+            nullif(concat_ws(', ', nullif(p.value ->> 'name', ''),
+                nullif(p.value ->> 'organisation', '')), ''),
+            '; ' ORDER BY p.position
+        )
+        FROM jsonb_array_elements(s.co_contributors) WITH ORDINALITY AS p(value, position)
     ) AS credit
-    FROM jsonb_array_elements(s.co_contributors) WITH ORDINALITY AS p(value, position)
+    WHERE s.co_contributors <> '[]'::jsonb OFFSET 0
 ) co ON true"""
 
 

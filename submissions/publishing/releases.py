@@ -20,9 +20,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Model, OuterRef, QuerySet, TextField
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    Model,
+    OuterRef,
+    QuerySet,
+    TextField,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -39,6 +48,7 @@ from ..models import (
     ReleaseEntry,
     ReleaseSegment,
     Submission,
+    Theme,
     new_public_ids,
     release_storage,
     withdrawal_requested,
@@ -268,11 +278,27 @@ def publish_release(
             finish(release, write_release(locked, release, files, progress))
             release.save()
             queue_announcements(release)
+            analyse_release_tables()
     except BaseException:
         if files is not None:
             delete_stored(files.written)
         raise
     return release
+
+
+def analyse_release_tables() -> None:
+    """Fresh planner statistics for the tables a release fills (PostgreSQL), committed with it.
+
+    With autovacuum off, or before it comes round, the credits page planned 300,000 new
+    entries as a few and sorted them all for each page (0.9 s, docs/benchmarks.md), as a bulk
+    load of submissions does (seed_demo ends with ANALYZE too).
+    """
+    if connection.vendor != "postgresql":
+        return
+    tables = [PublicContribution, ReleaseEntry, ReleaseSegment]
+    names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {names}")
 
 
 def give_public_ids(call: Call, release: Release) -> int:
@@ -327,39 +353,75 @@ def insert_rows(
             copy.write_row(values)
 
 
+def themes_sql() -> RawSQL:
+    """A submission's theme names, by name, as an array, read in the database (PostgreSQL):
+    one lookup by the through table's index per row, whatever the planner knows of its size."""
+    through = Submission.themes.through._meta.db_table
+    theme = Theme._meta.db_table
+    submission = Submission._meta.db_table
+    sql = (
+        f'ARRAY(SELECT t."name" FROM "{theme}" t '  # noqa: S608  (our tables' names only)
+        f'JOIN "{through}" st ON st."theme_id" = t."id" '
+        f'WHERE st."submission_id" = "{submission}"."id" ORDER BY t."name")'
+    )
+    return RawSQL(sql, [], output_field=ArrayField(TextField()))  # noqa: S611
+
+
 def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
     """The release's rows, SEGMENT_ROWS at a time, in the order of the files (the order of
-    their public ids' making).
+    their public ids' making): (submission id, public contribution id, public id, first
+    release's number and time, credit columns, links, themes, answers...).
 
-    First the ids alone in that order (a narrow sort, in memory), then each batch's rows by
-    primary key: the rows themselves are never sorted, which at 300,000 contributions wrote a
-    gigabyte to disk and read it back. Each batch is read with the same conditions, in the
-    transaction that holds the call's lock (a takedown waits for it).
+    The order comes from one narrow query (ids and public ids, sorted in the database, read
+    through a server-side cursor); each batch's rows then by primary key alone, with no join
+    and no other condition, so no plan hangs on the planner's statistics (straight after a bulk
+    load it has none), and the rows themselves are never sorted (at 300,000 a gigabyte written
+    to disk and read back). It all runs in the transaction that holds the call's lock: a
+    takedown of a row read here waits for it, then takes it off.
     """
     publishable = Submission.objects.publishable(call)
-    order = list(publishable.order_by("public__id").values_list("pk", flat=True))
+    firsts = {
+        pk: (number, at)
+        for pk, number, at in Release.objects.filter(call=call).values_list(
+            "pk", "number", "published_at"
+        )
+    }
+    order = (
+        publishable.order_by("public__id")
+        .values_list("pk", "public__id", "public__public_id", "public__first_release_id")
+        .iterator(chunk_size=SEGMENT_ROWS)
+    )
     answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
-    for ids in batched(order, SEGMENT_ROWS):
+    in_sql = connection.vendor == "postgresql"
+    for batch in batched(order, SEGMENT_ROWS):
+        ids = [row[0] for row in batch]
+        extra = {"theme_names": themes_sql()} if in_sql else {}
+        # By primary key alone: with the publishable conditions too, a planner without
+        # statistics read every included row of the call by their index, for each batch.
         found = {
-            row[0]: row
-            for row in publishable.filter(pk__in=ids)
-            .annotate(**answers)
+            row[0]: row[1:]
+            for row in Submission.objects.filter(pk__in=ids)
+            .annotate(**extra, **answers)
             .order_by()
             .values_list(
                 "pk",
-                "public__id",
-                "public__public_id",
-                "public__first_release__number",
-                "public__first_release__published_at",
                 "credit_preference",
                 "name",
                 "organisation",
                 "co_contributors",
                 "links",
+                *extra,
                 *answers,
             )
         }
-        yield [found[pk] for pk in ids if pk in found]
+        if not in_sql:
+            themes = themes_by_submission(ids)
+            found = {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
+        yield [
+            (pk, contribution_id, public_id, *firsts[first_id], *found[pk])
+            for pk, contribution_id, public_id, first_id in batch
+            if pk in found
+        ]
 
 
 ENTRY_COLUMNS = [
@@ -387,9 +449,7 @@ def write_release(
     columns = release.columns
     position = unnamed = 0
     for index, batch in enumerate(publishable_rows(call, columns)):
-        ids = [row[0] for row in batch]
-        themes = themes_by_submission(ids)
-        redactions = redactions_by_submission(ids)
+        redactions = redactions_by_submission([row[0] for row in batch])
         rows, entries = [], []
         for (
             submission_id,
@@ -402,10 +462,10 @@ def write_release(
             organisation,
             co_contributors,
             links,
+            row_themes,
             *answers,
         ) in batch:
             credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
-            row_themes = themes.get(submission_id, [])
             rows.append(
                 public_row(
                     columns,
@@ -641,13 +701,29 @@ CREDIT_COLUMNS = ["credit_preference", "name", "organisation", "co_contributors"
 
 
 def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) -> Changes:
-    """pending_changes() among these submissions only (ids of any call, checked here)."""
-    publishable_now: set[int] = set()
+    """pending_changes() among these submissions only (ids of any call; PostgreSQL).
+
+    Each batch is read by primary key alone, whether it is publishable worked out from the row
+    itself and its themes looked up for each row by index: with the call's conditions in the
+    WHERE clause (or an EXISTS), a planner without statistics read every included row of the
+    call by their index instead.
+    """
+    publishable = ExpressionWrapper(
+        Submission.objects.publishable_q(call), output_field=BooleanField()
+    )
+    now: dict[int, tuple] = {}  # submission id: (submitted_at, reference, credit columns, themes)
     in_latest: dict[int, tuple] = {}  # submission id: (position, credit line, authors, themes)
     for ids in batched(marked, ID_BATCH):
-        publishable_now.update(
-            Submission.objects.publishable(call).filter(pk__in=ids).values_list("pk", flat=True)
-        )
+        for pk, is_publishable, *row in (
+            Submission.objects.filter(pk__in=ids)
+            .annotate(is_publishable=publishable, theme_names=themes_sql())
+            .order_by()
+            .values_list(
+                "pk", "is_publishable", "submitted_at", "reference", *CREDIT_COLUMNS, "theme_names"
+            )
+        ):
+            if is_publishable:
+                now[pk] = tuple(row)
         for submission_id, *entry in (
             ReleaseEntry.objects.filter(release=latest, contribution__submission_id__in=ids)
             .order_by()
@@ -657,23 +733,13 @@ def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) 
         ):
             in_latest[submission_id] = tuple(entry)
     # Added: in the order of their submission, as all_changes() lists them.
-    added_order = sorted(
-        (at, pk)
-        for ids in batched(sorted(publishable_now - in_latest.keys()), ID_BATCH)
-        for pk, at in Submission.objects.filter(pk__in=ids).values_list("pk", "submitted_at")
-    )
-    added_ids = [pk for _, pk in added_order[:sample]]
-    found = {
-        row[0]: row
-        for row in Submission.objects.filter(pk__in=added_ids).values_list(
-            "pk", "reference", *CREDIT_COLUMNS
-        )
-    }
+    added_ids = sorted(now.keys() - in_latest.keys(), key=lambda pk: (now[pk][0], pk))
     added = [
-        Change(pk, found[pk][1], Submission.credit_line_for(*found[pk][2:])) for pk in added_ids
+        Change(pk, now[pk][1], Submission.credit_line_for(*now[pk][2:6]))
+        for pk in added_ids[:sample]
     ]
     # Removed and changed: in the order of the release's files.
-    removed_ids = sorted(in_latest.keys() - publishable_now, key=lambda pk: in_latest[pk][0])
+    removed_ids = sorted(in_latest.keys() - now.keys(), key=lambda pk: in_latest[pk][0])
     references = dict(
         Submission.objects.filter(pk__in=removed_ids[:sample]).values_list("pk", "reference")
     )
@@ -683,31 +749,20 @@ def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) 
     ]
     changed: list[Change] = []
     changed_count = 0
-    kept = sorted(in_latest.keys() & publishable_now, key=lambda pk: in_latest[pk][0])
-    for ids in batched(kept, SEGMENT_ROWS):
-        themes = themes_by_submission(ids)
-        now = {
-            row[0]: row[1:]
-            for row in Submission.objects.filter(pk__in=ids).values_list(
-                "pk", "reference", *CREDIT_COLUMNS
-            )
-        }
-        for pk in ids:
-            _, credit, authors, old_themes = in_latest[pk]
-            reference, *columns = now[pk]
-            what = credit_change(credit, authors, old_themes, tuple(columns), themes.get(pk, []))
-            if what:
-                changed_count += 1
-                if len(changed) < sample:
-                    changed.append(
-                        Change(pk, reference, Submission.credit_line_for(*columns), what)
-                    )
+    for pk in sorted(in_latest.keys() & now.keys(), key=lambda pk: in_latest[pk][0]):
+        _, credit, authors, old_themes = in_latest[pk]
+        _, reference, *columns, themes = now[pk]
+        what = credit_change(credit, authors, old_themes, tuple(columns), list(themes))
+        if what:
+            changed_count += 1
+            if len(changed) < sample:
+                changed.append(Change(pk, reference, Submission.credit_line_for(*columns), what))
     return Changes(
         latest=latest,
         added=added,
         changed=changed,
         removed=removed,
-        added_count=len(added_order),
+        added_count=len(added_ids),
         changed_count=changed_count,
         removed_count=len(removed_ids),
     )

@@ -92,19 +92,22 @@ def credits(request: HttpRequest, slug: str) -> HttpResponseBase:
     """submissions/credits.html: each credited contribution of the latest release, by name,
     linked to its page; a page of CREDITS_PER_PAGE at a time."""
     call, release = public_call(slug)
-    entries = (
-        ReleaseEntry.objects.filter(release=release)
-        .order_by("anonymous", "sort_key", "position")
-        .values_list("credit_line", "contribution__public_id")
+    ordered = ReleaseEntry.objects.filter(release=release).order_by(
+        "anonymous", "sort_key", "position"
     )
-    paginator = Paginator(entries, CREDITS_PER_PAGE)
+    paginator = Paginator(ordered.values_list("pk", flat=True), CREDITS_PER_PAGE)
     paginator.count = release.contribution_count  # known: no COUNT over the release
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except (EmptyPage, PageNotAnInteger) as error:
         raise Http404("No such page of credits") from error
+    # The page's entries found along the index alone (its OFFSET), then joined to their public
+    # ids: joining before the OFFSET took 0.6 s for the last page of 300,000.
+    entries = ordered.filter(pk__in=page.object_list).values_list(
+        "credit_line", "contribution__public_id"
+    )
     groups: list[tuple[str, list[str]]] = []  # one credit line, its contributions' ids
-    for line, public_id in page.object_list:
+    for line, public_id in entries:
         if groups and groups[-1][0] == line:
             groups[-1][1].append(public_id)
         else:

@@ -22,12 +22,10 @@ from submissions.models.links import status_link_url
 from submissions.publishing.releases import publish_release
 
 from .. import samples
-from ..browser import CHROMIUM
 from ..contributor import ABOUT
 from ..factories import make_call_manager, make_submission
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 

@@ -22,13 +22,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 from submissions.models import ExportRecord, OutgoingEmail, Submission, Theme
 
 from .. import samples
-from ..browser import CHROMIUM
 from ..contributor import ABOUT
 from ..factories import PASSWORD, assign, make_call_manager, make_reviewer
 from ..worker import run_worker
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SLUG = "what-works-social-media"

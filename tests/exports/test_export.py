@@ -15,9 +15,11 @@ from django.db import connection
 
 from submissions.exports.writer import SubmissionCsv
 from submissions.models import ExportRecord, Submission, Theme
+from tests.browser import missing
 from tests.factories import make_attachment, make_call, make_submission
 
 LONDON = ZoneInfo("Europe/London")
+UTC = ZoneInfo("UTC")
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="The COPY path needs PostgreSQL; on SQLite only the Python path exists.",
@@ -395,8 +397,9 @@ def libreoffice_formulas(tmp_path, files: dict[str, bytes]) -> dict[str, list[st
     return formulas
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="no LibreOffice (make test installs it)")
 def test_libreoffice_splitting_at_semicolons_finds_no_formula_in_the_export(db, use_copy, tmp_path):
+    if SOFFICE is None:
+        missing("LibreOffice Calc", "`make test` installs it when run as root")
     call = make_call(questions=2)
     q1, q2 = call.questions.all()
     payloads = [
@@ -558,6 +561,12 @@ def test_the_copy_path_and_the_python_path_give_byte_identical_files(db, setting
             website="" if n % 2 else "https://example.org/" + str(n),
             answers={str(q.pk): text + str(i) for i, q in enumerate(questions)},
             links=[text, f"https://example.org/{n}"] if n % 2 else [],
+            co_contributors=[
+                {"name": text, "organisation": awkward[-1 - n], "orcid": ""},
+                {"name": f"Second {n}", "organisation": "", "orcid": "0000-0002-1825-0097"},
+            ]
+            if n % 4 == 1
+            else [],
             reviewer_notes=text,
         )
         submission.themes.set(themes[: n % 5])
@@ -660,3 +669,21 @@ def test_the_spaces_before_a_sign_are_every_character_python_calls_a_space():
     from submissions.exports.columns import CELL_SPACES
 
     assert set(CELL_SPACES) == {chr(n) for n in range(0x110000) if chr(n).isspace()}
+
+
+@on_postgresql
+def test_dates_keep_their_offset_in_any_zone_and_any_year(db, settings):
+    """The COPY path spells out the zone's offsets of this year and formats any other; both
+    give what the Python path gives (Kolkata: +05:30 now, +06:30 in the war years)."""
+    settings.TIME_ZONE = "Asia/Kolkata"
+    call = make_call()
+    for moment in [datetime(2018, 3, 6, 23, 59, 1, tzinfo=UTC), datetime(1943, 5, 1, tzinfo=UTC)]:
+        make_submission(call, submitted_at=moment, consent_given_at=moment)
+
+    by_copy = export_bytes(use_copy=True)
+
+    assert by_copy == export_bytes(use_copy=False)
+    assert [row["Submitted at"] for row in parse(by_copy)] == [
+        "1943-05-01T06:30:00+06:30",
+        "2018-03-07T05:29:01+05:30",
+    ]

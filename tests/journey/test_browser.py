@@ -8,11 +8,9 @@ from playwright.sync_api import expect
 from submissions.models import Submission
 
 from .. import samples
-from ..browser import CHROMIUM
 from ..contributor import ABOUT
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 

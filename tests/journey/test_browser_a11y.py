@@ -15,12 +15,10 @@ from playwright.sync_api import Page, expect
 from submissions.models import Call, ContributorLink, Submission
 
 from .. import samples
-from ..browser import CHROMIUM
 from ..contributor import ABOUT
 from ..factories import make_call, make_submission
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"

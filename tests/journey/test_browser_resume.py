@@ -13,13 +13,11 @@ from playwright.sync_api import Page, expect
 
 from submissions.models import ContributorLink, OutgoingEmail, Submission
 
-from ..browser import CHROMIUM
 from ..contributor import ABOUT
 from ..factories import make_submission
 from ..worker import run_worker
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 LINK = re.compile(r"https?://\S+/return/[\w-]+/")

@@ -1,7 +1,6 @@
 """The synthesis pack for the What Works event: what it holds, in which order, and the PDF as a
 person reads it (its text read back, its pages turned into pictures)."""
 
-import os
 import shutil
 import subprocess
 from io import BytesIO
@@ -17,6 +16,7 @@ from submissions.common.wording import LONDON
 from submissions.models import NO_THEME_ID, Submission, SynthesisPack, SynthesisPackPdf, Theme
 from submissions.publishing.pack import build_pack, options_for, pack_pdf, printed
 
+from ..browser import missing
 from ..factories import (
     assign,
     make_attachment,
@@ -277,9 +277,7 @@ def test_the_pdf_reads_back_with_a_theme_to_a_page_and_page_numbers(themed, tmp_
     # The pages as pictures, for a person to look at (screenshots/pack-*.png).
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdftoppm is missing: make test installs poppler-utils")
-        pytest.skip("pdftoppm (Debian's poppler-utils) is missing: make test installs it")
+        missing("pdftoppm (Debian's poppler-utils)", "`make test` installs it when run as root")
     (tmp_path / "pack.pdf").write_bytes(content)
     subprocess.run(  # noqa: S603 - our own file, Debian's tool
         [pdftoppm, "-r", "50", "-png", str(tmp_path / "pack.pdf"), str(tmp_path / "pack")],
@@ -291,6 +289,83 @@ def test_the_pdf_reads_back_with_a_theme_to_a_page_and_page_numbers(themed, tmp_
     SCREENSHOTS.mkdir(exist_ok=True)
     for picture in pictures:
         shutil.copy(picture, SCREENSHOTS / picture.name)
+
+    # What the pictures show, not only how many there are.
+    images = [looked_at(picture) for picture in pictures]
+    for number, image in enumerate(images, start=1):
+        # Words on the page, and its number in the bottom right-hand corner.
+        assert ink(image, (0.05, 0.05, 0.95, 0.90)) > 0.002, f"page {number} is blank"
+        assert ink(image, (0.60, 0.93, 0.95, 1.0)) > 0.002, f"page {number} has no number"
+    # The blue rule under a theme's title is on the pages the text says open a theme, no other.
+    assert [n for n, image in enumerate(images) if theme_rule(image)] == openings
+    # The cover's chart: Tools 2 included + 1 shortlisted, Risks 3 included, as bars of their
+    # lengths (dark for included, light for shortlisted), one under the other.
+    bars = chart_bars(images[0])
+    assert len(bars) == 2, bars
+    (tools_dark, tools_light), (risks_dark, risks_light) = bars
+    assert tools_light > 0 and risks_light == 0, bars
+    assert abs(tools_dark - 2 * tools_light) <= 3, bars
+    assert abs((tools_dark + tools_light) - risks_dark) <= 3, bars
+
+
+BLUE, LIGHT_BLUE = (0x1D, 0x70, 0xB8), (0x9A, 0xC4, 0xE8)  # static/review/pack.css, pack.html
+
+
+def looked_at(picture: Path):
+    from PIL import Image
+
+    with Image.open(picture) as image:
+        return image.convert("RGB")
+
+
+def ink(image, box: tuple[float, float, float, float]) -> float:
+    """The share of the box's pixels (the box in fractions of the page) that are not paper."""
+    width, height = image.size
+    left, top, right, bottom = box
+    part = image.crop(
+        (int(left * width), int(top * height), int(right * width), int(bottom * height))
+    )
+    dark = sum(part.convert("L").histogram()[:160])  # grey levels 0-159 of 255
+    return dark / (part.width * part.height)
+
+
+def near(pixel: tuple[int, int, int], colour: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) <= 20 for a, b in zip(pixel, colour, strict=True))
+
+
+def theme_rule(image) -> bool:
+    """A blue line across most of the page's width in its top quarter: a theme's title."""
+    width, height = image.size
+    return any(
+        sum(near(image.getpixel((x, y)), BLUE) for x in range(width)) > 0.6 * width
+        for y in range(height // 4)
+    )
+
+
+def chart_bars(image) -> list[tuple[int, int]]:
+    """Each bar of the chart, top to bottom, as (dark, light) lengths in pixels along its
+    middle row: rows where the chart's colours run unbroken for 10 pixels or more."""
+    width, height = image.size
+
+    def longest_run(y: int) -> int:
+        longest = run = 0
+        for x in range(width):
+            pixel = image.getpixel((x, y))
+            run = run + 1 if near(pixel, BLUE) or near(pixel, LIGHT_BLUE) else 0
+            longest = max(longest, run)
+        return longest
+
+    bars: list[list[int]] = []
+    for y in (y for y in range(height) if longest_run(y) >= 10):
+        if bars and y == bars[-1][-1] + 1:
+            bars[-1].append(y)
+        else:
+            bars.append([y])
+    found = []
+    for bar in bars:
+        middle = [image.getpixel((x, bar[len(bar) // 2])) for x in range(width)]
+        found.append((sum(near(p, BLUE) for p in middle), sum(near(p, LIGHT_BLUE) for p in middle)))
+    return found
 
 
 def test_a_name_in_any_script_is_printed_with_a_font_that_has_it(seeded_call, caplog):

@@ -14,12 +14,10 @@ from submissions.models import Redaction, Release, Submission
 from tests.factories import make_call, make_call_manager, make_submission
 from tests.publishing.helpers import INCLUDED, page_url, public_id
 
-from ..browser import CHROMIUM
 from ..journey.test_browser_a11y import assert_no_axe_violations, assert_no_sideways_scrolling
 from ..review.test_admin_browser import signed_in
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"

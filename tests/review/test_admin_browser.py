@@ -14,10 +14,7 @@ from submissions.models import Call, ExportRecord, OutgoingEmail, Submission, Th
 from submissions.outbox import queue as outbox
 from tests.factories import assign, make_call, make_call_manager, make_reviewer, make_submission
 
-from ..browser import CHROMIUM
-
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 PASSWORD = "correct horse"
@@ -265,16 +262,26 @@ def test_a_call_published_without_a_privacy_notice_is_refused_at_the_field(
 
 def test_the_acknowledgements_copy_to_the_clipboard(browser, live_server, seeded_call):
     make_submission(seeded_call, review_status="included", name="Ada Lovelace")
+    make_submission(
+        seeded_call, review_status="included", name="Grace Hopper", organisation="Navy Labs"
+    )
+    make_submission(seeded_call, review_status="included", credit_preference="none")
     make_call_manager("bob")
     page = signed_in(browser, live_server, "bob")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(
         live_server.url + reverse("admin:submissions_call_acknowledgements", args=[seeded_call.pk])
     )
+    for name in ["Download as a text file", "Download as a Markdown file"]:
+        expect(page.get_by_role("link", name=name)).to_be_visible()
+    expect(page.get_by_role("button", name="Copy the Markdown")).to_be_visible()
 
     page.get_by_role("button", name="Copy the plain text").click()
 
     expect(page.locator(".copy-status").first).to_have_text("Copied.")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.locator("#acknowledgements-plain").input_value()
-    assert "Ada Lovelace" in copied
+    assert "Ada Lovelace" in copied and "Grace Hopper, Navy Labs" in copied
+    SCREENSHOTS.mkdir(exist_ok=True)  # docs/acknowledgements.png is a copy
+    page.locator(".copy-status").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "review-1280-acknowledgements.png"))

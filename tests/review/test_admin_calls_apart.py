@@ -199,8 +199,9 @@ def test_a_reviewer_sees_only_their_calls_among_the_calls(client, alice, calls):
     other = client.get(reverse("admin:submissions_call_change", args=[theirs.pk]))
 
     assert [call.pk for call in response.context["cl"].result_list] == [mine.pk]
-    assert other.status_code == 302  # Django's "doesn't exist" for objects other than submissions
-    assert other.url == INDEX_URL
+    # Not found, as for a submission of another call or an id never used.
+    assert other.status_code == 404
+    assert "Theirs: another call" not in other.text
 
 
 def test_the_call_column_and_filter_appear_only_with_two_calls_to_review(client, alice, work):

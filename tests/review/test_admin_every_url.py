@@ -1,17 +1,25 @@
 """Calls kept apart on every staff page: a reviewer of one call opens every admin URL there is,
-with the ids of another call's objects, and reads nothing of that call.
+with the ids of another call's objects, and reads nothing of that call; and sends every form a
+member of staff can send about that call (send an email again, redact, publish a release, mark
+the toolkit published, a synthesis note, the pack and its PDF, a review decision, a bulk action,
+an export, an erasure) and changes nothing of it.
 
-The URLs come from the admin site itself, so a page added later is walked too.
+The URLs come from the admin site itself, so a page added later is walked too; a staff page
+added later that takes a POST must be added to STAFF_POSTS (or GET_ONLY) below, or the
+test of the list fails.
 """
 
 import re
+from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, reverse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, resolve, reverse
 from django.utils import timezone
 
 from submissions.models import (
@@ -23,7 +31,15 @@ from submissions.models import (
     SynthesisPackPdf,
     Theme,
 )
-from tests.factories import assign, make_attachment, make_call, make_reviewer, make_submission
+from tests.factories import (
+    assign,
+    make_attachment,
+    make_call,
+    make_reviewer,
+    make_submission,
+    make_superuser,
+)
+from tests.publishing.helpers import publish
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +88,11 @@ def world():
     note = SynthesisNote.objects.create(call=theirs, theme=only_theirs, text="Their synthesis note")
     note.informed_by.set([other])
     redaction = Redaction.objects.create(
-        submission=other, part="answers", text="secret", reason="other", note="Their redaction note"
+        submission=other,
+        part=Redaction.answer_part(theirs.questions.get()),
+        text="secret",
+        reason="other",
+        note="Their redaction note",
     )
     # Their synthesis pack's PDF, made and stored: its page and its download are theirs only.
     pdf = SynthesisPackPdf.objects.create(
@@ -81,7 +101,13 @@ def world():
     pdf.file.save("pack.pdf", ContentFile(b"%PDF-1.7 Zeta Otherone, Hidden Org Ltd"), save=True)
     alice = make_reviewer()
     assign(alice, mine)
+    # Their call's form as its page fills it in, for a superuser: what a POST would send.
+    superuser = Client()
+    superuser.force_login(make_superuser("root"))
+    page = superuser.get(reverse("admin:submissions_call_change", args=[theirs.pk]))
+    call_form = form_data(page, "call_form")
     return {
+        "call_form": call_form,
         "mine": mine,
         "theirs": theirs,
         "own": own,
@@ -93,6 +119,65 @@ def world():
         "alice": alice,
         "redaction": redaction,
     }
+
+
+class FormReader(HTMLParser):
+    """The values a browser would send from the page's form of this id."""
+
+    def __init__(self, form_id: str):
+        super().__init__()
+        self.form_id = form_id
+        self.data: dict[str, list[str]] = {}
+        self.depth = 0  # 1 inside the form
+        self.done = False
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def add(self, name: str | None, value: str) -> None:
+        if name:
+            self.data.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and not self.done and a.get("id") == self.form_id:
+            self.depth = 1
+        if not self.depth:
+            return
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "button", "file", "image", "reset"):
+                self.add(a.get("name"), a.get("value", "on" if kind == "checkbox" else ""))
+        elif tag == "select":
+            self.select = a.get("name")
+        elif tag == "option" and self.select and "selected" in a:
+            self.add(self.select, a.get("value", ""))
+        elif tag == "textarea":
+            self.textarea = a.get("name")
+            self.add(self.textarea, "")
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea][-1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.depth:
+            self.depth, self.done = 0, True
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            if self.textarea and self.data[self.textarea][-1].startswith("\n"):
+                self.data[self.textarea][-1] = self.data[self.textarea][-1][1:]
+            self.textarea = None
+
+
+def form_data(response, form_id: str) -> dict[str, list[str]]:
+    assert response.status_code == 200
+    reader = FormReader(form_id)
+    reader.feed(response.content.decode())
+    assert reader.done and reader.data
+    return reader.data
 
 
 def admin_routes(patterns=None, prefix: str = "") -> list[str]:
@@ -232,3 +317,251 @@ def test_a_reviewer_sees_only_their_own_exports_and_their_calls_emails(client, w
 
     assert [r.pk for r in exports.context["cl"].result_list] == [mine.pk]
     assert [e.pk for e in emails.context["cl"].result_list] == [own_email.pk]
+
+
+# --- Forms sent about another call -----------------------------------------------------------
+
+# The staff pages our admin adds (get_urls) that only show or download: a POST to them is
+# walked too (below), but there is no form to fill.
+GET_ONLY = {
+    "submissions_call_preview",
+    "submissions_call_pack_print",
+    "submissions_call_pack_pdf_file",
+    "submissions_call_acknowledgements",
+    "submissions_call_acknowledgements_download",
+}
+
+
+def staff_posts(world: dict) -> list[tuple[str, str, dict]]:
+    """Every form a member of staff can send about the other call, filled in as the page would
+    have it: (what it does, URL, data). test_each_form_about_another_call_changes_it_when_allowed
+    shows that each one changes the database when someone allowed sends it."""
+    theirs, other, theme = world["theirs"], world["other"], world["only_theirs"]
+    question = theirs.questions.get()
+    outcome = reverse("admin:submissions_call_outcome", args=[theirs.pk])
+    change = reverse("admin:submissions_submission_change", args=[other.pk])
+    decision = {
+        "review_status": "not_included",
+        "themes": [theme.pk],
+        "reviewer_notes": "Decided by someone else",
+        "assigned_reviewer": "",
+    }
+    return [
+        (
+            "send an email again",
+            reverse("admin:submissions_outgoingemail_send_again", args=[world["email"].pk]),
+            {},
+        ),
+        (
+            "redact words of an answer",
+            reverse("admin:submissions_submission_redactions", args=[other.pk]),
+            {
+                "part": Redaction.answer_part(question),
+                "text": "secret",
+                "reason": Redaction.Reason.THIRD_PARTY,
+                "note": "",
+            },
+        ),
+        (
+            "remove a redaction",
+            reverse(
+                "admin:submissions_submission_remove_redaction",
+                args=[other.pk, world["redaction"].pk],
+            ),
+            {},
+        ),
+        (
+            "publish a release",
+            reverse("admin:submissions_call_releases", args=[theirs.pk]),
+            {"number": "1", "notes": "The first release", "checked": "on"},
+        ),
+        ("publish the outcome page", outcome, {"action": "publish_outcome"}),
+        (
+            "mark the toolkit published",
+            outcome,
+            {
+                "action": "toolkit",
+                "toolkit_url": "https://example.org/toolkit",
+                "thank_other_contributors": "on",
+            },
+        ),
+        (
+            "choose the pack's themes",
+            reverse("admin:submissions_call_pack", args=[theirs.pk]),
+            {"include_shortlisted": "on", f"theme_{theme.pk}": "on", f"order_{theme.pk}": "1"},
+        ),
+        (
+            "ask for the pack's PDF again",
+            reverse("admin:submissions_call_pack_pdf", args=[theirs.pk]),
+            {"action": "again"},
+        ),
+        (
+            "write a synthesis note",
+            reverse("admin:submissions_call_note", args=[theirs.pk, theme.pk]),
+            {"text": "Rewritten by someone else", "informed_by": [other.pk], "published": "on"},
+        ),
+        ("decide on a submission", change, {**decision, "_continue": "Save"}),
+        ("decide and review next", change, {**decision, "_review_next": "Save and review next"}),
+        (
+            "erase a submission",
+            reverse("admin:submissions_submission_delete", args=[other.pk]),
+            {"post": "yes"},
+        ),
+        (
+            "change the call",
+            reverse("admin:submissions_call_change", args=[theirs.pk]),
+            {**world["call_form"], "title": "Renamed by someone else", "_continue": "Save"},
+        ),
+    ]
+
+
+def list_posts(world: dict) -> list[tuple[str, str, dict]]:
+    """The list's bulk actions and the export, with the other call's submission selected or
+    filtered on: the list is the reviewer's own, so it answers, but acts on nothing of theirs."""
+    changelist = reverse("admin:submissions_submission_changelist")
+    picked = {"_selected_action": [world["other"].pk], "index": "0", "select_across": "0"}
+    return [
+        ("set a status from the list", changelist, {**picked, "action": "set_status_not_included"}),
+        ("assign to me from the list", changelist, {**picked, "action": "assign_to_me"}),
+        ("export the selected", changelist, {**picked, "action": "export_csv"}),
+        (
+            "export all matching",
+            reverse("admin:submissions_submission_export")
+            + f"?call__id__exact={world['theirs'].pk}",
+            {},
+        ),
+    ]
+
+
+def database(own_exports_of=None) -> dict[str, list[dict]]:
+    """Every row of every table but the sessions', as values. The records of the exports a
+    reviewer makes of their own list (`own_exports_of`) are left out: what those exports hold
+    is checked from their bodies."""
+    rows = {}
+    for model in apps.get_models():
+        if model._meta.label == "sessions.Session":
+            continue
+        found = model._default_manager.order_by("pk")
+        if model is ExportRecord and own_exports_of is not None:
+            found = found.exclude(user=own_exports_of)
+        rows[model._meta.label] = list(found.values())
+    return rows
+
+
+def body_of(response) -> str:
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    return data.decode(errors="replace")
+
+
+def as_reviewer(client, world: dict, permissions: str):
+    alice = world["alice"]
+    if permissions == "every permission but every call":
+        alice.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="submissions").exclude(
+                codename="review_every_call"
+            )
+        )
+    client.force_login(alice)
+    return alice
+
+
+def test_every_post_only_staff_page_is_sent_a_form(world):
+    """The list above covers every staff page our admin adds: a new one is sent a form here or
+    is named as one that only shows."""
+    posted = {resolve(url.split("?")[0]).url_name for _, url, _ in staff_posts(world)}
+    ours = {
+        pattern.name
+        for pattern in all_patterns()
+        if pattern.name
+        and pattern.name.startswith("submissions_")
+        and not pattern.name.endswith(("_changelist", "_add", "_history", "_delete", "_change"))
+    }
+    assert ours - posted - GET_ONLY - {"submissions_submission_export"} == set()
+    assert ours >= GET_ONLY
+
+
+def all_patterns(patterns=None) -> list[URLPattern]:
+    patterns = admin.site.urls[0] if patterns is None else patterns
+    found = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found += all_patterns(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            found.append(pattern)
+    return found
+
+
+@pytest.mark.parametrize("permissions", ["the Reviewers group", "every permission but every call"])
+def test_a_reviewer_of_one_call_changes_nothing_of_another_by_any_form(client, world, permissions):
+    alice = as_reviewer(client, world, permissions)
+    secrets = [*SECRETS, world["other"].reference, "theirs.pdf", "zeta@example.org"]
+    before = database(own_exports_of=alice)
+
+    for what, url, data in staff_posts(world):
+        response = client.post(url, data)
+        # Refused outright: not found (another call's), or not allowed (not this role's).
+        assert response.status_code in (403, 404), (what, url, response.status_code)
+        for secret in secrets:
+            assert secret not in body_of(response), (what, secret)
+    for what, url, data in list_posts(world):
+        response = client.post(url, data)
+        assert response.status_code in (200, 302, 403), (what, url, response.status_code)
+        for secret in secrets:
+            assert secret not in body_of(response), (what, secret)
+    # And an empty POST to every admin URL there is (logging out aside).
+    for route in admin_routes():
+        for url in concrete(route, world):
+            if url == "/admin/logout/":
+                continue
+            response = client.post(url, {})
+            assert response.status_code in (200, 302, 403, 404, 405), (url, response.status_code)
+            for secret in secrets:
+                assert secret not in body_of(response), (url, secret)
+
+    assert database(own_exports_of=alice) == before
+
+
+@pytest.mark.parametrize("index", range(17))
+def test_each_form_about_another_call_changes_it_when_allowed(client, world, index):
+    """The forms above are real: sent by a superuser, each changes the database. (Otherwise
+    "nothing changed" above would prove nothing.)"""
+    posts = staff_posts(world) + list_posts(world)
+    assert len(posts) == 17
+    what, url, data = posts[index]
+    carol = make_superuser()
+    client.force_login(carol)
+    if what == "mark the toolkit published":
+        # Refused before the call's first release (the outcome issue): publish one first.
+        publish(world["theirs"])
+    before = database()
+
+    response = client.post(url, data)
+
+    assert response.status_code in (200, 302), (what, response.status_code)
+    assert database() != before, what
+
+
+def test_an_export_record_does_not_name_a_call_its_exporter_does_not_review(client, world):
+    """A reviewer who types another call's id in the export's filter exports nothing of it,
+    and the record of that export does not name the call (it did before: its title showed)."""
+    alice = world["alice"]
+    alice.user_permissions.add(
+        *Permission.objects.filter(codename__in=["export_submissions", "view_exportrecord"])
+    )
+    client.force_login(alice)
+    theirs = world["theirs"]
+
+    export = client.get(
+        reverse("admin:submissions_submission_export") + f"?call__id__exact={theirs.pk}"
+    )
+    records = client.get(reverse("admin:submissions_exportrecord_changelist"))
+
+    assert export.status_code == 200
+    assert "Zeta Otherone" not in body_of(export)
+    mine = ExportRecord.objects.get(user=alice)
+    assert mine.row_count == 0
+    assert f"Call: {theirs.pk}, not a call alice reviews" in records.text
+    detail = client.get(reverse("admin:submissions_exportrecord_change", args=[mine.pk]))
+    assert f"{theirs.pk}, not a call alice reviews" in detail.text
+    for page in (records, detail):
+        assert theirs.title not in page.text

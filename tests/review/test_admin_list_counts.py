@@ -161,3 +161,31 @@ def test_drafts_are_counted_as_any_other_filter(client):
 
     assert count_line(client.get(LIST_URL, {"state": "draft"})) == "2 submissions"
     assert count_line(client.get(LIST_URL, {"state": "all"})) == "3 submissions"
+
+
+def test_a_theme_is_counted_among_the_submissions_the_list_holds(client):
+    """The theme's count starts from the theme's links (counts.through_theme_links): a link of a
+    draft, of another call or of a submission another filter leaves out is not counted."""
+    theirs, other = make_call(), make_call()
+    alice = make_reviewer()
+    assign(alice, theirs)
+    client.force_login(alice)
+    podcasts, blogs = Theme.objects.create(name="Podcasts"), Theme.objects.create(name="Blogs")
+    make_submission(theirs).themes.add(podcasts, blogs)
+    make_submission(theirs, review_status="shortlisted").themes.add(podcasts)
+    make_submission(theirs).themes.add(blogs)
+    make_submission(theirs, state=Submission.State.DRAFT).themes.add(podcasts)
+    make_submission(other).themes.add(podcasts)
+    make_submission(other).themes.add(podcasts)
+
+    assert count_line(client.get(LIST_URL, {"theme": podcasts.pk})) == "2 submissions"
+    shortlisted = {"theme": podcasts.pk, "review_status__exact": "shortlisted"}
+    assert count_line(client.get(LIST_URL, shortlisted)) == "1 submission"
+    assert count_line(client.get(LIST_URL, {"theme": podcasts.pk, "q": "nowhere"})) == (
+        "0 submissions"
+    )
+    for _ in range(2):
+        make_submission(theirs).themes.add(podcasts)
+    assert count_line(client.get(LIST_URL, {"theme": podcasts.pk})).startswith(
+        "More than 3 submissions"
+    )

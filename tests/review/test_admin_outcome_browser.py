@@ -20,13 +20,11 @@ from submissions.outbox.queue import queue_toolkit_job
 from submissions.outbox.render import build_message
 from submissions.publishing.releases import publish_release
 
-from ..browser import CHROMIUM
 from ..factories import make_call_manager, make_submission
 from ..journey.test_browser_a11y import assert_no_axe_violations, assert_no_sideways_scrolling
 from ..worker import run_worker
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"

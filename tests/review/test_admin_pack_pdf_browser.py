@@ -14,13 +14,11 @@ from playwright.sync_api import Page, expect
 
 from submissions.models import Submission, SynthesisPackPdf, Theme
 
-from ..browser import CHROMIUM
 from ..factories import make_call_manager, make_submission
 from ..journey.test_browser_a11y import assert_no_axe_violations, assert_no_sideways_scrolling
 from ..worker import run_worker
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -254,6 +254,11 @@ class CallAdmin(
     def get_queryset(self, request):
         # A reviewer reads only the calls they review; call managers see every call.
         return super().get_queryset(request).filter(of_reviewable_calls(request, "pk"))
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # As for submissions: another call's change, delete and history pages are "not found",
+        # the same answer as for an id never used (not Django's redirect to the index).
+        raise Http404("No such call among the calls you review")
 
     @admin.display(description="Maximum file size (MB)")
     def max_file_size_mb(self, obj: Call) -> str:

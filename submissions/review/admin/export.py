@@ -21,7 +21,7 @@ from django.utils import timezone
 from ...common.wording import uk_time_short
 from ...exports.writer import SubmissionCsv
 from ...models import Call, ExportRecord, Submission, Theme
-from ..access import sees_every_call
+from ..access import reviewable_calls, sees_every_call
 from ..history import person
 from .staff_forms import StaffModelForm
 
@@ -169,10 +169,12 @@ FILTER_WORDS: dict[str, tuple[str, dict[str, str]]] = {
 ORDER = {key: n for n, key in enumerate(FILTER_WORDS)}
 
 
-def describe_filters(filters: dict, names: dict | None = None) -> str:
+def describe_filters(filters: dict, names: dict | None = None, exporter=None) -> str:
     """An export's filters as a reviewer would say them: "Review status: Shortlisted".
 
     `names` caches the calls, themes and reviewers looked up, across the rows of one page.
+    A call that `exporter` (who made the export) does not review is not named: a reviewer who
+    typed another call's id in a filter exported nothing of it and reads nothing of it here.
     """
     if not filters:
         return "None (everything)"
@@ -186,11 +188,26 @@ def describe_filters(filters: dict, names: dict | None = None) -> str:
             if v in words:
                 shown.append(words[v])
                 continue
+            if key in ("call__id__exact", "call") and not _reviews(exporter, v, names):
+                shown.append(f"{v}, not a call {exporter.username} reviews")
+                continue
             if (key, v) not in names:
                 names[key, v] = _named(key, v)
             shown.append(names[key, v])
         parts.append(f"{label}: {', '.join(shown)}")
     return "; ".join(parts)
+
+
+def _reviews(exporter, call_id: str, names: dict) -> bool:
+    """Whether the exporter (None: a command's export) may read the call of this id; their
+    calls are looked up once per page, in `names`."""
+    if exporter is None or sees_every_call(exporter):
+        return True
+    if ("reviews", exporter.pk) not in names:
+        names["reviews", exporter.pk] = {
+            str(pk) for pk in reviewable_calls(exporter).values_list("pk", flat=True)
+        }
+    return call_id in names["reviews", exporter.pk]
 
 
 def _named(key: str, value: str) -> str:
@@ -234,14 +251,14 @@ class ExportRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description="Filters")
     def filters_in_words(self, obj: ExportRecord) -> str:
-        return describe_filters(obj.filters)
+        return describe_filters(obj.filters, exporter=obj.user)
 
     def get_list_display(self, request: HttpRequest) -> list:
         names: dict = {}  # one page's lookups of calls, themes and reviewers, made once each
 
         @admin.display(description="Filters")
         def filters_in_words(obj: ExportRecord) -> str:
-            return describe_filters(obj.filters, names)
+            return describe_filters(obj.filters, names, exporter=obj.user)
 
         return [filters_in_words if c == "filters_in_words" else c for c in self.list_display]
 
