@@ -67,3 +67,9 @@ def printable_for_html(value: str, one_line: bool = False) -> str:
     if one_line:
         value = LINE_BREAKS.sub(" ", value)
     return NOT_IN_HTML.sub("\ufffd", value)
+
+
+def whole_number(value: str) -> int | None:
+    """A number typed as ASCII digits ("12"), else None. `str.isdigit()` alone is no guard
+    before `int()`: "²" is a digit to it and a ValueError to `int()`."""
+    return int(value) if value.isascii() and value.isdigit() else None

@@ -13,6 +13,7 @@ from ..common.text import (
     printable_for_html,
     reject_control_characters,
     reject_line_breaks_and_invisible,
+    whole_number,
 )
 from ..common.wording import human_size
 from ..models import (
@@ -258,7 +259,7 @@ CO_ROWS = "co"
 def co_rows_asked(request: "HttpRequest") -> int:
     """How many co-contributor rows "Add another" asked for (0 for none)."""
     raw = request.POST.get(ADD_CO_CONTRIBUTOR) or request.GET.get(CO_ROWS) or ""
-    return min(int(raw), MAX_CO_CONTRIBUTORS) if raw.isdigit() else 0
+    return min(whole_number(raw) or 0, MAX_CO_CONTRIBUTORS)
 
 
 def add_another_url(url: str, rows: int, changing: bool = False) -> str:

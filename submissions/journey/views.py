@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..common import ratelimits
+from ..common.text import whole_number
 from ..models import Call, NotADraft, Submission, new_holder
 from .drafts import (
     HeldElsewhere,
@@ -358,7 +359,7 @@ def remove_file(
 ) -> HttpResponse:
     """The Remove button beside each file: back to the files step, one file fewer."""
     remove = request.POST.get("remove", "")
-    if remove.isdigit() and not submission.remove_attachment(int(remove)):
+    if (file_id := whole_number(remove)) is not None and not submission.remove_attachment(file_id):
         return redirect("confirmation", call.slug)
     return redirect(_files_url(call, _changing(request)))
 

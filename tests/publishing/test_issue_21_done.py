@@ -75,9 +75,11 @@ def test_issue_21_done_when(client, tmp_path):
     releases = reverse("admin:submissions_call_releases", args=[call.pk])
     published = manager.post(releases, {"number": "1", "notes": "", "checked": "on"})
     assert published.status_code == 302
-    # The outcome page is not published here: published, it credits a contribution as soon as
-    # a reviewer includes it (the audit's gap 1, being fixed on its own branch; publishing it
-    # here makes this test fail on 8cdb6c7). Its fix adds the published outcome page here.
+    # The outcome page is public too, and credits from the latest release (on 8cdb6c7 it
+    # credited a contribution as soon as a reviewer included it, and this test failed).
+    outcome = reverse("admin:submissions_call_outcome", args=[call.pk])
+    assert manager.post(outcome, {"action": "publish_outcome"}).status_code == 302
+    assert client.get(reverse("outcome", args=[call.slug])).status_code == 200
     ada = make_submission(
         call,
         name="Ada Lovelace",

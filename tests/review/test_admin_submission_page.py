@@ -13,6 +13,7 @@ from tests.factories import (
     make_call,
     make_reviewer,
     make_submission,
+    make_superuser,
     make_user_without_staff_status,
 )
 
@@ -173,3 +174,11 @@ def test_a_withdrawal_request_is_a_banner_above_everything_else(client, reviewer
     assert "Withdrawal requested on 3 July 2018, 09:05 (UK time)" in page
     assert banner < page.index('name="review_status"') < page.index("Evidence</h2>")
     assert "Erase it now" not in page  # a reviewer may not delete
+
+
+def test_the_withhold_field_sits_under_a_heading_that_says_publication(client, submission):
+    client.force_login(make_superuser())
+    page = client.get(page_url(submission)).text
+    assert "Assignment and publication</h2>" in page
+    assert "Withhold from publication" in page
+    assert "open data</h2>" not in page

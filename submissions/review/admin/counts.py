@@ -17,6 +17,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, QueryDict
 from django.utils.functional import cached_property
 
+from ...common.text import whole_number
 from ...models import Submission, tally_count
 from ..access import calls_for
 from .filters import StateFilter, ThemeFilter, WithdrawalRequestedFilter
@@ -110,8 +111,8 @@ def tally_lookups(query: QueryDict) -> tuple[dict[str, object], bool]:
             complete = False
         elif meaning is not None and value in meaning:
             lookups[lookup] = meaning[value]
-        elif meaning is None and value.isdigit():
-            lookups[lookup] = int(value)
+        elif meaning is None and (number := whole_number(value)) is not None:
+            lookups[lookup] = number
         else:
             complete = False
     return lookups, complete
@@ -132,6 +133,6 @@ def review_paginator(request: HttpRequest, queryset: QuerySet[Submission], per_p
         per_page,
         exact=lambda: tallied_count(request),
         # As ThemeFilter reads it: a theme's id filters, anything else does not.
-        theme=int(theme) if theme.isdigit() else None,
+        theme=whole_number(theme),
         **kw,
     )

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from ...common.text import whole_number
 from ...models import Call, Submission, Theme, tally_count
 from ...publishing.credits import (
     acknowledgements_markdown,
@@ -99,10 +100,10 @@ class AcknowledgementsAdminMixin(_CallAdmin):
     def acknowledgements_view(self, request: HttpRequest, object_id: str):
         if not request.user.has_perm("submissions.view_submission"):
             raise PermissionDenied
-        if not object_id.isdigit():
+        if (pk := whole_number(object_id)) is None:
             raise Http404
         # Another call's page is not found, like a call that never was (access.py).
-        call = get_object_or_404(reviewable_calls(request.user), pk=int(object_id))
+        call = get_object_or_404(reviewable_calls(request.user), pk=pk)
         # One more than listed at most: whether they fit on the page, in the same query.
         submissions = list(credited(call, "reference")[: LISTED_AT_MOST + 1])
         if len(submissions) > LISTED_AT_MOST:

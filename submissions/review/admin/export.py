@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, Str
 from django.urls import path, reverse
 from django.utils import timezone
 
+from ...common.text import whole_number
 from ...common.wording import uk_time_short
 from ...exports.writer import SubmissionCsv
 from ...models import Call, ExportRecord, Submission, Theme
@@ -212,7 +213,7 @@ def _reviews(exporter, call_id: str, names: dict) -> bool:
 
 def _named(key: str, value: str) -> str:
     """Calls, themes and reviewers by name; one small lookup, only when the filter has one."""
-    if not value.isdigit():
+    if whole_number(value) is None:
         return value
     named: dict[str, type[Model]] = {
         "call__id__exact": Call,

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
+from ...common.text import whole_number
 from ...common.wording import LONDON
 from ...models import Attachment, Submission, Theme
 from ..access import calls_for, sees_drafts
@@ -78,8 +79,8 @@ class ThemeFilter(admin.SimpleListFilter):
         tagged = Submission.themes.through.objects.filter(submission=OuterRef("pk"))
         if value == "none":
             return queryset.filter(~Exists(tagged))
-        if value and value.isdigit():
-            return queryset.filter(Exists(tagged.filter(theme_id=int(value))))
+        if value and (theme_id := whole_number(value)) is not None:
+            return queryset.filter(Exists(tagged.filter(theme_id=theme_id)))
         return queryset
 
 
@@ -100,8 +101,8 @@ class AssignedReviewerFilter(admin.SimpleListFilter):
             return queryset.filter(assigned_reviewer=request.user)
         if value == "nobody":
             return queryset.filter(assigned_reviewer__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assigned_reviewer_id=int(value))
+        if value and (reviewer_id := whole_number(value)) is not None:
+            return queryset.filter(assigned_reviewer_id=reviewer_id)
         return queryset
 
 
@@ -177,8 +178,8 @@ class CallFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(call_id=int(value))
+        if value and (call_id := whole_number(value)) is not None:
+            return queryset.filter(call_id=call_id)
         return queryset
 
 

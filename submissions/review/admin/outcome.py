@@ -23,6 +23,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ...common.storage import is_s3
+from ...common.text import whole_number
 from ...common.wording import LONDON
 from ...models import (
     Call,
@@ -68,9 +69,9 @@ def call_for(request: HttpRequest, object_id: str) -> Call:
     """The call, if this member of staff may read its submissions; else "not found"."""
     if not request.user.has_perm("submissions.view_submission"):
         raise PermissionDenied
-    if not object_id.isdigit():
+    if (pk := whole_number(object_id)) is None:
         raise Http404
-    call = reviewable_calls(request.user).filter(pk=int(object_id)).first()
+    call = reviewable_calls(request.user).filter(pk=pk).first()
     if call is None:
         raise Http404("No such call among the calls you review")
     return call

@@ -18,6 +18,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ...common.text import whole_number
 from ...models import Call, PublicContribution, Redaction, Release, Submission
 from ...models.releases import is_released
 from ...publishing.redaction import by_part, public_answer, public_links
@@ -72,9 +73,9 @@ class ReleasesAdminMixin(_CallAdmin):
     def releases_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not request.user.has_perm(PUBLISH):
             raise PermissionDenied
-        if not object_id.isdigit():
+        if (pk := whole_number(object_id)) is None:
             raise Http404
-        call = get_object_or_404(reviewable_calls(request.user), pk=int(object_id))
+        call = get_object_or_404(reviewable_calls(request.user), pk=pk)
         latest = latest_release(call)
         next_number = (latest.number if latest else 0) + 1
         job = job_status(call, latest)
@@ -255,10 +256,10 @@ class RedactionsAdminMixin(_SubmissionAdmin):
     def redactable(self, request: HttpRequest, object_id: str) -> Submission:
         if not request.user.has_perm(PUBLISH):
             raise PermissionDenied
-        if not object_id.isdigit():
+        if (pk := whole_number(object_id)) is None:
             raise Http404
         submissions = visible_submissions(request, Submission.objects.select_related("call"))
-        return get_object_or_404(submissions, pk=int(object_id), state=Submission.State.SUBMITTED)
+        return get_object_or_404(submissions, pk=pk, state=Submission.State.SUBMITTED)
 
     @staticmethod
     def public_preview(submission: Submission) -> dict:
