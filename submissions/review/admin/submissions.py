@@ -196,7 +196,10 @@ class SubmissionAdmin(RedactionsAdminMixin, ReviewQueueMixin, ExportAdminMixin, 
     # it is in view beside the evidence (tests/review/test_admin_decisions_browser.py).
     fieldsets = [
         ("Decision", {"fields": DECISION_FIELDS}),
-        ("Assignment and publication", {"fields": ["assigned_reviewer", "withheld_from_open_data"]}),
+        (
+            "Assignment and publication",
+            {"fields": ["assigned_reviewer", "withheld_from_open_data"]},
+        ),
     ]
     # One click for a status, where a drop-down takes two.
     radio_fields = {"review_status": admin.VERTICAL}
