@@ -69,10 +69,22 @@ def neutralise(value: str) -> str:
     if not value:
         return value
     # The expression only where it will match: most cells have no formula sign after a break.
-    inner = INNER_FORMULA_RE.sub(r"\1'\2", value) if has_inner_formula(value) else value
-    if value[0] in FORMULA_TRIGGERS or LEADING_FORMULA_RE.match(value):
-        return "'" + inner
-    return inner
+    inner = neutralise_breaks(value) if has_inner_formula(value) else value
+    return "'" + inner if starts_formula(value) else inner
+
+
+def starts_formula(value: str) -> bool:
+    """Whether the cell needs its leading apostrophe: the first half of neutralise()."""
+    return bool(value) and (value[0] in FORMULA_TRIGGERS or bool(LEADING_FORMULA_RE.match(value)))
+
+
+def neutralise_breaks(text: str) -> str:
+    """The other half: an apostrophe before each formula sign after a break (and any spaces).
+
+    Also right for many cells at once, as written into a CSV file (the open data's segments):
+    a break never meets a sign across two cells, as a `,` or `"` or the next row's public id
+    comes between."""
+    return INNER_FORMULA_RE.sub(r"\1'\2", text)
 
 
 def has_inner_formula(value: str) -> bool:

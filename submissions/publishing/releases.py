@@ -16,19 +16,23 @@ Both take the call's row lock, so a takedown never misses a release being publis
 
 import json
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from multiprocessing import get_all_start_methods, get_context
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
     Model,
     OuterRef,
+    Q,
     QuerySet,
     TextField,
 )
@@ -61,6 +65,10 @@ from .redaction import by_part, public_answer, public_links
 
 SEGMENT_ROWS = 1000
 ID_BATCH = 5000
+# Segments made in the publishing process before the rest go to a second one (SegmentEncoder),
+# and how many may wait there.
+PARALLEL_AFTER = 8
+AHEAD = 2
 
 
 def latest_release(call: Call | int) -> Release | None:
@@ -215,26 +223,79 @@ class SegmentFiles:
 
     def store(self, index: int, rows: list[opendata.Row], url_pattern: str) -> dict:
         """The ReleaseSegment columns of these rows' bytes, stored (or empty, for no rows)."""
+        encoded = opendata.encode_segment(rows, self.release.columns, url_pattern)
+        return self.save(index, len(rows), encoded)
+
+    def save(self, index: int, rows: int, encoded: opendata.Encoded) -> dict:
+        """The ReleaseSegment columns of a segment of `rows` rows made by encode_segment()."""
         if not rows:
             return {"rows": 0, "csv_name": "", "csv_size": 0, "csv_sha256": "",
                     "json_name": "", "json_size": 0, "json_sha256": ""}  # fmt: skip
-        csv_bytes, json_bytes = opendata.encode_rows(rows, self.release.columns, url_pattern)
         storage = release_storage()
         stem = f"{self.release.call_id}/{self.release.number}/{index:06d}-{secrets.token_hex(8)}"
         names = []
-        for data, suffix in ((csv_bytes, "csv"), (json_bytes, "json")):
+        for data, suffix in ((encoded.csv, "csv"), (encoded.json, "json")):
             name = storage.save(f"{stem}.{suffix}", ContentFile(data))
             self.written.append(name)
             names.append(name)
         return {
-            "rows": len(rows),
+            "rows": rows,
             "csv_name": names[0],
-            "csv_size": len(csv_bytes),
-            "csv_sha256": opendata.sha256(csv_bytes),
+            "csv_size": len(encoded.csv),
+            "csv_sha256": encoded.csv_sha256,
             "json_name": names[1],
-            "json_size": len(json_bytes),
-            "json_sha256": opendata.sha256(json_bytes),
+            "json_size": len(encoded.json),
+            "json_sha256": encoded.json_sha256,
         }
+
+
+class SegmentEncoder:
+    """Makes segments' bytes (opendata.encode_segment), handing them back in order.
+
+    The first PARALLEL_AFTER segments are made here. A release with more goes on in a second
+    process (forked: it needs no database, no storage, and nothing it is sent is a connection),
+    which makes one segment's CSV and JSON while this one reads the next rows and writes their
+    entries: the two halves of the work, about equal, on two cores. At most AHEAD segments wait
+    for it, so memory stays flat however big the release.
+    """
+
+    def __init__(self, columns: list[dict], url_pattern: str):
+        self.columns = columns
+        self.url_pattern = url_pattern
+        self.pool: ProcessPoolExecutor | None = None
+        self.waiting: deque[tuple[int, int, Future]] = deque()
+
+    def put(self, index: int, rows: list[opendata.Row]) -> list[tuple[int, int, opendata.Encoded]]:
+        """Take a segment's rows; return the segments now made (index, rows, bytes), in order."""
+        if self.pool is None and index >= PARALLEL_AFTER and can_fork():
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+        if self.pool is None:
+            return [(index, len(rows), self.encode(rows))]
+        future = self.pool.submit(opendata.encode_segment, rows, self.columns, self.url_pattern)
+        self.waiting.append((index, len(rows), future))
+        made = []
+        while len(self.waiting) > AHEAD or (self.waiting and self.waiting[0][2].done()):
+            made.append(self.take())
+        return made
+
+    def finish(self) -> list[tuple[int, int, opendata.Encoded]]:
+        """The segments still being made, once made."""
+        return [self.take() for _ in range(len(self.waiting))]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def encode(self, rows: list[opendata.Row]) -> opendata.Encoded:
+        return opendata.encode_segment(rows, self.columns, self.url_pattern)
+
+    def take(self) -> tuple[int, int, opendata.Encoded]:
+        index, rows, future = self.waiting.popleft()
+        return index, rows, future.result()
+
+
+def can_fork() -> bool:
+    return "fork" in get_all_start_methods()
 
 
 # --- Publishing -------------------------------------------------------------------------------
@@ -256,6 +317,9 @@ def publish_release(
     `progress` is told how many contributions are written, after each segment.
     """
     files: SegmentFiles | None = None
+    # A second connection may read a big release's rows ahead (read_ahead()) only when this
+    # transaction is the outermost: nothing uncommitted, of an enclosing one, for it to miss.
+    ahead = connection.vendor == "postgresql" and not connection.in_atomic_block
     try:
         with transaction.atomic():
             # Serialises releases of one call, and takedowns (which wait for this one).
@@ -275,7 +339,7 @@ def publish_release(
             release.csv_header = opendata.csv_header(release.columns)
             release.added_count = give_public_ids(locked, release)
             files = SegmentFiles(release)
-            finish(release, write_release(locked, release, files, progress))
+            finish(release, write_release(locked, release, files, progress, ahead))
             release.save()
             queue_announcements(release)
             analyse_release_tables()
@@ -353,6 +417,17 @@ def insert_rows(
             copy.write_row(values)
 
 
+def with_ids(model: type[Model], ids: list[int]) -> Q | RawSQL:
+    """The model's rows with these primary keys. On PostgreSQL as one array parameter
+    (`= ANY(%s)`): psycopg spends about 15 ms turning `IN` with a thousand placeholders into
+    the statement it sends, for each batch."""
+    if connection.vendor != "postgresql":
+        return Q(pk__in=ids)
+    quote, meta = connection.ops.quote_name, model._meta
+    column = f"{quote(meta.db_table)}.{quote(meta.pk.column)}"
+    return RawSQL(f"{column} = ANY(%s)", [ids], output_field=BooleanField())  # noqa: S611
+
+
 def themes_sql() -> RawSQL:
     """A submission's theme names, by name, as an array, read in the database (PostgreSQL):
     one lookup by the through table's index per row, whatever the planner knows of its size."""
@@ -367,7 +442,7 @@ def themes_sql() -> RawSQL:
     return RawSQL(sql, [], output_field=ArrayField(TextField()))  # noqa: S611
 
 
-def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
+def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> Iterator[list[tuple]]:
     """The release's rows, SEGMENT_ROWS at a time, in the order of the files (the order of
     their public ids' making): (submission id, public contribution id, public id, first
     release's number and time, credit columns, links, themes, answers...).
@@ -378,6 +453,9 @@ def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
     load it has none), and the rows themselves are never sorted (at 300,000 a gigabyte written
     to disk and read back). It all runs in the transaction that holds the call's lock: a
     takedown of a row read here waits for it, then takes it off.
+
+    With `ahead` (see read_ahead()), a big release's batches are read on a second
+    connection, one batch ahead of the caller.
     """
     publishable = Submission.objects.publishable(call)
     firsts = {
@@ -393,14 +471,16 @@ def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
     )
     answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
     in_sql = connection.vendor == "postgresql"
-    for batch in batched(order, SEGMENT_ROWS):
+
+    def contents(batch: list[tuple]) -> dict[int, tuple]:
+        """Each submission's credit columns, links, themes and answers, by id."""
         ids = [row[0] for row in batch]
         extra = {"theme_names": themes_sql()} if in_sql else {}
         # By primary key alone: with the publishable conditions too, a planner without
         # statistics read every included row of the call by their index, for each batch.
         found = {
             row[0]: row[1:]
-            for row in Submission.objects.filter(pk__in=ids)
+            for row in Submission.objects.filter(with_ids(Submission, ids))
             .annotate(**extra, **answers)
             .order_by()
             .values_list(
@@ -417,11 +497,52 @@ def publishable_rows(call: Call, columns: list[dict]) -> Iterator[list[tuple]]:
         if not in_sql:
             themes = themes_by_submission(ids)
             found = {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
+        return found
+
+    batches = batched(order, SEGMENT_ROWS)
+    for batch, found in read_ahead(batches, contents) if ahead else read_here(batches, contents):
         yield [
             (pk, contribution_id, public_id, *firsts[first_id], *found[pk])
             for pk, contribution_id, public_id, first_id in batch
             if pk in found
         ]
+
+
+def read_here(batches: Iterable[list], read: Callable[[list], dict]) -> Iterator[tuple[list, dict]]:
+    for batch in batches:
+        yield batch, read(batch)
+
+
+def read_ahead(
+    batches: Iterable[list], read: Callable[[list], dict]
+) -> Iterator[tuple[list, dict]]:
+    """(batch, read(batch)) for each batch, as read_here(); from the PARALLEL_AFTER-th on, a
+    second thread reads the next batch on a connection of its own while the caller works on
+    this one (PostgreSQL makes those rows on one core while Python makes files on the other).
+
+    Only for a publishing transaction that is the connection's outermost (publish_release sees
+    to it): the second connection sees what is committed, and the rows read are submissions,
+    which publishing does not write; a row changed since the order was read is read as now, as
+    on one connection at READ COMMITTED.
+    """
+    pool: ThreadPoolExecutor | None = None
+    pending: tuple[list, Future] | None = None
+    try:
+        for index, batch in enumerate(batches):
+            if index < PARALLEL_AFTER:
+                yield batch, read(batch)
+                continue
+            pool = pool or ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-read")
+            future = pool.submit(read, batch)
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = (batch, future)
+        if pending is not None:
+            yield pending[0], pending[1].result()
+    finally:
+        if pool is not None:
+            pool.submit(connections.close_all)  # the second connection, in its own thread
+            pool.shutdown(wait=True, cancel_futures=False)
 
 
 ENTRY_COLUMNS = [
@@ -436,6 +557,7 @@ ENTRY_COLUMNS = [
     "themes",
 ]
 ENTRY_JSON = [ENTRY_COLUMNS.index("authors"), ENTRY_COLUMNS.index("themes")]
+ENTRY_ANONYMOUS = ENTRY_COLUMNS.index("anonymous")
 
 
 def write_release(
@@ -443,64 +565,99 @@ def write_release(
     release: Release,
     files: SegmentFiles,
     progress: Callable[[int], None] | None = None,
+    ahead: bool = False,
 ) -> tuple[int, int]:
-    """Each segment's files, entries and row; how many contributions, and how many unnamed."""
-    url_pattern = opendata.page_url_pattern(call)
-    columns = release.columns
-    position = unnamed = 0
-    for index, batch in enumerate(publishable_rows(call, columns)):
-        redactions = redactions_by_submission([row[0] for row in batch])
-        rows, entries = [], []
-        for (
-            submission_id,
-            contribution_id,
-            public_id,
-            first_number,
-            first_at,
-            preference,
-            name,
-            organisation,
-            co_contributors,
-            links,
-            row_themes,
-            *answers,
-        ) in batch:
-            credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
-            rows.append(
-                public_row(
-                    columns,
-                    redactions.get(submission_id, []),
-                    public_id=public_id,
-                    first_release=first_number,
-                    first_released_at=first_at,
-                    credit=credit,
-                    themes=row_themes,
-                    answers=answers,
-                    links=links,
-                )
+    """Each segment's files, entries and row; how many contributions, and how many unnamed.
+    `ahead`: see publishable_rows()."""
+    encoder = SegmentEncoder(release.columns, opendata.page_url_pattern(call))
+    redacted = redacted_ids(call)
+    position = unnamed = written = 0
+
+    def save(made: list[tuple[int, int, opendata.Encoded]]) -> None:
+        nonlocal written
+        for index, rows, encoded in made:
+            ReleaseSegment.objects.create(
+                release=release, index=index, **files.save(index, rows, encoded)
             )
-            entries.append(
-                (
-                    release.pk,
-                    contribution_id,
-                    position,
-                    index,
-                    credit,
-                    not credit,
-                    sort_key(credit),
-                    Submission.credited_names_for(preference, name, organisation, co_contributors),
-                    row_themes,
-                )
-            )
-            position += 1
-            unnamed += not credit
-        insert_rows(ReleaseEntry, ENTRY_COLUMNS, entries, ENTRY_JSON)
-        ReleaseSegment.objects.create(
-            release=release, index=index, **files.store(index, rows, url_pattern)
-        )
-        if progress is not None:
-            progress(position)
+            written += rows
+            if progress is not None:
+                progress(written)
+
+    try:
+        for index, batch in enumerate(publishable_rows(call, release.columns, ahead)):
+            rows, entries = segment_rows(release, index, position, batch, redacted)
+            insert_rows(ReleaseEntry, ENTRY_COLUMNS, entries, ENTRY_JSON)
+            position += len(entries)
+            unnamed += sum(1 for entry in entries if entry[ENTRY_ANONYMOUS])
+            save(encoder.put(index, rows))
+        save(encoder.finish())
+    finally:
+        encoder.close()
     return position, unnamed
+
+
+def segment_rows(
+    release: Release, index: int, position: int, batch: list[tuple], redacted: set[int]
+) -> tuple[list[opendata.Row], list[tuple]]:
+    """A segment's rows for its files, and its ReleaseEntry rows (in ENTRY_COLUMNS' order),
+    from publishable_rows()' batch; its entries' positions start at `position`."""
+    columns = release.columns
+    wanted = [row[0] for row in batch if row[0] in redacted]
+    redactions = redactions_by_submission(wanted) if wanted else {}
+    rows: list[opendata.Row] = []
+    entries: list[tuple] = []
+    for (
+        submission_id,
+        contribution_id,
+        public_id,
+        first_number,
+        first_at,
+        preference,
+        name,
+        organisation,
+        co_contributors,
+        links,
+        row_themes,
+        *answers,
+    ) in batch:
+        credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
+        rows.append(
+            public_row(
+                columns,
+                redactions.get(submission_id, []),
+                public_id=public_id,
+                first_release=first_number,
+                first_released_at=first_at,
+                credit=credit,
+                themes=row_themes,
+                answers=answers,
+                links=links,
+            )
+        )
+        entries.append(
+            (
+                release.pk,
+                contribution_id,
+                position + len(entries),
+                index,
+                credit,
+                not credit,
+                sort_key(credit),
+                Submission.credited_names_for(preference, name, organisation, co_contributors),
+                row_themes,
+            )
+        )
+    return rows, entries
+
+
+def redacted_ids(call: Call) -> set[int]:
+    """The call's submissions with a redaction: a few, looked up once rather than per batch."""
+    return set(
+        Redaction.objects.filter(submission__call=call)
+        .order_by()
+        .values_list("submission_id", flat=True)
+        .distinct()
+    )
 
 
 def finish(release: Release, counts: tuple[int, int] | None = None) -> None:
@@ -715,7 +872,7 @@ def marked_changes(call: Call, latest: Release, marked: list[int], sample: int) 
     in_latest: dict[int, tuple] = {}  # submission id: (position, credit line, authors, themes)
     for ids in batched(marked, ID_BATCH):
         for pk, is_publishable, *row in (
-            Submission.objects.filter(pk__in=ids)
+            Submission.objects.filter(with_ids(Submission, ids))
             .annotate(is_publishable=publishable, theme_names=themes_sql())
             .order_by()
             .values_list(

@@ -3,7 +3,9 @@ must give exactly what the slow, obvious way gives, on text made to catch them o
 
 import csv
 import io
+import json
 import random
+from datetime import date
 
 from submissions.exports.columns import (
     CELL_BREAKS,
@@ -11,10 +13,11 @@ from submissions.exports.columns import (
     FORMULA_SIGNS,
     INNER_FORMULA_RE,
     has_inner_formula,
+    neutralise,
 )
 from submissions.models import new_public_ids
 from submissions.models.releases import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH
-from submissions.publishing.opendata import csv_record
+from submissions.publishing.opendata import ID_PLACEHOLDER, Row, csv_record, encode_rows
 
 
 def test_a_csv_record_is_what_the_csv_module_writes():
@@ -49,3 +52,55 @@ def test_public_ids_made_in_bulk_are_of_the_alphabet_and_all_different():
             counts[letter] += 1
     expected = 20_000 * PUBLIC_ID_LENGTH / len(PUBLIC_ID_ALPHABET)
     assert all(abs(n - expected) < expected * 0.1 for n in counts.values())
+
+
+def test_a_segment_is_what_the_csv_module_and_neutralise_write_cell_by_cell():
+    """encode_rows() puts the apostrophes after breaks in over the segment's whole text: the
+    same bytes as neutralise() on each cell, then csv.writer, and json.dumps for each row."""
+    rng = random.Random(29)
+    alphabet = CELL_SPACES + FORMULA_SIGNS + CELL_BREAKS + ",\"ab'é"
+    columns = [{"name": "question_1"}, {"name": "question_2"}]
+    pattern = f"https://example.org/c/{ID_PLACEHOLDER}"
+
+    def text(most: int) -> str:
+        return "".join(rng.choices(alphabet, k=rng.randint(0, most)))
+
+    for _ in range(300):
+        rows = [
+            Row(
+                public_id=f"id{n}",
+                first_release=1,
+                first_release_date=date(2018, 3, 6),
+                credit=text(6),
+                themes=[text(4) for _ in range(rng.randint(0, 2))],
+                answers=[text(12), text(12)],
+                links=[text(5) for _ in range(rng.randint(0, 2))],
+            )
+            for n in range(rng.randint(1, 6))
+        ]
+        written = io.StringIO()
+        writer = csv.writer(written, lineterminator="\r\n")
+        records = []
+        for row in rows:
+            url = pattern.replace(ID_PLACEHOLDER, row.public_id)
+            cells = [row.credit, "; ".join(row.themes), *row.answers, "\n".join(row.links)]
+            writer.writerow(
+                [row.public_id, url, "1", "2018-03-06", *(neutralise(c) for c in cells)]
+            )
+            record = {
+                "public_id": row.public_id,
+                "url": url,
+                "first_release": 1,
+                "first_release_date": "2018-03-06",
+                "credit": row.credit,
+                "themes": row.themes,
+                "question_1": row.answers[0],
+                "question_2": row.answers[1],
+                "links": row.links,
+            }
+            records.append(",\n" + json.dumps(record, ensure_ascii=False))
+
+        csv_bytes, json_bytes = encode_rows(rows, columns, pattern)
+
+        assert csv_bytes == written.getvalue().encode(), rows
+        assert json_bytes == "".join(records).encode(), rows

@@ -1,0 +1,143 @@
+"""A big release is made on two cores (releases.SegmentEncoder, read_ahead): a second process
+makes the segments' files while this one reads the next rows on a second connection. It must
+publish exactly what one process publishes, and nothing at all when the second one fails."""
+
+import os
+
+import pytest
+from django.db import connection
+
+from submissions.models import (
+    PublicContribution,
+    Redaction,
+    Release,
+    ReleaseEntry,
+    Submission,
+    Theme,
+    release_storage,
+)
+from submissions.publishing import opendata, releases
+from tests.factories import make_call, make_submission
+from tests.publishing.helpers import get_file, publish
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a second connection reads"),
+]
+
+INCLUDED = Submission.ReviewStatus.INCLUDED
+Credit = Submission.Credit
+PARENT = os.getpid()
+ENCODE_SEGMENT = opendata.encode_segment
+
+
+class Counted:
+    """Wraps an executor class, counting the executors made."""
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.made = 0
+
+    def __call__(self, *args, **kwargs):
+        self.made += 1
+        return self.cls(*args, **kwargs)
+
+
+@pytest.fixture
+def call():
+    call = make_call(questions=2)
+    q1, q2 = call.questions.all()
+    art, young = Theme.objects.create(name="Art"), Theme.objects.create(name="Young people")
+    texts = ["=1+2", "plain", "line one\n-minus after a break", " \t+spaced", 'say "hi", then go']
+    names = ["Émile Zola", "张伟", "Ada Lovelace", "Siân Evans", "O'Brien"]
+    for n in range(11):
+        submission = make_submission(
+            call,
+            review_status=INCLUDED,
+            name=names[n % 5],
+            organisation=f"Org {n}",
+            credit_preference=[Credit.NAME_AND_ORGANISATION, Credit.NONE][n % 4 == 3],
+            answers={str(q1.pk): texts[n % 5], str(q2.pk): f"Answer {n};@home"},
+            links=[f"https://example.org/{n}"] * (n % 3),
+            co_contributors=[{"name": "Co Author", "organisation": "", "orcid": ""}] * (n % 2),
+        )
+        submission.themes.set([art, young][: n % 3])
+        if n == 2:
+            Redaction.objects.create(
+                submission=submission,
+                part=Redaction.answer_part(q1),
+                text="minus",
+                reason=Redaction.Reason.THIRD_PARTY,
+                created_by_name="Bob Manager",
+            )
+    return call
+
+
+def files(client, call, number: int) -> list[bytes]:
+    return [
+        get_file(client, call, name, number) for name in ("contributions.csv", "contributions.json")
+    ]
+
+
+def entries(release: Release) -> list[tuple]:
+    return list(
+        ReleaseEntry.objects.filter(release=release)
+        .order_by("position")
+        .values_list(
+            "contribution_id", "position", "segment", "credit_line", "anonymous", "sort_key",
+            "authors", "themes",
+        )
+    )  # fmt: skip
+
+
+def test_a_release_made_on_two_cores_is_the_one_made_on_one(client, call, monkeypatch):
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 10**6)
+    one = publish(call)
+    processes = Counted(releases.ProcessPoolExecutor)
+    threads = Counted(releases.ThreadPoolExecutor)
+    monkeypatch.setattr(releases, "ProcessPoolExecutor", processes)
+    monkeypatch.setattr(releases, "ThreadPoolExecutor", threads)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 1)
+
+    two = publish(call)
+
+    assert (processes.made, threads.made) == (1, 1)  # the second release went both ways
+    assert two.contribution_count == one.contribution_count == 11
+    assert files(client, call, 2) == files(client, call, 1)  # every contribution first in 1
+    assert b"\n'-[redacted: personal data] after a break" in files(client, call, 2)[0]
+    assert [e[1:] for e in entries(two)] == [e[1:] for e in entries(one)]
+    assert list(two.segments.values_list("index", "rows", "csv_sha256", "json_sha256")) == list(
+        one.segments.values_list("index", "rows", "csv_sha256", "json_sha256")
+    )
+    assert (two.csv_etag, two.json_etag) == (one.csv_etag, one.json_etag)
+
+
+def failing_in_the_second_process(rows, columns, url_pattern):
+    if os.getpid() != PARENT:
+        raise RuntimeError("the second process failed")
+    return ENCODE_SEGMENT(rows, columns, url_pattern)
+
+
+def test_when_the_second_process_fails_nothing_is_published_or_left_stored(call, monkeypatch):
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 2)
+    stored = []
+    save = releases.SegmentFiles.save
+
+    def remember(self, index, rows, encoded):
+        columns = save(self, index, rows, encoded)
+        stored.extend(name for name in (columns["csv_name"], columns["json_name"]) if name)
+        return columns
+
+    monkeypatch.setattr(releases.SegmentFiles, "save", remember)
+    monkeypatch.setattr(opendata, "encode_segment", failing_in_the_second_process)
+
+    with pytest.raises(RuntimeError, match="the second process failed"):
+        publish(call)
+
+    assert len(stored) == 4  # the two segments made here were stored, then deleted
+    assert not any(release_storage().exists(name) for name in stored)
+    assert not Release.objects.exists()
+    assert not PublicContribution.objects.exists()
+    assert not ReleaseEntry.objects.exists()
