@@ -124,6 +124,8 @@ def publish_child() -> None:
     assert release is not None
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    # The second process that makes the files (releases.SegmentEncoder), once it has ended.
+    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     print(
         json.dumps(
             {
@@ -134,6 +136,7 @@ def publish_child() -> None:
                 "json_mb": round(release.json_size / 1e6, 1),
                 "seconds": round(seconds, 2),
                 "peak_mb": peak,
+                "peak_child_mb": peak_child,
             }
         )
     )
@@ -281,7 +284,8 @@ def main() -> None:
             f"({made['added']:,} new), CSV {made['csv_mb']} MB, JSON {made['json_mb']} MB; "
             f"published in {made['seconds']:.2f} s (process {seconds:.2f} s) against "
             f"{copy:.2f} s for a COPY of the same rows: {made['seconds'] / copy:.2f}x COPY; "
-            f"peak RSS of the publishing process {made['peak_mb']} MB"
+            f"peak RSS of the publishing process {made['peak_mb']} MB, "
+            f"of its second process {made['peak_child_mb']} MB"
         )
     changed = change_some(call, args.changes)
     print(f"then {changed:,} contributions changed (their organisation) for the preview to find")

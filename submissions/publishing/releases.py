@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
 
 from django.contrib.postgres.fields import ArrayField
@@ -30,6 +30,7 @@ from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
+    F,
     Model,
     OuterRef,
     Q,
@@ -187,7 +188,7 @@ def public_row(
     *,
     public_id: str,
     first_release: int,
-    first_released_at: datetime,
+    first_release_date: date,
     credit: str,
     themes: list[str],
     answers: list[str | None],
@@ -206,7 +207,7 @@ def public_row(
     return opendata.Row(
         public_id=public_id,
         first_release=first_release,
-        first_release_date=uk_date(first_released_at),
+        first_release_date=first_release_date,
         credit=credit,
         themes=themes,
         answers=public_answers,
@@ -322,6 +323,8 @@ def publish_release(
     ahead = connection.vendor == "postgresql" and not connection.in_atomic_block
     try:
         with transaction.atomic():
+            if ahead:
+                check_references_now()
             # Serialises releases of one call, and takedowns (which wait for this one).
             locked = Call.objects.select_for_update().get(pk=call.pk)
             latest = latest_release(locked)
@@ -337,7 +340,6 @@ def publish_release(
                 columns=opendata.release_columns(locked),
             )
             release.csv_header = opendata.csv_header(release.columns)
-            release.added_count = give_public_ids(locked, release)
             files = SegmentFiles(release)
             finish(release, write_release(locked, release, files, progress, ahead))
             release.save()
@@ -348,6 +350,16 @@ def publish_release(
             delete_stored(files.written)
         raise
     return release
+
+
+def check_references_now() -> None:
+    """Each row's foreign keys checked as it is written, not all at the commit (Django makes
+    them deferrable, initially deferred): at 300,000 contributions that is 900,000 checks, which
+    at the commit would run on one core with nothing beside them, and while the entries are
+    written run beside the second process and the second connection. For this transaction
+    only; publish_release calls it only as the outermost one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def analyse_release_tables() -> None:
@@ -365,32 +377,63 @@ def analyse_release_tables() -> None:
         cursor.execute(f"ANALYZE {names}")
 
 
-def give_public_ids(call: Call, release: Release) -> int:
-    """A public id for each publishable submission without one; how many were made."""
-    missing = list(
-        Submission.objects.publishable(call)
-        .filter(public__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for ids in batched(missing, ID_BATCH):
-        for _attempt in range(5):
-            try:
-                with transaction.atomic():  # a savepoint: a clash of random ids retries the batch
-                    insert_rows(
-                        PublicContribution,
-                        ["call_id", "submission_id", "public_id", "first_release_id"],
-                        [
-                            (call.pk, pk, public_id, release.pk)
-                            for pk, public_id in zip(ids, new_public_ids(len(ids)), strict=True)
-                        ],
+def give_public_ids(call: Call, release: Release, batch: list[tuple]) -> tuple[list[tuple], int]:
+    """publishable_rows()' batch with a public id for each submission without one (first
+    released in this release, made as the batch is written rather than all before the first:
+    the checks of their keys then run beside the files' making); how many were made."""
+    new = [n for n, row in enumerate(batch) if row[1] is None]
+    if not new:
+        return batch, 0
+    made = new_contributions(call, release, [batch[n][0] for n in new])
+    first = (release.number, uk_date(release.published_at))
+    batch = list(batch)
+    for n, (contribution_id, public_id) in zip(new, made, strict=True):
+        submission_id, _, _, _, _, *rest = batch[n]
+        batch[n] = (submission_id, contribution_id, public_id, *first, *rest)
+    return batch, len(new)
+
+
+def new_contributions(call: Call, release: Release, ids: list[int]) -> list[tuple[int, str]]:
+    """A PublicContribution of each of these submissions, in order: (its id, its public id).
+    On PostgreSQL by COPY, with ids taken from the table's sequence first (so they are in the
+    order of the files, as the next release reads them)."""
+    for _attempt in range(5):
+        public_ids = new_public_ids(len(ids))
+        rows = [
+            (call.pk, pk, public_id, release.pk)
+            for pk, public_id in zip(ids, public_ids, strict=True)
+        ]
+        try:
+            with transaction.atomic():  # a savepoint: a clash of random ids tries again
+                if connection.vendor != "postgresql":
+                    made = PublicContribution.objects.bulk_create(
+                        PublicContribution(**dict(zip(CONTRIBUTION_COLUMNS, row, strict=True)))
+                        for row in rows
                     )
-                break
-            except IntegrityError:
-                continue
-        else:
-            raise IntegrityError("Could not find free public ids after 5 tries")
-    return len(missing)
+                    return [(contribution.pk, contribution.public_id) for contribution in made]
+                pks = next_ids(PublicContribution, len(rows))
+                insert_rows(
+                    PublicContribution,
+                    ["id", *CONTRIBUTION_COLUMNS],
+                    [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
+                )
+                return list(zip(pks, public_ids, strict=True))
+        except IntegrityError:
+            continue
+    raise IntegrityError("Could not find free public ids after 5 tries")
+
+
+CONTRIBUTION_COLUMNS = ["call_id", "submission_id", "public_id", "first_release_id"]
+
+
+def next_ids(model: type[Model], count: int) -> list[int]:
+    """`count` new primary keys of the model's table, in order (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def insert_rows(
@@ -409,7 +452,13 @@ def insert_rows(
     fields = {field.attname: field for field in meta.concrete_fields}
     names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
     table = connection.ops.quote_name(meta.db_table)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+    # wrap_database_errors: psycopg's own errors as Django's (IntegrityError for a clash), as
+    # for any statement through Django's cursor (the COPY goes to psycopg's cursor).
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
         for row in rows:
             values = list(row)
             for n in json_columns:
@@ -445,7 +494,8 @@ def themes_sql() -> RawSQL:
 def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> Iterator[list[tuple]]:
     """The release's rows, SEGMENT_ROWS at a time, in the order of the files (the order of
     their public ids' making): (submission id, public contribution id, public id, first
-    release's number and time, credit columns, links, themes, answers...).
+    release's number and date, credit columns, links, themes, answers...). One not yet
+    released has no public id yet (None for the four: see give_public_ids()).
 
     The order comes from one narrow query (ids and public ids, sorted in the database, read
     through a server-side cursor); each batch's rows then by primary key alone, with no join
@@ -459,13 +509,15 @@ def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> It
     """
     publishable = Submission.objects.publishable(call)
     firsts = {
-        pk: (number, at)
+        pk: (number, uk_date(at))
         for pk, number, at in Release.objects.filter(call=call).values_list(
             "pk", "number", "published_at"
         )
     }
+    # Those released before first, by their public ids' making; then those new in this release
+    # (give_public_ids() makes their ids in this order).
     order = (
-        publishable.order_by("public__id")
+        publishable.order_by(F("public__id").asc(nulls_last=True), "pk")
         .values_list("pk", "public__id", "public__public_id", "public__first_release_id")
         .iterator(chunk_size=SEGMENT_ROWS)
     )
@@ -502,7 +554,7 @@ def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> It
     batches = batched(order, SEGMENT_ROWS)
     for batch, found in read_ahead(batches, contents) if ahead else read_here(batches, contents):
         yield [
-            (pk, contribution_id, public_id, *firsts[first_id], *found[pk])
+            (pk, contribution_id, public_id, *firsts.get(first_id, (None, None)), *found[pk])
             for pk, contribution_id, public_id, first_id in batch
             if pk in found
         ]
@@ -567,8 +619,8 @@ def write_release(
     progress: Callable[[int], None] | None = None,
     ahead: bool = False,
 ) -> tuple[int, int]:
-    """Each segment's files, entries and row; how many contributions, and how many unnamed.
-    `ahead`: see publishable_rows()."""
+    """Each segment's public ids (release.added_count: how many new), files, entries and row;
+    how many contributions, and how many unnamed. `ahead`: see publishable_rows()."""
     encoder = SegmentEncoder(release.columns, opendata.page_url_pattern(call))
     redacted = redacted_ids(call)
     position = unnamed = written = 0
@@ -583,8 +635,11 @@ def write_release(
             if progress is not None:
                 progress(written)
 
+    release.added_count = 0
     try:
-        for index, batch in enumerate(publishable_rows(call, release.columns, ahead)):
+        for index, read in enumerate(publishable_rows(call, release.columns, ahead)):
+            batch, added = give_public_ids(call, release, read)
+            release.added_count += added
             rows, entries = segment_rows(release, index, position, batch, redacted)
             insert_rows(ReleaseEntry, ENTRY_COLUMNS, entries, ENTRY_JSON)
             position += len(entries)
@@ -611,7 +666,7 @@ def segment_rows(
         contribution_id,
         public_id,
         first_number,
-        first_at,
+        first_date,
         preference,
         name,
         organisation,
@@ -627,7 +682,7 @@ def segment_rows(
                 redactions.get(submission_id, []),
                 public_id=public_id,
                 first_release=first_number,
-                first_released_at=first_at,
+                first_release_date=first_date,
                 credit=credit,
                 themes=row_themes,
                 answers=answers,
@@ -760,7 +815,7 @@ def rebuild_segment(release: Release, index: int, files: SegmentFiles) -> None:
             redactions.get(submission_id, []),
             public_id=public_id,
             first_release=first_number,
-            first_released_at=first_at,
+            first_release_date=uk_date(first_at),
             credit=credit,
             themes=themes,
             answers=row_answers,

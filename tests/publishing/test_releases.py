@@ -284,3 +284,41 @@ def test_release_credits_are_the_latest_release_s_not_the_review_status():
     ]
     assert (credits.unnamed, credits.more) == (1, 0)
     assert credits.lines[1].public_ids == [Submission.objects.get(name="Bea").public.public_id]
+
+
+def test_public_ids_are_made_in_the_order_of_the_files_and_a_clash_of_random_ids_tries_again(
+    client, monkeypatch
+):
+    """New contributions get their public ids segment by segment as the release is written:
+    in the files' order, after those released before; a random id already taken (one in
+    31^12, but possible) makes the segment try again with new ones."""
+    from submissions.models import new_public_ids
+    from submissions.publishing import releases
+
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    call = make_call(questions=1)
+    first = [make_submission(call, review_status=INCLUDED, name=f"First {n}") for n in range(3)]
+    publish(call)
+    taken = public_id(first[0])
+    later = [make_submission(call, review_status=INCLUDED, name=f"Later {n}") for n in range(3)]
+    draws = []
+
+    def clashing_once(count: int) -> list[str]:
+        draws.append(count)
+        fresh = new_public_ids(count)
+        return [taken, *fresh[1:]] if len(draws) == 1 else fresh
+
+    monkeypatch.setattr(releases, "new_public_ids", clashing_once)
+    release = publish(call)
+
+    assert release.added_count == 3
+    assert draws == [1, 1, 2]  # the second segment (one old, one new) tried again; then two new
+    rows = json_rows(client, call)
+    assert [row["credit"].split(",")[0] for row in rows] == [
+        *(f"First {n}" for n in range(3)),
+        *(f"Later {n}" for n in range(3)),
+    ]
+    assert [row["first_release"] for row in rows] == [1, 1, 1, 2, 2, 2]
+    assert len({row["public_id"] for row in rows}) == 6
+    contributions = PublicContribution.objects.filter(submission__in=later).order_by("pk")
+    assert [c.submission_id for c in contributions] == [s.pk for s in later]
