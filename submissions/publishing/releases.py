@@ -354,10 +354,10 @@ def publish_release(
 
 def check_references_now() -> None:
     """Each row's foreign keys checked as it is written, not all at the commit (Django makes
-    them deferrable, initially deferred): at 300,000 contributions that is 900,000 checks, which
-    at the commit would run on one core with nothing beside them, and while the entries are
-    written run beside the second process and the second connection. For this transaction
-    only; publish_release calls it only as the outermost one."""
+    them deferrable, initially deferred): a new contribution's submission, 300,000 checks for
+    a first release, which at the commit would run on one core with nothing beside them, and
+    while the rows are written run beside the second process and the second connection. For
+    this transaction only; publish_release calls it only as the outermost one."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
