@@ -322,3 +322,28 @@ def test_public_ids_are_made_in_the_order_of_the_files_and_a_clash_of_random_ids
     assert len({row["public_id"] for row in rows}) == 6
     contributions = PublicContribution.objects.filter(submission__in=later).order_by("pk")
     assert [c.submission_id for c in contributions] == [s.pk for s in later]
+
+
+def test_the_keys_the_database_does_not_check_are_still_kept_by_django():
+    """A release's entries and contributions hold their release and call by keys the database
+    does not check (migration 0029: 300,000 checks a release); Django's on_delete still keeps
+    them: the call and a first release cannot go while contributions name them, and a release
+    that goes takes its entries with it."""
+    from django.db.models import ProtectedError
+
+    from submissions.models import ReleaseEntry
+
+    call = make_call(questions=1)
+    make_submission(call, review_status=INCLUDED)
+    first = publish(call)
+    second = publish(call)
+
+    with pytest.raises(ProtectedError):
+        call.delete()
+    with pytest.raises(ProtectedError):
+        first.delete()
+    second.delete()
+
+    assert not ReleaseEntry.objects.filter(release_id=second.pk).exists()
+    assert ReleaseEntry.objects.filter(release=first).count() == 1
+    assert PublicContribution.objects.get().first_release == first
