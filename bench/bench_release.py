@@ -11,7 +11,8 @@ Use a database of its own (PostgreSQL). It migrates it and tops the seeded call 
 2. unless --keep, every release of the call is dropped first, so that the release timed is a
    first one (every contribution given its public id); then a release is published by a child
    process (`--publish-child`), --rounds times, timed, with its peak resident memory (the
-   child's ru_maxrss), each after the same COPY again;
+   child's ru_maxrss, and that of the second process it makes the files in), each after the same
+   COPY again;
 3. --changes contributions changed (for the release page's preview to find), the planner's
    statistics of the submissions' tables forgotten, as straight after a bulk load with
    autovacuum off, before any ANALYZE (publishing analyses the tables it fills), then each page
