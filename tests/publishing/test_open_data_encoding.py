@@ -55,17 +55,19 @@ def test_public_ids_made_in_bulk_are_of_the_alphabet_and_all_different():
 
 
 def test_a_segment_is_what_the_csv_module_and_neutralise_write_cell_by_cell():
-    """encode_rows() puts the apostrophes after breaks in over the segment's whole text: the
-    same bytes as neutralise() on each cell, then csv.writer, and json.dumps for each row."""
+    """encode_rows() puts the apostrophes after breaks in over the segment's whole text, and
+    writes each row's JSON itself: the same bytes as neutralise() on each cell, then
+    csv.writer, and json.dumps for each row."""
     rng = random.Random(29)
-    alphabet = CELL_SPACES + FORMULA_SIGNS + CELL_BREAKS + ",\"ab'é"
+    # Some of the spaces are control characters JSON escapes as \u00XX; the backslash too.
+    alphabet = CELL_SPACES + FORMULA_SIGNS + CELL_BREAKS + ",\"ab'é\\\b\u2028"
     columns = [{"name": "question_1"}, {"name": "question_2"}]
     pattern = f"https://example.org/c/{ID_PLACEHOLDER}"
 
     def text(most: int) -> str:
         return "".join(rng.choices(alphabet, k=rng.randint(0, most)))
 
-    for _ in range(300):
+    for _ in range(1000):
         rows = [
             Row(
                 public_id=f"id{n}",
