@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from json.encoder import encode_basestring
@@ -146,19 +146,15 @@ def encode_rows(rows: list[Row], columns: list[dict], url_pattern: str) -> tuple
     The apostrophes of neutralise() go in at the start of each cell, then after the breaks of
     the segment's whole text in one pass (neutralise_breaks): the same bytes as cell by cell
     (tests/publishing/test_open_data_encoding.py), in a third of the time."""
-    keys = [f", {encode_basestring(column['name'])}: " for column in columns]
     csv_parts = []
-    json_parts = []
     for row in rows:
-        url = url_pattern.replace(ID_PLACEHOLDER, row.public_id)
-        released = row.first_release_date.isoformat()
         csv_parts.append(
             csv_record(
                 [
                     row.public_id,
-                    url,
+                    url_pattern.replace(ID_PLACEHOLDER, row.public_id),
                     str(row.first_release),
-                    released,
+                    row.first_release_date.isoformat(),
                     safe_start(row.credit),
                     safe_start("; ".join(row.themes)),
                     *(safe_start(answer) for answer in row.answers),
@@ -166,36 +162,48 @@ def encode_rows(rows: list[Row], columns: list[dict], url_pattern: str) -> tuple
                 ]
             )
         )
-        # JSON_ENCODER.encode() of the row's object, written out: its answers' strings escaped
-        # by json_string() (tests/publishing/test_open_data_encoding.py checks it against
-        # json.dumps()).
-        json_parts += [
+    json_bytes = json_records(rows, columns, url_pattern, quick_string).encode()
+    if len(json_bytes.translate(None, JSON_RARE)) != len(json_bytes):
+        json_bytes = json_records(rows, columns, url_pattern, encode_basestring).encode()
+    return neutralise_breaks("".join(csv_parts)).encode(), json_bytes
+
+
+def json_records(
+    rows: list[Row], columns: list[dict], url_pattern: str, answer: Callable[[str], str]
+) -> str:
+    """Each row's JSON_ENCODER.encode() after ",\n", written out (tests/publishing/
+    test_open_data_encoding.py checks it against json.dumps()), its answers escaped by
+    `answer`."""
+    keys = [f", {encode_basestring(column['name'])}: " for column in columns]
+    parts = []
+    for row in rows:
+        parts += [
             ',\n{"public_id": ',
             encode_basestring(row.public_id),
             ', "url": ',
-            encode_basestring(url),
-            f', "first_release": {row.first_release:d}, "first_release_date": "{released}"',
-            ', "credit": ',
+            encode_basestring(url_pattern.replace(ID_PLACEHOLDER, row.public_id)),
+            f', "first_release": {row.first_release:d}, "first_release_date": "',
+            row.first_release_date.isoformat(),
+            '", "credit": ',
             encode_basestring(row.credit),
             ', "themes": ',
             JSON_ENCODER.encode(row.themes),
         ]
-        for name, answer in zip(keys, row.answers, strict=True):
-            json_parts += [name, json_string(answer)]
-        json_parts += [', "links": ', JSON_ENCODER.encode(row.links), "}"]
-    return neutralise_breaks("".join(csv_parts)).encode(), "".join(json_parts).encode()
+        for key, text in zip(keys, row.answers, strict=True):
+            parts += [key, answer(text)]
+        parts += [', "links": ', JSON_ENCODER.encode(row.links), "}"]
+    return "".join(parts)
 
 
-# What JSON escapes in a string besides `\\`, `"` and the line breaks and tab: the other control
-# characters, which the forms refuse, so that only old or imported text takes the slow way.
-JSON_RARE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What JSON escapes as \u00XX: the control characters but tab and the line breaks. The forms
+# refuse them, so a segment holds one only from old or imported text, and is then written again
+# the exact way; finding none is one pass over its bytes in C.
+JSON_RARE = bytes(c for c in range(32) if chr(c) not in "\t\n\r")
 
 
-def json_string(text: str) -> str:
-    """encode_basestring(text) (JSON_ENCODER's escaping of a string), with str.replace for the
-    characters a long answer holds: a fifth of the time on 3,000 characters of prose."""
-    if JSON_RARE.search(text):
-        return encode_basestring(text)
+def quick_string(text: str) -> str:
+    """encode_basestring(text) (JSON_ENCODER's escaping of a string) for text without JSON_RARE
+    characters, with str.replace: a fifth of the time on 3,000 characters of prose."""
     escaped = (
         text.replace("\\", "\\\\")
         .replace('"', '\\"')
