@@ -157,7 +157,9 @@ def enqueue_many(task, arguments: Iterable[tuple]) -> None:
 def audience_rows(call: Call, release: Release, thank_others: bool):
     """The contributions marking the toolkit published may tell of, each with its contributor's
     address (lower case, trimmed) and whether it is in `release`: without `thank_others`, only
-    those in it."""
+    those in it. Once it is marked, only those submitted by then: one that comes in while the
+    worker queues the emails is not thanked for (nor is its contributor, if it is their only
+    one)."""
     in_release = ReleaseEntry.objects.filter(
         release=release, contribution__submission_id=OuterRef("pk")
     )
@@ -166,6 +168,8 @@ def audience_rows(call: Call, release: Release, thank_others: bool):
         .annotate(address=Lower(Trim("email")), released=Exists(in_release))
         .exclude(address="")
     )
+    if call.toolkit_published_at is not None:
+        rows = rows.filter(submitted_at__lte=call.toolkit_published_at)
     return rows if thank_others else rows.filter(released=True)
 
 

@@ -154,6 +154,24 @@ def test_every_other_contributor_is_thanked_once_when_the_call_says_so(call_afte
     assert call.__class__.objects.get(pk=call.pk).outcome_is_published
 
 
+def test_a_contribution_submitted_after_the_press_is_not_thanked_for(call_after_the_event):
+    call, people = call_after_the_event
+    assert call.mark_toolkit_published(TOOLKIT, thank_others=True, by="Bob")
+
+    # While the task waits for the long jobs' worker, a newcomer submits, and Cy again.
+    make_submission(call, email="late@example.org")
+    make_submission(call, email="cy@example.org")
+
+    thanks = sent(Kind.THANK_YOU)
+    assert sorted(m.to[0] for m in thanks) == ["cy@example.org", "dee@example.org"]
+    told = sorted(m.to[0] for m in sent(Kind.TOOLKIT_PUBLISHED))
+    assert told == ["ana@example.org", "bo@example.org"]
+    assert "late@example.org" not in {m.to[0] for m in mail.outbox}
+    cy = OutgoingEmail.objects.get(kind=Kind.THANK_YOU, to="cy@example.org")
+    assert cy.params["submissions"] == [people["cy"].pk]
+    assert Call.objects.get(pk=call.pk).toolkit_emails_total == 4
+
+
 def test_pressing_the_button_again_emails_nobody_again(call_after_the_event):
     call, _ = call_after_the_event
 
