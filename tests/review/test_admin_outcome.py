@@ -209,6 +209,28 @@ def test_the_screen_shows_how_many_emails_the_worker_has_queued_so_far(reviewed,
     assert told.count() == 3
 
 
+def test_the_screen_updates_itself_while_the_emails_are_queued_until_told_to_stop(reviewed):
+    call, *_ = reviewed
+    client = signed_in(make_call_manager())
+    data = {"action": "toolkit", "toolkit_url": TOOLKIT, "thank_other_contributors": "on"}
+    client.post(url("outcome", call), data)
+
+    updating = client.get(url("outcome", call)).content.decode()
+    still = client.get(url("outcome", call) + "?updates=off").content.decode()
+    run_worker()
+    done = client.get(url("outcome", call)).content.decode()
+
+    # A reload without JavaScript, the script with it; and a way to stop either.
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in updating
+    assert "review/poll_status.js" in updating and 'data-refresh="5"' in updating
+    stop = f'href="{url("outcome", call)}?updates=off#toolkit">Stop updating this page</a>'
+    assert stop in updating
+    assert "http-equiv" not in still and "poll_status.js" not in still
+    assert 'data-refresh="0"' in still and "This page no longer updates itself" in still
+    assert "http-equiv" not in done and 'data-refresh="0"' in done
+    assert "Stop updating" not in done and "no longer updates" not in done
+
+
 def test_a_toolkit_link_that_is_not_a_web_address_is_refused(reviewed):
     call, *_ = reviewed
     client = signed_in(make_call_manager())
