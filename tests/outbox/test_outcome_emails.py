@@ -48,6 +48,26 @@ def queue_toolkit(call) -> str:
     return outbox.queue_toolkit_job.call(call.pk, Release.latest_of(call).pk)
 
 
+def queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, size: int) -> None:
+    """Run the toolkit's queueing task `size` people to a batch, the worker stopped (killed,
+    restarted) in the second batch: the first batch's emails are committed, the rest are left
+    to the next run. QUEUE_BATCH stays `size` for the rest of the test."""
+    monkeypatch.setattr(outbox, "QUEUE_BATCH", size)
+    real = outbox.queue_many
+    batches: list[int] = []
+
+    def stopped_in_the_second_batch(*args, **kwargs):
+        batches.append(1)
+        if len(batches) == 2:
+            raise SystemExit("the worker was stopped")
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "queue_many", stopped_in_the_second_batch)
+        with pytest.raises(SystemExit):
+            queue_toolkit(call)
+
+
 def assert_readable_on_any_device(message, organisation: str = "NCCPE") -> str:
     """A text part and an HTML part, each naming the organisation; the HTML fits a phone."""
     (html, mimetype) = message.alternatives[0]
@@ -516,18 +536,7 @@ def test_a_worker_that_died_half_way_is_followed_by_one_that_queues_the_rest_onc
     run_worker()  # "your evidence is published"
     mail.outbox.clear()
     press_counting(call)
-    real = outbox.queue_many
-    batches: list[int] = []
-
-    def dies_in_the_second_batch(*args):
-        batches.append(1)
-        if len(batches) == 2:
-            raise SystemExit("the worker was killed")
-        return real(*args)
-
-    monkeypatch.setattr(outbox, "queue_many", dies_in_the_second_batch)
-    with pytest.raises(SystemExit):
-        queue_toolkit(call)
+    queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, 4)
     told = OutgoingEmail.objects.filter(
         call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
     )

@@ -7,16 +7,15 @@ from django.urls import reverse
 
 from submissions.models import (
     OutgoingEmail,
-    Release,
     Submission,
     SynthesisNote,
     SynthesisNoteChange,
     SynthesisPack,
     Theme,
 )
-from submissions.outbox import queue as outbox
 
 from ..factories import assign, make_call, make_call_manager, make_reviewer, make_submission
+from ..outbox.test_outcome_emails import queue_toolkit_stopped_in_the_second_batch
 from ..publishing.helpers import publish
 from ..worker import run_worker
 
@@ -182,26 +181,11 @@ def test_the_screen_shows_how_many_emails_the_worker_has_queued_so_far(reviewed,
     client = signed_in(make_call_manager())
     data = {"action": "toolkit", "toolkit_url": TOOLKIT, "thank_other_contributors": "on"}
     client.post(url("outcome", call), data)
-    monkeypatch.setattr(outbox, "QUEUE_BATCH", 2)
-    real = outbox.queue_many
-    batches: list[int] = []
-
-    def stopped_in_the_second_batch(*args):
-        batches.append(1)
-        if len(batches) == 2:
-            raise SystemExit("the worker was stopped")
-        return real(*args)
-
-    monkeypatch.setattr(outbox, "queue_many", stopped_in_the_second_batch)
-    release = Release.latest_of(call)
-    assert release is not None
-    with pytest.raises(SystemExit):
-        outbox.queue_toolkit_job.call(call.pk, release.pk)
+    queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, 2)
 
     page = client.get(url("outcome", call)).content.decode()
 
     assert "2 of 3 emails queued" in page
-    monkeypatch.setattr(outbox, "queue_many", real)
     run_worker()  # the fallback, or the task again: the rest
     page = client.get(url("outcome", call)).content.decode()
     assert "2 of 3" not in page and "2 thank-yous to the others queued" in page

@@ -16,13 +16,13 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from submissions.models import Call, OutgoingEmail, Release, Submission, SynthesisNote, Theme
-from submissions.outbox import queue as outbox
 from submissions.outbox.queue import queue_toolkit_job
 from submissions.outbox.render import build_message
 from submissions.publishing.releases import publish_release
 
 from ..factories import make_call_manager, make_submission
 from ..journey.test_browser_a11y import assert_no_axe_violations, assert_no_sideways_scrolling
+from ..outbox.test_outcome_emails import queue_toolkit_stopped_in_the_second_batch
 from ..worker import run_worker
 
 pytestmark = [
@@ -181,19 +181,7 @@ def test_the_screen_counts_the_queued_emails_in_place_keeping_focus(
     page.evaluate("window.notReloaded = true")
 
     # The long jobs' worker queues a first batch of 2, then is stopped.
-    monkeypatch.setattr(outbox, "QUEUE_BATCH", 2)
-    real = outbox.queue_many
-    batches: list[int] = []
-
-    def stopped_in_the_second_batch(*args):
-        batches.append(1)
-        if len(batches) == 2:
-            raise SystemExit("the worker was stopped")
-        return real(*args)
-
-    monkeypatch.setattr(outbox, "queue_many", stopped_in_the_second_batch)
-    with pytest.raises(SystemExit):
-        queue_toolkit_job.call(call.pk, release.pk)
+    queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, 2)
     total = Call.objects.get(pk=call.pk).toolkit_emails_total
     assert total is not None and total > 2
 
@@ -203,7 +191,6 @@ def test_the_screen_counts_the_queued_emails_in_place_keeping_focus(
     expect(link).to_have_value("https://toolkit.example/corrected")
 
     # The worker queues the rest: the screen gives the total and announces it.
-    monkeypatch.setattr(outbox, "queue_many", real)
     assert queue_toolkit_job.call(call.pk, release.pk).startswith("queued")
 
     announced = re.compile(
