@@ -4,7 +4,8 @@ docs/deployment.md): a worker does one task at a time.
 - EMAILS ("default"): the outbox's emails, each a few seconds at most. Nothing else runs there,
   so no receipt or link waits behind minutes of work.
 - LONG_JOBS ("documents"): whatever takes minutes (the synthesis pack's PDF, a big release,
-  queueing the toolkit's emails). A long job may wait behind another; an email never does.
+  queueing a release's or the toolkit's emails). A long job may wait behind another; an email
+  never does.
 """
 
 EMAILS = "default"

@@ -157,7 +157,9 @@ def enqueue_many(task, arguments: Iterable[tuple]) -> None:
 def audience_rows(call: Call, release: Release, thank_others: bool):
     """The contributions marking the toolkit published may tell of, each with its contributor's
     address (lower case, trimmed) and whether it is in `release`: without `thank_others`, only
-    those in it."""
+    those in it. Once it is marked, only those submitted by then: one that comes in while the
+    worker queues the emails is not thanked for (nor is its contributor, if it is their only
+    one)."""
     in_release = ReleaseEntry.objects.filter(
         release=release, contribution__submission_id=OuterRef("pk")
     )
@@ -166,6 +168,8 @@ def audience_rows(call: Call, release: Release, thank_others: bool):
         .annotate(address=Lower(Trim("email")), released=Exists(in_release))
         .exclude(address="")
     )
+    if call.toolkit_published_at is not None:
+        rows = rows.filter(submitted_at__lte=call.toolkit_published_at)
     return rows if thank_others else rows.filter(released=True)
 
 
@@ -277,11 +281,15 @@ def queue_toolkit_job(call_id: int, release_id: int) -> str:
             queued += count
 
 
-def queue_many(call: Call, emails: Iterable[tuple[str, str, list[int]]]) -> int:
+def queue_many(
+    call: Call, emails: Iterable[tuple[str, str, list[int]]], params: dict | None = None
+) -> int:
     """Queue (kind, address, submission ids) emails of a call, QUEUE_BATCH at a time: each
     batch's emails in one INSERT and their tasks in another, in the caller's transaction. The
-    first submission of each is the one it belongs to (erasing it erases the email)."""
+    first submission of each is the one it belongs to (erasing it erases the email). `params`
+    go in every one's params too (a release's announcements: the release)."""
     domain = message_domain()
+    params = params or {}
     queued = 0
     with transaction.atomic(savepoint=False):
         for batch in batched(emails, QUEUE_BATCH):
@@ -291,7 +299,7 @@ def queue_many(call: Call, emails: Iterable[tuple[str, str, list[int]]]) -> int:
                     to=address,
                     call=call,
                     submission_id=pks[0],
-                    params={"submissions": pks},
+                    params={"submissions": pks, **params},
                     message_id=f"{uuid.uuid4().hex}@{domain}",
                 )
                 for kind, address, pks in batch
@@ -384,8 +392,9 @@ def queue_announcements(release: Release) -> None:
 
     Called in the transaction that publishes the release: the task that queues the emails
     commits with it. A release may bring 300,000 contributions, so the emails themselves are
-    queued by the worker, ANNOUNCE_BATCH at a time; each contribution's `announced_at`, set in
-    the batch that queues its email, makes it once however often the task runs.
+    queued by the long jobs' worker (not the emails', which would hold every other email back
+    meanwhile), ANNOUNCE_BATCH at a time; each contribution's `announced_at`, set in the batch
+    that queues its email, makes it once however often the task runs.
     """
     if release.added_count:
         announce_release.enqueue(release.pk)
@@ -401,38 +410,34 @@ def unannounced(release_id: int):
     )
 
 
-@task()
+@task(queue_name=LONG_JOBS, priority=LONG_JOB_PRIORITY)
 def announce_release(release_id: int) -> str:
-    """Queue the "your contribution is published" email of each new contribution of a release."""
+    """Queue the "your contribution is published" email of each new contribution of a release:
+    ANNOUNCE_BATCH contributions to a transaction, each batch's emails in one INSERT and their
+    tasks in another (queue_many). A contribution another run has locked is skipped, and
+    marked announced in the batch that queues its email: so two runs at once, or a run after a
+    worker died half way, queue each email once."""
     if not unannounced(release_id).exists():
         return "nothing to announce"
     # If this worker dies half way, the fallback finds what is left.
     announce_release.using(run_after=timezone.now() + LEASE).enqueue(release_id)
+    call = Release.objects.select_related("call").get(pk=release_id).call
     queued = 0
     while True:
         with transaction.atomic():
             batch = list(
                 unannounced(release_id)
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("submission__call")
-                .order_by("pk")[:ANNOUNCE_BATCH]
+                .order_by("pk")
+                .values_list("pk", "submission_id", "submission__email")[:ANNOUNCE_BATCH]
             )
             if not batch:
                 return f"queued {queued}"
-            for contribution in batch:
-                submission = contribution.submission
-                assert submission is not None  # unannounced() keeps only those with one
-                queue(
-                    Kind.PUBLISHED,
-                    [submission.email],
-                    submission.call,
-                    submission,
-                    params={"release": release_id},
-                )
+            emails = [(Kind.PUBLISHED, address, [pk]) for _, pk, address in batch]
+            queued += queue_many(call, emails, params={"release": release_id})
             PublicContribution.objects.filter(
-                pk__in=[c.pk for c in batch], announced_at__isnull=True
+                pk__in=[pk for pk, _, _ in batch], announced_at__isnull=True
             ).update(announced_at=timezone.now())
-            queued += len(batch)
 
 
 def retry(email: OutgoingEmail) -> bool:

@@ -48,6 +48,26 @@ def queue_toolkit(call) -> str:
     return outbox.queue_toolkit_job.call(call.pk, Release.latest_of(call).pk)
 
 
+def queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, size: int) -> None:
+    """Run the toolkit's queueing task `size` people to a batch, the worker stopped (killed,
+    restarted) in the second batch: the first batch's emails are committed, the rest are left
+    to the next run. QUEUE_BATCH stays `size` for the rest of the test."""
+    monkeypatch.setattr(outbox, "QUEUE_BATCH", size)
+    real = outbox.queue_many
+    batches: list[int] = []
+
+    def stopped_in_the_second_batch(*args, **kwargs):
+        batches.append(1)
+        if len(batches) == 2:
+            raise SystemExit("the worker was stopped")
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "queue_many", stopped_in_the_second_batch)
+        with pytest.raises(SystemExit):
+            queue_toolkit(call)
+
+
 def assert_readable_on_any_device(message, organisation: str = "NCCPE") -> str:
     """A text part and an HTML part, each naming the organisation; the HTML fits a phone."""
     (html, mimetype) = message.alternatives[0]
@@ -152,6 +172,24 @@ def test_every_other_contributor_is_thanked_once_when_the_call_says_so(call_afte
         assert people["cy"].reference in body
         assert TOOLKIT in body
     assert call.__class__.objects.get(pk=call.pk).outcome_is_published
+
+
+def test_a_contribution_submitted_after_the_press_is_not_thanked_for(call_after_the_event):
+    call, people = call_after_the_event
+    assert call.mark_toolkit_published(TOOLKIT, thank_others=True, by="Bob")
+
+    # While the task waits for the long jobs' worker, a newcomer submits, and Cy again.
+    make_submission(call, email="late@example.org")
+    make_submission(call, email="cy@example.org")
+
+    thanks = sent(Kind.THANK_YOU)
+    assert sorted(m.to[0] for m in thanks) == ["cy@example.org", "dee@example.org"]
+    told = sorted(m.to[0] for m in sent(Kind.TOOLKIT_PUBLISHED))
+    assert told == ["ana@example.org", "bo@example.org"]
+    assert "late@example.org" not in {m.to[0] for m in mail.outbox}
+    cy = OutgoingEmail.objects.get(kind=Kind.THANK_YOU, to="cy@example.org")
+    assert cy.params["submissions"] == [people["cy"].pk]
+    assert Call.objects.get(pk=call.pk).toolkit_emails_total == 4
 
 
 def test_pressing_the_button_again_emails_nobody_again(call_after_the_event):
@@ -498,18 +536,7 @@ def test_a_worker_that_died_half_way_is_followed_by_one_that_queues_the_rest_onc
     run_worker()  # "your evidence is published"
     mail.outbox.clear()
     press_counting(call)
-    real = outbox.queue_many
-    batches: list[int] = []
-
-    def dies_in_the_second_batch(*args):
-        batches.append(1)
-        if len(batches) == 2:
-            raise SystemExit("the worker was killed")
-        return real(*args)
-
-    monkeypatch.setattr(outbox, "queue_many", dies_in_the_second_batch)
-    with pytest.raises(SystemExit):
-        queue_toolkit(call)
+    queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, 4)
     told = OutgoingEmail.objects.filter(
         call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
     )

@@ -10,9 +10,11 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from submissions.models import Redaction, Release, Submission
+from submissions.models import Redaction, Release, ReleaseJob, Submission
+from submissions.publishing.release_job import request_release
 from tests.factories import make_call, make_call_manager, make_submission
 from tests.publishing.helpers import INCLUDED, page_url, public_id
+from tests.worker import run_worker
 
 from ..journey.test_browser_a11y import assert_no_axe_violations, assert_no_sideways_scrolling
 from ..review.test_admin_browser import signed_in
@@ -81,6 +83,26 @@ def test_a_call_manager_redacts_then_publishes_in_the_browser(browser, live_serv
     page.goto(live_server.url + page_url(call, ada))
     expect(page.locator(".answer").first).to_contain_text("run by [redacted: personal data]")
     assert SECRET not in page.content()
+
+
+def test_the_release_page_follows_the_worker_in_place_then_reloads(browser, live_server, call):
+    job, started = request_release(call, number=1)
+    assert started
+    page = signed_in(browser, live_server, "bob")
+    page.goto(live_server.url + reverse("admin:submissions_call_releases", args=[call.pk]))
+    expect(page.get_by_text("2 contributions to publish")).to_be_visible()
+    page.evaluate("window.notReloaded = true")
+
+    ReleaseJob.objects.filter(pk=job.pk).update(done=1)
+
+    # Its progress swapped in (review/poll_status.js), not the page reloaded.
+    expect(page.get_by_text("1 of 2 contributions written (50%)")).to_be_visible(timeout=30_000)
+    assert page.evaluate("window.notReloaded === true")
+    run_worker()
+    # Published: the page is reloaded, with its list of releases.
+    expect(page.get_by_role("cell", name="2 (2 new)")).to_be_visible(timeout=30_000)
+    assert page.evaluate("window.notReloaded === undefined")
+    expect(page.get_by_text("Nothing has changed since release 1.")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -87,7 +87,7 @@ def test_the_page_updates_itself_while_the_worker_publishes_until_told_to_stop(b
     still = manager_client.get(releases_url(big) + "?updates=off")
 
     assert '<meta http-equiv="refresh" content="5">' in updating.text
-    assert "review/release_job.js" in updating.text
+    assert "review/poll_status.js" in updating.text
     assert 'data-refresh="5"' in updating.text
     assert "refresh" not in still.text.split("<body")[0]
     assert "This page no longer updates itself" in still.text

@@ -9,11 +9,14 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from submissions.models import OutgoingEmail, PublicContribution, Release, Submission, Theme
+from submissions.outbox import queue as outbox
 from submissions.outbox.queue import announce_release
-from submissions.publishing.releases import pending_changes, publish_release
+from submissions.publishing.releases import pending_changes, publish_release, take_down
 from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
 from tests.publishing.helpers import INCLUDED, json_rows, page_url, public_id, publish
 from tests.worker import run_worker
@@ -151,6 +154,52 @@ def test_pressing_publish_twice_publishes_once_and_emails_each_contributor_once(
     announce_release.call(Release.objects.get(call=call).pk)
     run_worker()
     assert len(mail.outbox) == 2
+
+
+def test_the_announcement_is_a_long_job_so_no_email_waits_behind_it(client):
+    call = make_call()
+    make_submission(call, review_status=INCLUDED)
+
+    publish(call)
+    outbox.queue("receipt", ["ada@example.org"], call, Submission.objects.get())
+
+    announcing = DBTaskResult.objects.get(task_path__endswith="announce_release")
+    assert (announcing.queue_name, announcing.priority) == ("documents", -10)
+    # A worker that takes both queues sends the waiting email first.
+    first = DBTaskResult.objects.ready().first()
+    assert first is not None and first.task_path.endswith("deliver_email")
+
+
+def test_announcing_1200_contributions_takes_a_few_queries_a_batch_once_each(client):
+    call = make_call()
+    for n in range(1202):
+        make_submission(call, review_status=INCLUDED, email=f"p{n}@example.org")
+    release = publish(call)
+    take_down(Submission.objects.get(email="p0@example.org"))
+    Submission.objects.get(email="p1@example.org").erase()
+    published = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.PUBLISHED)
+
+    with CaptureQueriesContext(connection) as captured:
+        assert announce_release.call(release.pk) == "queued 1200"
+
+    inserts = [q["sql"].split('"')[1] for q in captured if q["sql"].startswith("INSERT INTO")]
+    # Whether any is left; its fallback task; the release's call. Each batch of 500: its
+    # savepoint, its contributions (locked, skipping those another run holds), one INSERT of
+    # emails and one of their tasks, marking them announced, the savepoint's release; then
+    # the savepoint, no more, its release.
+    assert len(captured) == 3 + 3 * 6 + 3
+    assert sorted(inserts) == [
+        *["django_tasks_database_dbtaskresult"] * 4,  # and the fallback
+        *["submissions_outgoingemail"] * 3,
+    ]
+    assert published.count() == 1200
+    addresses = sorted(published.values_list("to", flat=True))
+    assert addresses == sorted(f"p{n}@example.org" for n in range(2, 1202))
+    email = published.get(to="p2@example.org")
+    assert (email.submission.email, email.params["release"]) == ("p2@example.org", release.pk)
+    # Run again (a second worker, the fallback): nobody is announced twice.
+    assert announce_release.call(release.pk) == "nothing to announce"
+    assert published.count() == 1200
 
 
 def test_the_email_gives_the_page_the_credit_line_as_shown_and_the_status_link(client):

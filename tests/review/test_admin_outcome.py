@@ -7,16 +7,15 @@ from django.urls import reverse
 
 from submissions.models import (
     OutgoingEmail,
-    Release,
     Submission,
     SynthesisNote,
     SynthesisNoteChange,
     SynthesisPack,
     Theme,
 )
-from submissions.outbox import queue as outbox
 
 from ..factories import assign, make_call, make_call_manager, make_reviewer, make_submission
+from ..outbox.test_outcome_emails import queue_toolkit_stopped_in_the_second_batch
 from ..publishing.helpers import publish
 from ..worker import run_worker
 
@@ -182,31 +181,38 @@ def test_the_screen_shows_how_many_emails_the_worker_has_queued_so_far(reviewed,
     client = signed_in(make_call_manager())
     data = {"action": "toolkit", "toolkit_url": TOOLKIT, "thank_other_contributors": "on"}
     client.post(url("outcome", call), data)
-    monkeypatch.setattr(outbox, "QUEUE_BATCH", 2)
-    real = outbox.queue_many
-    batches: list[int] = []
-
-    def stopped_in_the_second_batch(*args):
-        batches.append(1)
-        if len(batches) == 2:
-            raise SystemExit("the worker was stopped")
-        return real(*args)
-
-    monkeypatch.setattr(outbox, "queue_many", stopped_in_the_second_batch)
-    release = Release.latest_of(call)
-    assert release is not None
-    with pytest.raises(SystemExit):
-        outbox.queue_toolkit_job.call(call.pk, release.pk)
+    queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, 2)
 
     page = client.get(url("outcome", call)).content.decode()
 
     assert "2 of 3 emails queued" in page
-    monkeypatch.setattr(outbox, "queue_many", real)
     run_worker()  # the fallback, or the task again: the rest
     page = client.get(url("outcome", call)).content.decode()
     assert "2 of 3" not in page and "2 thank-yous to the others queued" in page
     told = OutgoingEmail.objects.filter(kind__in=["toolkit_published", "thank_you"])
     assert told.count() == 3
+
+
+def test_the_screen_updates_itself_while_the_emails_are_queued_until_told_to_stop(reviewed):
+    call, *_ = reviewed
+    client = signed_in(make_call_manager())
+    data = {"action": "toolkit", "toolkit_url": TOOLKIT, "thank_other_contributors": "on"}
+    client.post(url("outcome", call), data)
+
+    updating = client.get(url("outcome", call)).content.decode()
+    still = client.get(url("outcome", call) + "?updates=off").content.decode()
+    run_worker()
+    done = client.get(url("outcome", call)).content.decode()
+
+    # A reload without JavaScript, the script with it; and a way to stop either.
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in updating
+    assert "review/poll_status.js" in updating and 'data-refresh="5"' in updating
+    stop = f'href="{url("outcome", call)}?updates=off#toolkit">Stop updating this page</a>'
+    assert stop in updating
+    assert "http-equiv" not in still and "poll_status.js" not in still
+    assert 'data-refresh="0"' in still and "This page no longer updates itself" in still
+    assert "http-equiv" not in done and 'data-refresh="0"' in done
+    assert "Stop updating" not in done and "no longer updates" not in done
 
 
 def test_a_toolkit_link_that_is_not_a_web_address_is_refused(reviewed):

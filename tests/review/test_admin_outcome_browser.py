@@ -22,6 +22,7 @@ from submissions.publishing.releases import publish_release
 
 from ..factories import make_call_manager, make_submission
 from ..journey.test_browser_a11y import assert_no_axe_violations, assert_no_sideways_scrolling
+from ..outbox.test_outcome_emails import queue_toolkit_stopped_in_the_second_batch
 from ..worker import run_worker
 
 pytestmark = [
@@ -30,6 +31,8 @@ pytestmark = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 PASSWORD = "correct horse"
 Kind = OutgoingEmail.Kind
+# Longer than the screen's 5 seconds between updates, with room for a loaded machine.
+UPDATED = 30_000
 
 
 @pytest.fixture
@@ -138,11 +141,10 @@ def test_a_call_manager_runs_the_outcome_in_a_browser(browser, live_server, afte
     assert_no_axe_violations(page, "outcome, queueing")
     photograph(page, "screen-queueing", 1280)
     run_worker()
-    expect(page.get_by_role("link", name="See how far it has got")).to_be_visible()
-    page.reload()
-    expect(
-        page.get_by_text(re.compile(r"\d+ emails? to contributors in the toolkit"))
-    ).to_be_visible()
+    # The screen follows the worker by itself (review/poll_status.js).
+    expect(page.locator(".toolkit-emails-count")).to_have_text(
+        re.compile(r"^\d+ emails? to contributors in the toolkit"), timeout=UPDATED
+    )
     expect(page.get_by_text("Queueing the emails")).to_have_count(0)
     assert_no_axe_violations(page, "outcome, after")
     photograph(page, "screen-after", 1280)
@@ -162,6 +164,45 @@ def test_a_call_manager_runs_the_outcome_in_a_browser(browser, live_server, afte
         assert_no_axe_violations(public, f"outcome page {width}")
         assert_no_sideways_scrolling(public, f"outcome page {width}")
         photograph(public, "public", width)
+
+
+def test_the_screen_counts_the_queued_emails_in_place_keeping_focus(
+    browser, live_server, after_the_call, monkeypatch
+):
+    release = publish_release(after_the_call, number=1)
+    call = Call.objects.get(pk=after_the_call.pk)
+    assert call.mark_toolkit_published("https://toolkit.example/", thank_others=True, by="Bob")
+    page = sign_in(browser, live_server)
+    page.goto(live_server.url + reverse("admin:submissions_call_outcome", args=[call.pk]))
+    expect(page.get_by_text("Queueing the emails to contributors…")).to_be_visible()
+    # The call manager is correcting the toolkit's link meanwhile.
+    link = page.get_by_label("Link to the toolkit")
+    link.fill("https://toolkit.example/corrected")
+    page.evaluate("window.notReloaded = true")
+
+    # The long jobs' worker queues a first batch of 2, then is stopped.
+    queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, 2)
+    total = Call.objects.get(pk=call.pk).toolkit_emails_total
+    assert total is not None and total > 2
+
+    expect(page.get_by_text(f"2 of {total} emails queued")).to_be_visible(timeout=UPDATED)
+    assert page.evaluate("window.notReloaded === true")
+    expect(link).to_be_focused()
+    expect(link).to_have_value("https://toolkit.example/corrected")
+
+    # The worker queues the rest: the screen gives the total and announces it.
+    assert queue_toolkit_job.call(call.pk, release.pk).startswith("queued")
+
+    announced = re.compile(
+        r"^The toolkit's emails: \d+ emails? to contributors in the toolkit and \d+ "
+        r"thank-yous? to the others queued$"
+    )
+    expect(page.get_by_role("status")).to_have_text(announced, timeout=UPDATED)
+    expect(page.get_by_text("Stop updating this page")).to_have_count(0)
+    assert page.evaluate("window.notReloaded === true")
+    expect(link).to_be_focused()
+    expect(link).to_have_value("https://toolkit.example/corrected")
+    assert_no_axe_violations(page, "outcome, queued in place")
 
 
 def test_each_new_email_reads_at_a_phones_width(browser, live_server, after_the_call):

@@ -76,7 +76,7 @@ def test_download_the_pdf_returns_at_once_and_the_page_says_it_is_being_prepared
     assert "You can leave this page" in page
     # Updates itself: a reload without JavaScript, the script with it; and a way to stop it.
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
-    assert 'data-refresh="5"' in page and "review/pack_pdf.js" in page
+    assert 'data-refresh="5"' in page and "review/poll_status.js" in page
     assert f'href="{url("pack_pdf", call)}?updates=off">Stop updating this page</a>' in page
 
 

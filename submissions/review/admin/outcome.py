@@ -63,6 +63,8 @@ else:
 
 MAY_WRITE = "submissions.change_submission"
 MAY_PUBLISH = "submissions.change_call"
+# Seconds between the outcome screen's updates while the worker queues the toolkit's emails.
+TOOLKIT_REFRESH = 5
 
 
 def call_for(request: HttpRequest, object_id: str) -> Call:
@@ -190,8 +192,13 @@ class OutcomeAdminMixin(_CallAdmin):
         offered = {choice.id for choice in themes}
         for theme in Theme.objects.filter(pk__in=notes.keys() - offered).order_by("name"):
             themes.append(ThemeChoice(theme.pk, theme.name))
+        queueing = call.toolkit_published_at is not None and call.toolkit_emails_done_at is None
+        # A person who asked the screen to stop updating itself (WCAG 2.2.1).
+        still = request.GET.get("updates") == "off"
         context = {
             **self._context(request, call, f"Outcome: {call.title}"),
+            "refresh": TOOLKIT_REFRESH if queueing and not still else 0,
+            "still": still,
             "themes": [(choice, notes.get(choice.id)) for choice in themes],
             "toolkit_form": toolkit_form,
             "toolkit_emails": emails.filter(kind=OutgoingEmail.Kind.TOOLKIT_PUBLISHED).count(),
