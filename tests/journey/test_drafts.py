@@ -136,11 +136,13 @@ def test_two_simultaneous_submits_make_exactly_one_submission():
     statuses = []
 
     def submit():
-        twin = Client()
-        twin.cookies[settings.SESSION_COOKIE_NAME] = cookie
-        barrier.wait()
-        statuses.append(twin.post(url(call, "check")).status_code)
-        connection.close()
+        try:
+            twin = Client()
+            twin.cookies[settings.SESSION_COOKIE_NAME] = cookie
+            barrier.wait()
+            statuses.append(twin.post(url(call, "check")).status_code)
+        finally:
+            connection.close()
 
     threads = [threading.Thread(target=submit) for _ in range(4)]
     for thread in threads:
