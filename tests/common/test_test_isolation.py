@@ -40,7 +40,7 @@ def other_sessions_on_the_test_database() -> int:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="counts PostgreSQL's sessions")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_browser_test_leaves_no_database_connection_open(monkeypatch):
     with chromium_open(monkeypatch) as chromium:
         page = chromium.new_page()
