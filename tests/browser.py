@@ -10,6 +10,8 @@ fails the test instead, so a browser test cannot pass in CI as a silent skip.
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
@@ -30,10 +32,12 @@ def missing(tool: str, how: str) -> NoReturn:
     pytest.skip(f"{tool} is missing: {how} (under CI=1 this fails instead of skipping)")
 
 
-@pytest.fixture
-def browser(monkeypatch):
+@contextmanager
+def chromium_open(monkeypatch) -> Iterator:
+    """Headless Chromium under Playwright, for as long as the block runs."""
     if CHROMIUM is None:
         missing("Chromium", "`make test` installs it when run as root (apt-get install chromium)")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync.
@@ -41,4 +45,15 @@ def browser(monkeypatch):
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield chromium
+        # While Playwright is open its event loop counts as running in this thread, so Django
+        # keeps the database connections opened meanwhile apart from the thread's own (as an
+        # async context's), and a test's teardown closes only the thread's. Close them here:
+        # a persistent connection left open keeps the test database from being dropped.
+        connections.close_all()
         chromium.close()
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    with chromium_open(monkeypatch) as chromium:
+        yield chromium

@@ -8,7 +8,6 @@ and events, so both orders happen every time instead of now and then.
 """
 
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -22,6 +21,7 @@ from .. import samples
 from ..contributor import ABOUT, evidence_data, url, walk_to
 from ..factories import make_call, make_call_manager
 from ..files import BOUNDARY, multipart
+from ..races import WAIT, InThread, finish, someone_waits_for_a_lock, waits_for_a_lock
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -31,7 +31,6 @@ pytestmark = [
     ),
 ]
 
-WAIT = 20  # seconds; far more than any step takes, short enough to fail rather than hang
 KEPT = [
     "state",
     "reference",
@@ -115,29 +114,6 @@ def post_step(client: Client, call, step: str, data):
     return client.post(url(call, step), data)
 
 
-def in_thread(results: dict, key: str, work) -> threading.Thread:
-    def run():
-        try:
-            results[key] = work()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[key] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
-
-
 @pytest.fixture
 def draft_at_check():
     """A complete draft with one file, ready to submit, and its session cookie."""
@@ -179,7 +155,7 @@ def test_a_step_posted_as_the_submit_commits_changes_nothing(draft_at_check, ste
     call, cookie = draft_at_check
     data = step_data(call, step)
     barrier, submitted = threading.Barrier(2), threading.Event()
-    results: dict = {}
+    seen: dict = {}
 
     def the_step():
         with connection.execute_wrapper(PauseBeforeFirstWrite(barrier, submitted)):
@@ -189,21 +165,19 @@ def test_a_step_posted_as_the_submit_commits_changes_nothing(draft_at_check, ste
         barrier.wait(timeout=WAIT)
         response = twin(cookie).post(url(call, "check"))
         submission = Submission.objects.get()
-        results["snapshot"] = {field: getattr(submission, field) for field in KEPT}
-        results["files"] = set(submission.attachments.values_list("pk", flat=True))
+        seen["snapshot"] = {field: getattr(submission, field) for field in KEPT}
+        seen["files"] = set(submission.attachments.values_list("pk", flat=True))
         submitted.set()
         return response
 
-    threads = [in_thread(results, "step", the_step), in_thread(results, "submit", the_submit)]
-    for thread in threads:
-        thread.join(timeout=3 * WAIT)
+    stepped, submitted_page = finish(InThread(the_step), InThread(the_submit))
 
-    assert results["submit"].status_code == 302, results["submit"]
-    assert results["step"].status_code == 302, results["step"]
-    assert results["snapshot"]["state"] == Submission.State.SUBMITTED
-    assert_the_confirmed_submission_is_kept(results["snapshot"], results["files"])
+    assert submitted_page.status_code == 302, submitted_page
+    assert stepped.status_code == 302, stepped
+    assert seen["snapshot"]["state"] == Submission.State.SUBMITTED
+    assert_the_confirmed_submission_is_kept(seen["snapshot"], seen["files"])
     # The tab that lost the race shows the confirmation, as the one that won does.
-    assert results["step"].url == url(call, "confirmation")
+    assert stepped.url == url(call, "confirmation")
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -211,27 +185,21 @@ def test_a_step_posted_while_the_submit_holds_its_lock_changes_nothing(draft_at_
     call, cookie = draft_at_check
     data = step_data(call, step)
     locked, release = threading.Event(), threading.Event()
-    results: dict = {}
 
     def the_submit():
         with connection.execute_wrapper(HoldTheLock(locked, release)):
             return twin(cookie).post(url(call, "check"))
 
-    submit = in_thread(results, "submit", the_submit)
+    submit = InThread(the_submit)
     assert locked.wait(timeout=WAIT)
-    step_thread = in_thread(results, "step", lambda: post_step(twin(cookie), call, step, data))
+    step_thread = InThread(lambda: post_step(twin(cookie), call, step, data))
     # Let the step run into the lock (a step that takes no lock simply runs on), then go on.
-    deadline = time.monotonic() + 5
-    while not someone_waits_for_a_lock() and step_thread.is_alive():
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
+    waits_for_a_lock(step_thread, seconds=5)
     release.set()
-    submit.join(timeout=3 * WAIT)
-    step_thread.join(timeout=3 * WAIT)
+    submitted_page, stepped = finish(submit, step_thread)
 
-    assert results["submit"].status_code == 302, results["submit"]
-    assert results["step"].status_code == 302, results["step"]
+    assert submitted_page.status_code == 302, submitted_page
+    assert stepped.status_code == 302, stepped
     submission = Submission.objects.get()
     assert submission.state == Submission.State.SUBMITTED
     assert submission.reference
@@ -239,7 +207,7 @@ def test_a_step_posted_while_the_submit_holds_its_lock_changes_nothing(draft_at_
     assert submission.links == ["https://example.org/report", "http://example.org/slides"]
     assert submission.attachments.count() == 1
     assert not submission.attachments.filter(uploaded_at__gt=submission.submitted_at).exists()
-    assert results["step"].url == url(call, "confirmation")
+    assert stepped.url == url(call, "confirmation")
 
 
 def test_two_submits_at_once_make_one_submission_with_one_receipt(draft_at_check):
@@ -247,7 +215,6 @@ def test_two_submits_at_once_make_one_submission_with_one_receipt(draft_at_check
     submitted. Held at the exact point (the first has read the row, in its transaction), so
     that without the lock the second runs through at once, and both write, every time."""
     locked, release = threading.Event(), threading.Event()
-    results: dict = {}
 
     def submit(hold: bool):
         draft = Submission.objects.get()
@@ -256,21 +223,18 @@ def test_two_submits_at_once_make_one_submission_with_one_receipt(draft_at_check
         with connection.execute_wrapper(HoldTheLock(locked, release)):
             return draft.submit()
 
-    first = in_thread(results, "first", lambda: submit(hold=True))
+    first = InThread(lambda: submit(hold=True))
     assert locked.wait(timeout=WAIT)
-    second = in_thread(results, "second", lambda: submit(hold=False))
+    second = InThread(lambda: submit(hold=False))
     # The second either waits for the first's lock (as it must) or, without one, is done.
-    deadline = time.monotonic() + WAIT
-    while second.is_alive() and not someone_waits_for_a_lock():
-        assert time.monotonic() < deadline, "the second submit neither waited nor finished"
-        time.sleep(0.01)
+    waited = waits_for_a_lock(second)
     second_ran_through = not second.is_alive()
     release.set()
-    first.join(timeout=3 * WAIT)
-    second.join(timeout=3 * WAIT)
+    assert waited or second_ran_through, "the second submit neither waited nor finished"
+    submitted = finish(first, second)
 
     assert not second_ran_through, "the second submit did not wait for the first's row lock"
-    assert (results["first"], results["second"]) == (True, False)
+    assert submitted == [True, False]
     submission = Submission.objects.get()
     assert submission.is_submitted
     receipts = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.RECEIPT)
@@ -287,7 +251,7 @@ def test_a_review_saved_in_the_admin_as_the_submit_commits_keeps_the_submission(
     review = {"review_status": "in_review", "reviewer_notes": "Looks promising.", "themes": []}
     review["assigned_reviewer"] = ""
     barrier, submitted = threading.Barrier(2), threading.Event()
-    results: dict = {}
+    seen: dict = {}
 
     def the_review():
         with connection.execute_wrapper(PauseBeforeFirstWrite(barrier, submitted)):
@@ -297,18 +261,16 @@ def test_a_review_saved_in_the_admin_as_the_submit_commits_keeps_the_submission(
         barrier.wait(timeout=WAIT)
         response = twin(cookie).post(url(call, "check"))
         submission = Submission.objects.get()
-        results["snapshot"] = {field: getattr(submission, field) for field in KEPT}
+        seen["snapshot"] = {field: getattr(submission, field) for field in KEPT}
         submitted.set()
         return response
 
-    threads = [in_thread(results, "review", the_review), in_thread(results, "submit", the_submit)]
-    for thread in threads:
-        thread.join(timeout=3 * WAIT)
+    reviewed, submitted_page = finish(InThread(the_review), InThread(the_submit))
 
-    assert results["review"].status_code == 302, results["review"]
-    assert results["submit"].status_code == 302, results["submit"]
+    assert reviewed.status_code == 302, reviewed
+    assert submitted_page.status_code == 302, submitted_page
     submission = Submission.objects.get()
-    assert {field: getattr(submission, field) for field in KEPT} == results["snapshot"]
+    assert {field: getattr(submission, field) for field in KEPT} == seen["snapshot"]
     assert submission.state == Submission.State.SUBMITTED
     assert (submission.review_status, submission.reviewer_notes) == (
         "in_review",
@@ -367,7 +329,6 @@ def test_a_step_posted_as_another_browser_takes_the_draft_writes_nothing(draft_a
     before = {field: getattr(draft, field) for field in KEPT}
     files = set(draft.attachments.values_list("pk", flat=True))
     barrier, moved = threading.Barrier(2), threading.Event()
-    results: dict = {}
 
     def the_step():
         with connection.execute_wrapper(PauseBeforeFirstWrite(barrier, moved)):
@@ -379,16 +340,14 @@ def test_a_step_posted_as_another_browser_takes_the_draft_writes_nothing(draft_a
         moved.set()
         return response
 
-    threads = [in_thread(results, "step", the_step), in_thread(results, "move", the_move)]
-    for thread in threads:
-        thread.join(timeout=3 * WAIT)
+    stepped, took = finish(InThread(the_step), InThread(the_move))
 
-    assert results["move"].status_code == 302, results["move"]
-    assert results["move"].url == url(call, "check")
-    assert results["step"].status_code == 302, results["step"]
-    assert_nothing_written_but_the_move(before, files, results["move"])
+    assert took.status_code == 302, took
+    assert took.url == url(call, "check")
+    assert stepped.status_code == 302, stepped
+    assert_nothing_written_but_the_move(before, files, took)
     # The browser that lost the race is told where its answers went, and sees nothing of them.
-    told = twin(cookie).get(results["step"].url, follow=True)
+    told = twin(cookie).get(stepped.url, follow=True)
     assert told.redirect_chain[-1][0] == f"/{call.slug}/continued-elsewhere/"
 
 
@@ -403,29 +362,21 @@ def test_a_step_posted_while_another_browser_takes_the_draft_under_its_lock_writ
     before = {field: getattr(draft, field) for field in KEPT}
     files = set(draft.attachments.values_list("pk", flat=True))
     locked, release = threading.Event(), threading.Event()
-    results: dict = {}
 
     def the_move():
         with connection.execute_wrapper(HoldTheLock(locked, release)):
             return take_draft(call, home)
 
-    move = in_thread(results, "move", the_move)
+    move = InThread(the_move)
     assert locked.wait(timeout=WAIT)
-    step_thread = in_thread(
-        results, "step", lambda: post_step_or_submit(twin(cookie), call, step, data)
-    )
-    deadline = time.monotonic() + 5
-    while not someone_waits_for_a_lock() and step_thread.is_alive():
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
+    step_thread = InThread(lambda: post_step_or_submit(twin(cookie), call, step, data))
+    waits_for_a_lock(step_thread, seconds=5)
     release.set()
-    move.join(timeout=3 * WAIT)
-    step_thread.join(timeout=3 * WAIT)
+    took, stepped = finish(move, step_thread)
 
-    assert results["move"].status_code == 302, results["move"]
-    assert results["step"].status_code == 302, results["step"]
-    assert_nothing_written_but_the_move(before, files, results["move"])
+    assert took.status_code == 302, took
+    assert stepped.status_code == 302, stepped
+    assert_nothing_written_but_the_move(before, files, took)
 
 
 def test_a_browser_taking_the_draft_while_it_is_being_sent_finds_it_sent(draft_at_check):
@@ -433,29 +384,23 @@ def test_a_browser_taking_the_draft_while_it_is_being_sent_finds_it_sent(draft_a
     home = link_opened_elsewhere(call)
     holder = Submission.objects.get().holder_sha256
     locked, release = threading.Event(), threading.Event()
-    results: dict = {}
 
     def the_submit():
         with connection.execute_wrapper(HoldTheLock(locked, release)):
             return twin(cookie).post(url(call, "check"))
 
-    submit = in_thread(results, "submit", the_submit)
+    submit = InThread(the_submit)
     assert locked.wait(timeout=WAIT)
-    move = in_thread(results, "move", lambda: take_draft(call, home))
-    deadline = time.monotonic() + 5
-    while not someone_waits_for_a_lock() and move.is_alive():
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
+    move = InThread(lambda: take_draft(call, home))
+    waits_for_a_lock(move, seconds=5)
     assert someone_waits_for_a_lock() or not move.is_alive()
     release.set()
-    submit.join(timeout=3 * WAIT)
-    move.join(timeout=3 * WAIT)
+    submitted_page, took = finish(submit, move)
 
     submission = Submission.objects.get()
     assert submission.is_submitted and submission.holder_sha256 == holder
-    assert results["submit"].url == url(call, "confirmation")
+    assert submitted_page.url == url(call, "confirmation")
     assert submission.reference in twin(cookie).get(url(call, "confirmation")).content.decode()
     # The other browser took nothing: its link now says the evidence was sent.
-    assert results["move"].url == f"/{call.slug}/return/"
-    assert "already been sent" in twin(home).get(results["move"].url).content.decode()
+    assert took.url == f"/{call.slug}/return/"
+    assert "already been sent" in twin(home).get(took.url).content.decode()

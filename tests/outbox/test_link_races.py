@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from submissions.models import ContributorLink, hash_link_token
 from tests.factories import make_call, make_submission
+from tests.races import WAIT, InThread, finish
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -24,7 +25,6 @@ pytestmark = [
     ),
 ]
 
-WAIT = 20  # seconds
 STATUS = ContributorLink.Purpose.STATUS
 
 
@@ -55,17 +55,12 @@ class Hold:
         return result
 
 
-def record_in_thread(submission_id, raw, issued_at, hook, results, name):
-    def run():
-        try:
-            with connection.execute_wrapper(hook) if hook else _nothing(), transaction.atomic():
-                results[name] = ContributorLink.record(submission_id, STATUS, raw, issued_at)
-        finally:
-            connection.close()
+def record_in_thread(submission_id, raw, issued_at, hook) -> InThread:
+    def record():
+        with connection.execute_wrapper(hook) if hook else _nothing(), transaction.atomic():
+            return ContributorLink.record(submission_id, STATUS, raw, issued_at)
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    return InThread(record)
 
 
 class _nothing:
@@ -87,17 +82,15 @@ def test_the_link_of_the_email_queued_later_wins_whoever_commits_first(first, ex
     times = {"older": now - timedelta(minutes=5), "newer": now}
     second = "newer" if first == "older" else "older"
     held, release = threading.Event(), threading.Event()
-    results: dict[str, bool] = {}
 
     hold = Hold(pause, held, release)
-    holder = record_in_thread(submission.pk, f"{first}-token", times[first], hold, results, first)
+    holder = record_in_thread(submission.pk, f"{first}-token", times[first], hold)
     assert held.wait(timeout=WAIT)
     # The second worker records now, or waits on the first one's uncommitted row.
-    other = record_in_thread(submission.pk, f"{second}-token", times[second], None, results, second)
+    other = record_in_thread(submission.pk, f"{second}-token", times[second], None)
     other.join(timeout=0.5)
     release.set()
-    holder.join(timeout=WAIT)
-    other.join(timeout=WAIT)
+    results = dict(zip((first, second), finish(holder, other, timeout=WAIT), strict=True))
 
     link = ContributorLink.objects.get(submission=submission, purpose=STATUS)
     assert link.token_sha256 == hash_link_token("newer-token")

@@ -3,7 +3,6 @@ numbered, dated release, seeing first what it adds, changes and removes; contrib
 once, by email, when their contribution first appears."""
 
 import re
-import threading
 
 import pytest
 from django.core import mail
@@ -19,6 +18,7 @@ from submissions.outbox.queue import announce_release
 from submissions.publishing.releases import pending_changes, publish_release, take_down
 from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
 from tests.publishing.helpers import INCLUDED, json_rows, page_url, public_id, publish
+from tests.races import at_once
 from tests.worker import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -290,21 +290,11 @@ def test_two_presses_at_once_publish_one_release_and_one_email_each(client):
     for n in range(3):
         make_submission(call, review_status=INCLUDED, email=f"p{n}@example.org")
     manager = make_call_manager()
-    barrier = threading.Barrier(2)
-    results: list[object] = []
 
-    def press() -> None:
-        try:
-            barrier.wait(timeout=20)
-            results.append(publish_release(call, number=1, by=manager))
-        finally:
-            connection.close()
+    def press():
+        return publish_release(call, number=1, by=manager)
 
-    threads = [threading.Thread(target=press) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = at_once(press, press)
 
     assert sorted(r is None for r in results) == [False, True]
     assert Release.objects.filter(call=call).count() == 1

@@ -13,6 +13,7 @@ from submissions.publishing import releases
 from submissions.publishing.releases import publish_release, take_down
 from tests.factories import make_call, make_call_manager, make_submission
 from tests.publishing.helpers import INCLUDED, body, get_file, json_rows, page_url, publish
+from tests.races import InThread, finish
 
 pytestmark = pytest.mark.django_db
 
@@ -216,23 +217,19 @@ def test_a_withdrawal_during_a_publication_is_not_in_the_release(client):
         withdrawn.wait(timeout=2)  # the withdrawal is now waiting for the call's lock
 
     def withdraw() -> None:
-        try:
-            reading.wait(timeout=20)
-            from django.db import transaction
+        reading.wait(timeout=20)
+        from django.db import transaction
 
-            with transaction.atomic():
-                gone.request_withdrawal()
-                withdrawn.set()
-                take_down(gone)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            gone.request_withdrawal()
+            withdrawn.set()
+            take_down(gone)
 
     releases.write_release = slow_write
     try:
-        thread = threading.Thread(target=withdraw)
-        thread.start()
+        thread = InThread(withdraw)
         assert publish_release(call, number=1) is not None
-        thread.join(timeout=30)
+        finish(thread, timeout=30)
     finally:
         releases.write_release = original
 

@@ -1,4 +1,5 @@
-"""The review admin in a real browser at 1280 x 900: columns in view, the theme popup, axe-core."""
+"""The review admin in a real browser at 1280 x 900: columns in view, the theme popup, axe-core,
+a control character pasted into a form refused at its field."""
 
 import io
 import re
@@ -12,7 +13,14 @@ from playwright.sync_api import expect
 
 from submissions.models import Call, ExportRecord, OutgoingEmail, Submission, Theme
 from submissions.outbox import queue as outbox
-from tests.factories import assign, make_call, make_call_manager, make_reviewer, make_submission
+from tests.factories import (
+    assign,
+    make_call,
+    make_call_manager,
+    make_reviewer,
+    make_submission,
+    make_superuser,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -258,6 +266,44 @@ def test_a_call_published_without_a_privacy_notice_is_refused_at_the_field(
     expect(error).to_have_text(re.compile("Fill in the privacy notice before publishing"))
     seeded_call.refresh_from_db()
     assert seeded_call.privacy_notice
+
+
+def test_a_first_name_pasted_with_an_escape_is_refused_at_the_field_and_not_saved(
+    browser, live_server
+):
+    alice = make_reviewer(first_name="Alice", last_name="Smith")
+    make_superuser()
+    page = signed_in(browser, live_server, "carol")
+    page.goto(live_server.url + reverse("admin:auth_user_change", args=[alice.pk]))
+    first_name = page.get_by_label("First name")
+
+    first_name.fill("")
+    first_name.focus()
+    page.keyboard.insert_text("Al\x1bice")  # as pasted: no key types an escape
+    assert first_name.input_value() == "Al\x1bice"
+    page.get_by_role("button", name="Save", exact=True).first.click()
+
+    expect(page.locator(".errornote")).to_have_text("Please correct the error below.")
+    error = page.locator(".field-first_name #id_first_name_error")
+    expect(error).to_have_text(
+        "First name must not contain control characters; retype it rather than pasting it"
+    )
+    expect(first_name).to_have_attribute("aria-invalid", "true")
+    expect(first_name).to_have_attribute("aria-describedby", re.compile("id_first_name_error"))
+    expect(first_name).to_have_value("Al\ufffdice")  # shown back without the escape
+    first_name.focus()
+    expect(first_name).to_be_focused()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "review-1280-control-character.png"))
+    alice.refresh_from_db()
+    assert (alice.first_name, alice.last_name) == ("Alice", "Smith")
+
+    # Retyped, it is saved.
+    first_name.fill("Alicia")
+    page.get_by_role("button", name="Save", exact=True).first.click()
+    expect(page.get_by_text("was changed successfully")).to_be_visible()
+    alice.refresh_from_db()
+    assert alice.first_name == "Alicia"
 
 
 def test_the_acknowledgements_copy_to_the_clipboard(browser, live_server, seeded_call):

@@ -8,13 +8,14 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
 from submissions.models import Question, Redaction, Release, Submission, SynthesisNote, Theme
 from submissions.review.admin.staff_forms import StaffTextMixin
 
-from ..factories import make_call_manager, make_submission
+from ..factories import make_call_manager, make_reviewer, make_submission, make_superuser
 from .test_admin_calls_apart import form_data
 
 pytestmark = pytest.mark.django_db
@@ -48,11 +49,27 @@ def assert_refused_at(response, field_id: str, text: str) -> str:
     return page
 
 
+def assert_each_refused(client: Client, change: str, character: str, values: list) -> None:
+    """The change page's form, saved with each (field, label, value) in turn: refused at it."""
+    data = form_data(client.get(change).content.decode()) | {"_save": "Save"}
+    for field, label, value in values:
+        response = client.post(change, data | {field: value})
+        assert_refused_at(response, f"id_{field}", message(label, character))
+
+
 @pytest.fixture
 def bob(seeded_call) -> Client:
     """A call manager: may change calls and themes, redact, write notes and publish."""
     client = Client()
     client.force_login(make_call_manager())
+    return client
+
+
+@pytest.fixture
+def carol() -> Client:
+    """A superuser: may add and change users and groups."""
+    client = Client()
+    client.force_login(make_superuser())
     return client
 
 
@@ -77,17 +94,15 @@ def test_a_theme_name(bob, character):
 @pytest.mark.parametrize("character", CHARACTERS, ids=CHARACTERS.values())
 def test_a_calls_title_summary_and_question(bob, seeded_call, character):
     change = reverse("admin:submissions_call_change", args=[seeded_call.pk])
-    data = form_data(bob.get(change).content.decode()) | {"_save": "Save"}
     title, summary = seeded_call.title, seeded_call.summary
     question = seeded_call.questions.order_by("position").first()
 
-    for field, label, value in [
+    typed = [
         ("title", "Title", f"What{character} works"),
         ("summary", "Summary", f"Last year{character}, the NCCPE"),
         ("questions-0-text", "Text", f"What practice{character}?"),
-    ]:
-        response = bob.post(change, data | {field: value})
-        assert_refused_at(response, f"id_{field}", message(label, character))
+    ]
+    assert_each_refused(bob, change, character, typed)
 
     seeded_call.refresh_from_db()
     assert (seeded_call.title, seeded_call.summary) == (title, summary)
@@ -170,9 +185,56 @@ def test_a_releases_notes(bob, seeded_call, included, character):
     assert feed.status_code == 200 and "First release." in feed.content.decode()
 
 
-def test_every_admin_form_of_the_app_refuses_control_characters():
-    """Each ModelAdmin of the app and each of its inlines makes its forms from one that does."""
-    admins = [a for m, a in admin.site._registry.items() if m._meta.app_label == "submissions"]
+@pytest.mark.parametrize("character", CHARACTERS, ids=CHARACTERS.values())
+def test_a_users_names_and_email(carol, character):
+    alice = make_reviewer(first_name="Alice", last_name="Smith", email="alice@example.org")
+    change = reverse("admin:auth_user_change", args=[alice.pk])
+
+    typed = [
+        ("first_name", "First name", f"Al{character}ice"),
+        ("last_name", "Last name", f"Sm{character}ith"),
+        ("email", "Email address", f"alice{character}@example.org"),
+        ("username", "Username", f"al{character}ice"),
+    ]
+    assert_each_refused(carol, change, character, typed)
+
+    alice.refresh_from_db()
+    assert (alice.username, alice.first_name, alice.last_name, alice.email) == (
+        "alice",
+        "Alice",
+        "Smith",
+        "alice@example.org",
+    )
+
+
+@pytest.mark.parametrize("character", CHARACTERS, ids=CHARACTERS.values())
+def test_a_new_users_username(carol, character):
+    password = "a long pass phrase 4 reviewing"
+    data = {"usable_password": "true", "password1": password, "password2": password}
+
+    response = carol.post(reverse("admin:auth_user_add"), data | {"username": f"fr{character}ank"})
+
+    assert_refused_at(response, "id_username", message("Username", character))
+    assert not User.objects.filter(username__startswith="fr").exists()
+
+
+@pytest.mark.parametrize("character", CHARACTERS, ids=CHARACTERS.values())
+def test_a_groups_name(carol, character):
+    response = carol.post(reverse("admin:auth_group_add"), {"name": f"Edi{character}tors"})
+
+    assert_refused_at(response, "id_name", message("Name", character))
+    assert not Group.objects.filter(name__startswith="Edi").exists()
+
+
+def test_every_admin_form_staff_type_in_refuses_control_characters():
+    """Each ModelAdmin of the app and each of its inlines makes its forms from one that does;
+    so do Django's own admins of users (adding one, and changing one) and groups."""
+    admins = [
+        a
+        for m, a in admin.site._registry.items()
+        if m._meta.app_label == "submissions" or m in (User, Group)
+    ]
     forms = [a.form for a in admins]
     forms += [inline.form for a in admins for inline in a.inlines]
+    forms.append(admin.site._registry[User].add_form)
     assert forms and all(issubclass(form, StaffTextMixin) for form in forms), forms

@@ -7,8 +7,6 @@ database shows the second one waiting for that row's lock; then the first commit
 guard (the conditional UPDATE, the row lock), the second would queue its emails too.
 """
 
-import threading
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -19,6 +17,7 @@ from submissions.models import OutgoingEmail, Submission
 
 from ..factories import make_call, make_call_manager, make_submission
 from ..publishing.helpers import publish
+from ..races import second_waits_for_the_first
 from ..worker import run_worker
 
 pytestmark = [
@@ -29,73 +28,14 @@ pytestmark = [
     ),
 ]
 
-WAIT = 20  # seconds; far more than any press takes, short enough to fail rather than hang
 Kind = OutgoingEmail.Kind
-
-
-class HoldAfter:
-    """In the first press's thread: once `table` is written (or locked), wait until released."""
-
-    def __init__(self, table: str, written: threading.Event, release: threading.Event):
-        self.table, self.written, self.release, self.done = table, written, release, False
-
-    def __call__(self, execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        words = sql.lstrip().upper()
-        writes = words.startswith(("UPDATE", "DELETE")) or "FOR UPDATE" in words
-        if not self.done and writes and f'"{self.table.upper()}"' in words:
-            self.done = True
-            self.written.set()
-            assert self.release.wait(timeout=WAIT)
-        return result
-
-
-def someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
+WRITES = ("UPDATE", "DELETE")
 
 
 def press_twice_at_once(table: str, press) -> list:
     """Run press() in two threads: the second starts once the first has written `table`, and
     the first commits only once the second is waiting for its lock."""
-    written, release = threading.Event(), threading.Event()
-    results: list = [None, None]
-
-    def run(n: int) -> None:
-        try:
-            if n == 0:
-                with connection.execute_wrapper(HoldAfter(table, written, release)):
-                    results[n] = press()
-            else:
-                assert written.wait(timeout=WAIT)
-                results[n] = press()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[n] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in (0, 1)]
-    threads[0].start()
-    assert written.wait(timeout=WAIT)
-    threads[1].start()
-    for _ in range(WAIT * 20):
-        if someone_waits_for_a_lock():
-            break
-        threading.Event().wait(0.05)
-    else:
-        release.set()
-        raise AssertionError("the second press never waited for the first one's lock")
-    release.set()
-    for thread in threads:
-        thread.join(timeout=3 * WAIT)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
+    return second_waits_for_the_first(table, WRITES, press, press)
 
 
 def test_two_presses_of_mark_the_toolkit_published_queue_each_email_once():

@@ -5,9 +5,9 @@ they are read from matches the submissions exactly, under concurrent writes too.
 import io
 import random
 import re
-import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +23,7 @@ from submissions.models import Call, Submission, SubmissionTally, kept_by_trigge
 from submissions.review.overview import review_overview
 from tests.contributor import walk_to
 from tests.factories import make_call, make_call_manager, make_reviewer, make_submission
+from tests.races import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -207,41 +208,18 @@ def test_concurrent_submits_and_status_changes_are_all_counted():
     for i in range(40):
         make_submission(call, submitted_at=start + timedelta(days=i % 5))
     drafts = [make_submission(call, state=Submission.State.DRAFT) for _ in range(8)]
-    barrier = threading.Barrier(10)
-    errors: list[BaseException] = []
-
-    def submit(draft: Submission) -> None:
-        barrier.wait(timeout=20)
-        draft.submit()
 
     def move_statuses(seed: int) -> None:
         rng = random.Random(seed)
-        barrier.wait(timeout=20)
         statuses = list(Submission.ReviewStatus)
         for _ in range(15):
             ids = list(Submission.objects.filter(state="submitted").values_list("pk", flat=True))
             chosen = rng.sample(ids, 10)
             Submission.objects.filter(pk__in=chosen).update(review_status=rng.choice(statuses))
 
-    def run(work, *args) -> threading.Thread:
-        def target():
-            try:
-                work(*args)
-            except BaseException as error:  # reported below, not lost in the thread
-                errors.append(error)
-            finally:
-                connection.close()
+    movers = [partial(move_statuses, 1), partial(move_statuses, 2)]
+    at_once(*[draft.submit for draft in drafts], *movers)  # raises what any of them raised
 
-        thread = threading.Thread(target=target)
-        thread.start()
-        return thread
-
-    threads = [run(submit, draft) for draft in drafts]
-    threads += [run(move_statuses, 1), run(move_statuses, 2)]
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
     assert Submission.objects.filter(state="submitted").count() == 48
     assert sum(tallied().values()) == 48
     assert_the_tally_is_exact()

@@ -3,11 +3,10 @@ PDF" at once start one PDF (the first press ever, which inserts the row, and a l
 updates it); and a contribution erased while the worker stores its PDF is never left in a kept
 file, whichever of the two takes the row's lock first.
 
-As in test_outcome_races.py: the first is held just after it writes (or locks) the table, until
-the database shows the second one waiting for that lock; then the first commits.
+As in test_outcome_races.py (with tests/races.py): the first is held just after it writes (or
+locks) the table, until the database shows the second one waiting for that lock; then the first
+commits.
 """
-
-import threading
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,7 +19,7 @@ from submissions.models import Submission, SynthesisPackPdf, Theme
 from submissions.publishing.pack_file import request_pdf
 
 from ..factories import make_call, make_call_manager, make_submission
-from .test_outcome_races import WAIT, someone_waits_for_a_lock
+from ..races import second_waits_for_the_first
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -33,60 +32,10 @@ TABLE = "submissions_synthesispackpdf"
 State = SynthesisPackPdf.State
 
 
-class HoldAfterWriting:
-    """In the first thread: once the table is inserted into, updated or locked, wait."""
-
-    def __init__(self, written: threading.Event, release: threading.Event):
-        self.written, self.release, self.done = written, release, False
-
-    def __call__(self, execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        words = sql.lstrip().upper()
-        writes = words.startswith(("INSERT", "UPDATE")) or "FOR UPDATE" in words
-        if not self.done and writes and f'"{TABLE.upper()}"' in words:
-            self.done = True
-            self.written.set()
-            assert self.release.wait(timeout=WAIT)
-        return result
-
-
 def race(first, second) -> list:
     """first() is held after its first write to the PDF's table; second() starts then; the first
     goes on once the second waits for its lock. Returns both results."""
-    written, release = threading.Event(), threading.Event()
-    results: list = [None, None]
-
-    def run(n: int) -> None:
-        try:
-            if n == 0:
-                with connection.execute_wrapper(HoldAfterWriting(written, release)):
-                    results[n] = first()
-            else:
-                assert written.wait(timeout=WAIT)
-                results[n] = second()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[n] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in (0, 1)]
-    threads[0].start()
-    assert written.wait(timeout=WAIT)
-    threads[1].start()
-    for _ in range(WAIT * 20):
-        if someone_waits_for_a_lock():
-            break
-        threading.Event().wait(0.05)
-    else:
-        release.set()
-        raise AssertionError("the second never waited for the first one's lock")
-    release.set()
-    for thread in threads:
-        thread.join(timeout=3 * WAIT)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
+    return second_waits_for_the_first(TABLE, ("INSERT", "UPDATE"), first, second)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ Importing this package registers every ModelAdmin (SubmissionsConfig.ready() doe
 from django.conf import settings
 from django.contrib import admin
 
-from . import calls, emails, export, submissions  # noqa: F401 - each registers its ModelAdmins
+from . import calls, emails, export, submissions, users  # noqa: F401 - each registers its ModelAdmins
 
 # The admin names the service and who runs it, not "Django administration".
 admin.site.site_header = f"{settings.SERVICE_NAME} · {settings.ORGANISATION_NAME}"
