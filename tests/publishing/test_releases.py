@@ -187,11 +187,15 @@ def test_announcing_1200_contributions_takes_a_few_queries_a_batch_once_each(cli
     # savepoint, its contributions (locked, skipping those another run holds), one INSERT of
     # emails and one of their tasks, marking them announced, the savepoint's release; then
     # the savepoint, no more, its release.
-    assert len(captured) == 3 + 3 * 6 + 3
-    assert sorted(inserts) == [
-        *["django_tasks_database_dbtaskresult"] * 4,  # and the fallback
-        *["submissions_outgoingemail"] * 3,
-    ]
+    assert len(captured) - len(inserts) == 2 + 3 * 4 + 3  # all but the INSERTs, counted below
+    if connection.vendor == "postgresql":
+        assert sorted(inserts) == [
+            *["django_tasks_database_dbtaskresult"] * 4,  # and the fallback
+            *["submissions_outgoingemail"] * 3,
+        ]
+    else:  # SQLite takes 999 parameters a statement: bulk_create splits each batch's INSERTs
+        assert set(inserts) == {"django_tasks_database_dbtaskresult", "submissions_outgoingemail"}
+        assert len(inserts) < 1200 // 20  # 40 here: tens, never one an email
     assert published.count() == 1200
     addresses = sorted(published.values_list("to", flat=True))
     assert addresses == sorted(f"p{n}@example.org" for n in range(2, 1202))
