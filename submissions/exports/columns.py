@@ -78,13 +78,33 @@ def starts_formula(value: str) -> bool:
     return bool(value) and (value[0] in FORMULA_TRIGGERS or bool(LEADING_FORMULA_RE.match(value)))
 
 
+# INNER_FORMULA_RE one break at a time, without the sign: each begins with its one character,
+# which the regular expression engine finds by a quick scan rather than by trying a class of
+# characters at every one (a third of the time over a release's segment).
+BREAK_FORMULA_RES = [
+    re.compile(f"({re.escape(brk)}[{re.escape(CELL_SPACES)}]*)(?=[{FORMULA_SIGNS}])")
+    for brk in CELL_BREAKS
+]
+
+
 def neutralise_breaks(text: str) -> str:
     """The other half: an apostrophe before each formula sign after a break (and any spaces).
 
     Also right for many cells at once, as written into a CSV file (the open data's segments):
     a break never meets a sign across two cells, as a `,` or `"` or the next row's public id
-    comes between."""
-    return INNER_FORMULA_RE.sub(r"\1'\2", text)
+    comes between.
+
+    The same text as INNER_FORMULA_RE.sub(r"\1'\2", text) (tests/exports/test_export.py):
+    a sign gets its apostrophe when a break and only spaces come before it, whichever break,
+    so the breaks can be taken one after the other; and an apostrophe put in by one never makes
+    or spoils another's match, as it is neither a space nor a sign. Each match is split out
+    rather than substituted: no Python call per match."""
+    for pattern in BREAK_FORMULA_RES:
+        parts = pattern.split(text)
+        if len(parts) > 1:
+            parts[1::2] = [run + "'" for run in parts[1::2]]
+            text = "".join(parts)
+    return text
 
 
 def has_inner_formula(value: str) -> bool:

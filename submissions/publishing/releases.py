@@ -158,6 +158,21 @@ def answer_sql(question_id: int) -> RawSQL:
     return RawSQL(sql, [key], output_field=TextField())  # noqa: S611
 
 
+def answers_sql(columns: list[dict]) -> RawSQL:
+    """The row's answers to the release's columns, in their order, as one array read in the
+    database (PostgreSQL): the answers' JSON taken apart once per row by jsonb_to_record. With
+    `->>` once per answer (answer_sql()), each decompressed the whole stored value again: the
+    same text in two thirds of the database's time."""
+    quote = connection.ops.quote_name
+    keys = [quote(str(int(column["question"]))) for column in columns]
+    column = f'"{Submission._meta.db_table}"."answers"'
+    sql = (
+        f"(SELECT ARRAY[{', '.join(f'a.{key}' for key in keys)}]::text[] "
+        f"FROM jsonb_to_record({column}) AS a({', '.join(f'{key} text' for key in keys)}))"
+    )
+    return RawSQL(sql, [], output_field=ArrayField(TextField()))  # noqa: S611
+
+
 def themes_by_submission(ids: list[int]) -> dict[int, list[str]]:
     through = Submission.themes.through
     pairs = (
@@ -521,8 +536,12 @@ def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> It
         .values_list("pk", "public__id", "public__public_id", "public__first_release_id")
         .iterator(chunk_size=SEGMENT_ROWS)
     )
-    answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
     in_sql = connection.vendor == "postgresql"
+    answers = (
+        {"answer_texts": answers_sql(columns)}
+        if in_sql
+        else {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
+    )
 
     def contents(batch: list[tuple]) -> dict[int, tuple]:
         """Each submission's credit columns, links, themes and answers, by id."""
@@ -546,10 +565,10 @@ def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> It
                 *answers,
             )
         }
-        if not in_sql:
-            themes = themes_by_submission(ids)
-            found = {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
-        return found
+        if in_sql:  # the answers' array spread out, as one column each
+            return {pk: (*row[:-1], *row[-1]) for pk, row in found.items()}
+        themes = themes_by_submission(ids)
+        return {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
 
     batches = batched(order, SEGMENT_ROWS)
     for batch, found in read_ahead(batches, contents) if ahead else read_here(batches, contents):

@@ -423,3 +423,30 @@ def test_a_process_streams_a_few_files_at_once_and_asks_the_rest_to_come_back(cl
     assert DOWNLOADS.acquire(blocking=False) and DOWNLOADS.acquire(blocking=False)
     DOWNLOADS.release()
     DOWNLOADS.release()
+
+
+def test_each_answer_is_released_as_stored_whatever_it_holds(client):
+    """The answers are taken out of the stored JSON in the database (on PostgreSQL all of a
+    row's at once): quotes, backslashes, escapes, other scripts, a key that looks like a
+    number or an index, an answer left out, each in its own column."""
+    call = make_call(questions=3)
+    q1, q2, q3 = call.questions.all()
+    awkward = 'He said "no" \\ then \\"yes\\"\r\n\t— 😀 محمد\u2028 {"a": [1]} \\u0041'
+    texts = [
+        {str(q1.pk): awkward, str(q2.pk): "", str(q3.pk): "Third"},
+        {str(q2.pk): "Only the second", "0": "not a question", str(q3.pk + 100): "another call's"},
+        {},
+    ]
+    for n, answers in enumerate(texts):
+        make_submission(call, review_status=INCLUDED, name=f"P{n}", answers=answers, links=[])
+    publish(call)
+
+    rows = json_rows(client, call)
+    assert [[row[f"question_{n}"] for n in (1, 2, 3)] for row in rows] == [
+        [awkward, "", "Third"],
+        ["", "Only the second", ""],
+        ["", "", ""],
+    ]
+    cells = [[row[f"question_{n}"] for n in (1, 2, 3)] for row in csv_rows(client, call)]
+    assert cells[0] == [awkward, "", "Third"]
+    assert cells[1] == ["", "Only the second", ""]
