@@ -166,8 +166,9 @@ def answers_sql(columns: list[dict]) -> RawSQL:
     quote = connection.ops.quote_name
     keys = [quote(str(int(column["question"]))) for column in columns]
     column = f'"{Submission._meta.db_table}"."answers"'
+    # Our own table's name, and the questions' ids (integers) as column names.
     sql = (
-        f"(SELECT ARRAY[{', '.join(f'a.{key}' for key in keys)}]::text[] "
+        f"(SELECT ARRAY[{', '.join(f'a.{key}' for key in keys)}]::text[] "  # noqa: S608
         f"FROM jsonb_to_record({column}) AS a({', '.join(f'{key} text' for key in keys)}))"
     )
     return RawSQL(sql, [], output_field=ArrayField(TextField()))  # noqa: S611

@@ -57,7 +57,9 @@ def test_the_breaks_taken_one_at_a_time_give_what_the_expression_gives():
         assert neutralise(text) == by_the_expression(text), repr(text)
     # Long text, as a segment's: breaks and signs far apart and close together.
     for _ in range(20):
-        words = rng.choices(["prose", "- item", "\r\n", ";", " \t", "=1+2", "＠x", "\n\n-"], k=5000)
+        words = rng.choices(
+            ["prose", "- item", "\r\n", ";", " \t", "=1+2", "\uff20x", "\n\n-"], k=5000
+        )
         text = " ".join(words)
         assert neutralise_breaks(text) == INNER_FORMULA_RE.sub(r"\1'\2", text)
 
