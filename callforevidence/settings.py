@@ -130,6 +130,14 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT compilation of queries. PostgreSQL compiles a query whose estimated cost passes
+    # jit_above_cost, and an estimate made without statistics (straight after a bulk load or a
+    # deadline burst) passes it for queries that take milliseconds: each batch a release reads
+    # spent 122 of its 144 ms compiling (docs/benchmarks.md, "JIT"). Nothing here runs long
+    # enough for compiled expressions to pay that back.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The quick start writes from two processes at once: the server's threads and the email
     # worker. WAL lets readers and one writer work side by side; IMMEDIATE takes the write lock

@@ -82,8 +82,19 @@ class PublicContribution(models.Model):
     call = models.ForeignKey(
         Call, on_delete=models.PROTECT, related_name="public_contributions", db_constraint=False
     )
+    # Nor the submission's: the database's check locks the submission's row (FOR KEY SHARE),
+    # which rewrites a page of the submissions' table for each new contribution: 800 MB of
+    # write-ahead log for a first release of 300,000 (docs/benchmarks.md). publish_release
+    # writes it for a submission it has just read under the call's lock, and an erasure takes
+    # that lock before it deletes (releases.take_down_before_erasing), then SET_NULL empties it
+    # in Django, as before.
     submission = models.OneToOneField(
-        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="public"
+        Submission,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="public",
+        db_constraint=False,
     )
     public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id)
     first_release = models.ForeignKey(

@@ -371,7 +371,8 @@ def test_the_keys_the_database_does_not_check_are_still_kept_by_django():
     """A release's entries and contributions hold their release and call by keys the database
     does not check (migration 0029: 300,000 checks a release); Django's on_delete still keeps
     them: the call and a first release cannot go while contributions name them, and a release
-    that goes takes its entries with it."""
+    that goes takes its entries with it; and (migration 0030) an erased submission leaves its
+    public contribution with no submission, taken off every release."""
     from django.db.models import ProtectedError
 
     from submissions.models import ReleaseEntry
@@ -390,3 +391,9 @@ def test_the_keys_the_database_does_not_check_are_still_kept_by_django():
     assert not ReleaseEntry.objects.filter(release_id=second.pk).exists()
     assert ReleaseEntry.objects.filter(release=first).count() == 1
     assert PublicContribution.objects.get().first_release == first
+
+    Submission.objects.get().delete()
+
+    contribution = PublicContribution.objects.get()
+    assert contribution.submission_id is None
+    assert not ReleaseEntry.objects.filter(contribution=contribution).exists()
