@@ -1,9 +1,46 @@
 import pytest
+from django.test import TestCase, TransactionTestCase
+from pytest_django.fixtures import validate_django_db
 
 from submissions.models import Call
 
 # The loopback mail servers (working, refusing, hung) for the email tests, and Chromium.
 pytest_plugins = ["tests.mailserver", "tests.browser"]
+
+# Every transactional test restores the database. pytest-django runs a transactional test as
+# Django's TransactionTestCase, which flushes the database when the test ends: without
+# serialized_rollback the migrations' data (the seeded call) is gone and the content types come
+# back under new ids, so later tests fail at setup. So, for each collected test, we ask
+# pytest-django's own rules, and stop the run at collection naming every test that would do it.
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def transactional_and_restored(item: pytest.Item) -> tuple[bool, bool]:
+    """Whether the test runs transactionally, and whether it restores the database after."""
+    cls = getattr(item, "cls", None)
+    if cls and issubclass(cls, TransactionTestCase):  # a Django unittest class: its own flags
+        return not issubclass(cls, TestCase), bool(cls.serialized_rollback)
+    # The closest django_db mark (the test's, else its class's, else its module's pytestmark),
+    # read by pytest-django's own parser: by position or keyword, all off without a mark.
+    marker = item.get_closest_marker("django_db")
+    transaction, reset_sequences, _, serialized_rollback, _ = (
+        validate_django_db(marker) if marker else (False, False, None, False, None)
+    )
+    fixtures = set(getattr(item, "fixturenames", ()))  # the whole closure, fixtures' fixtures too
+    return (
+        bool(transaction or reset_sequences or fixtures & TRANSACTIONAL_FIXTURES),
+        bool(serialized_rollback or "django_db_serialized_rollback" in fixtures),
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    offenders = [i.nodeid for i in items if transactional_and_restored(i) == (True, False)]
+    if offenders:  # a UsageError ends the run with just this message, and exit status 4
+        raise pytest.UsageError(
+            "these transactional tests flush the database for the tests after them; add "
+            "serialized_rollback=True to their django_db mark (or request the "
+            "django_db_serialized_rollback fixture):\n  " + "\n  ".join(offenders)
+        )
 
 
 @pytest.fixture

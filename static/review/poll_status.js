@@ -13,6 +13,11 @@
 //   "swap": swap in the new status, keeping focus in it if it was there, and announce it in the
 //   element named by data-announce-to, as data-announce (a prefix) followed by the text of its
 //   part that data-headline selects.
+//
+// Elsewhere on the page, what is true only while the status is in one state (the message flashed
+// on the way here: "the emails are being queued") is marked data-of-status (the status's id) and
+// data-while (that state). Once the status has left that state, it reads its data-then instead,
+// or goes if it has none. Quietly: the status's own announcement says what changed, once.
 (function () {
   "use strict";
   var current = document.querySelector("[data-poll]");
@@ -35,6 +40,27 @@
     current.setAttribute("data-refresh", fresh.getAttribute("data-refresh") || "0");
   }
 
+  function outdate() {
+    var state = current.getAttribute("data-state");
+    var marked = document.querySelectorAll("[data-of-status]");
+    for (var i = 0; i < marked.length; i++) {
+      var element = marked[i];
+      if (element.getAttribute("data-of-status") !== current.id) {
+        continue;
+      }
+      if (element.getAttribute("data-while") === state) {
+        continue;
+      }
+      var then = element.getAttribute("data-then");
+      if (then) {
+        element.textContent = then;
+        element.removeAttribute("data-of-status");
+      } else {
+        element.remove();
+      }
+    }
+  }
+
   function swapAll(fresh) {
     var hadFocus = current.contains(document.activeElement);
     current.replaceWith(fresh);
@@ -49,6 +75,7 @@
       var prefix = fresh.getAttribute("data-announce") || "";
       announce.textContent = headline ? prefix + headline.textContent.trim() : "";
     }
+    outdate();
   }
 
   function check() {

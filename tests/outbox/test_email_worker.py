@@ -51,6 +51,20 @@ def run_worker_process(env: dict[str, str], *options: str) -> None:
     )
 
 
+def the_emails_worker_sends_the_receipt_alone(env, mail_servers, submission, long_job: str):
+    """The emails' worker (queue "default"), as `make run` starts it: it sends `submission`'s
+    receipt and leaves the long job's task (its path ends with `long_job`) ready for the
+    documents' worker, which it returns."""
+    run_worker_process(env, "--queue-name", "default")
+    receipt = OutgoingEmail.objects.get(kind="receipt", submission=submission)
+    assert receipt.state == "sent"
+    (message,) = mail_servers.inbox.to(ABOUT["email"])
+    assert submission.reference in message["Subject"]
+    task = DBTaskResult.objects.get(task_path__endswith=long_job)
+    assert (task.queue_name, task.status) == ("documents", "READY")
+    return task
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_process_delivers_the_receipt_after_a_refused_try(
     client, seeded_call, mail_servers
@@ -100,14 +114,9 @@ def test_the_emails_worker_sends_while_a_pdf_waits_for_the_documents_worker(
     }
 
     # The emails' worker, as `make run` starts it, sends the receipt and leaves the PDF alone.
-    run_worker_process(env, "--queue-name", "default")
-
-    receipt = OutgoingEmail.objects.get(kind="receipt")
-    assert receipt.state == "sent"
-    (message,) = mail_servers.inbox.to(ABOUT["email"])
-    assert submission.reference in message["Subject"]
-    pdf_task = DBTaskResult.objects.get(task_path__endswith="make_pack_pdf")
-    assert (pdf_task.queue_name, pdf_task.status) == ("documents", "READY")
+    pdf_task = the_emails_worker_sends_the_receipt_alone(
+        env, mail_servers, submission, "make_pack_pdf"
+    )
     pdf.refresh_from_db()
     assert pdf.state == SynthesisPackPdf.State.WAITING
 
@@ -139,14 +148,9 @@ def test_the_emails_worker_sends_while_a_big_release_waits_for_the_documents_wor
     env = worker_env() | {"EMAIL_PORT": str(mail_servers.working_port)}
 
     # The emails' worker sends the receipt and leaves the release alone.
-    run_worker_process(env, "--queue-name", "default")
-
-    receipt = OutgoingEmail.objects.get(kind="receipt", submission=submission)
-    assert receipt.state == "sent"
-    (message,) = mail_servers.inbox.to(ABOUT["email"])
-    assert submission.reference in message["Subject"]
-    release_task = DBTaskResult.objects.get(task_path__endswith="publish_release_job")
-    assert (release_task.queue_name, release_task.status) == ("documents", "READY")
+    release_task = the_emails_worker_sends_the_receipt_alone(
+        env, mail_servers, submission, "publish_release_job"
+    )
     job.refresh_from_db()
     assert job.state == ReleaseJob.State.WAITING
     assert not Release.objects.filter(call=seeded_call).exists()

@@ -497,7 +497,18 @@ def test_the_worker_queues_them_in_the_same_queries_for_6_people_or_60():
     assert inserts_few == inserts_many == expected
 
 
-def test_the_emails_go_in_batches_each_one_insert_of_emails_and_one_of_tasks(monkeypatch):
+def told(call):
+    """The call's emails of the toolkit: to each contributor in it, and the thank-yous."""
+    return OutgoingEmail.objects.filter(
+        call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
+    )
+
+
+@pytest.fixture
+def pressed_for_10_in_batches_of_4(monkeypatch):
+    """A call of 10 contributors (every other one included and released), each told their
+    evidence is published (mail.outbox emptied after), then the toolkit marked published with
+    everyone else thanked: its emails to be queued in batches of 4, its job not run yet."""
     monkeypatch.setattr(outbox, "QUEUE_BATCH", 4)
     call = make_call()
     make_contributors(call, 10)
@@ -505,13 +516,18 @@ def test_the_emails_go_in_batches_each_one_insert_of_emails_and_one_of_tasks(mon
     run_worker()  # "your evidence is published"
     mail.outbox.clear()
     press_counting(call)
+    return call
+
+
+def test_the_emails_go_in_batches_each_one_insert_of_emails_and_one_of_tasks(
+    pressed_for_10_in_batches_of_4,
+):
+    call = pressed_for_10_in_batches_of_4
 
     _, inserts = job_counting(call)
 
     assert inserts == {"submissions_outgoingemail": 3, "django_tasks_database_dbtaskresult": 4}
-    emails = OutgoingEmail.objects.filter(
-        call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
-    )
+    emails = told(call)
     assert sorted(emails.values_list("kind", flat=True)) == sorted(
         [Kind.TOOLKIT_PUBLISHED] * 5 + [Kind.THANK_YOU] * 5
     )
@@ -528,27 +544,21 @@ def test_the_emails_go_in_batches_each_one_insert_of_emails_and_one_of_tasks(mon
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"p{k}@example.org" for k in range(10))
 
 
-def test_a_worker_that_died_half_way_is_followed_by_one_that_queues_the_rest_once(monkeypatch):
-    monkeypatch.setattr(outbox, "QUEUE_BATCH", 4)
-    call = make_call()
-    make_contributors(call, 10)
-    publish(call)
-    run_worker()  # "your evidence is published"
-    mail.outbox.clear()
-    press_counting(call)
+def test_a_worker_that_died_half_way_is_followed_by_one_that_queues_the_rest_once(
+    monkeypatch, pressed_for_10_in_batches_of_4
+):
+    call = pressed_for_10_in_batches_of_4
     queue_toolkit_stopped_in_the_second_batch(monkeypatch, call, 4)
-    told = OutgoingEmail.objects.filter(
-        call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
-    )
+    emails = told(call)
     fresh = Call.objects.get(pk=call.pk)
-    assert told.count() == fresh.toolkit_emails_queued == 4  # the first batch's, committed
+    assert emails.count() == fresh.toolkit_emails_queued == 4  # the first batch's, committed
     assert (fresh.toolkit_emails_total, fresh.toolkit_emails_done_at) == (10, None)
 
     assert queue_toolkit(call) == "queued 6"  # the fallback, or anyone running it again
 
     fresh.refresh_from_db()
-    assert told.count() == fresh.toolkit_emails_queued == 10
-    assert sorted(told.values_list("to", flat=True)) == sorted(
+    assert emails.count() == fresh.toolkit_emails_queued == 10
+    assert sorted(emails.values_list("to", flat=True)) == sorted(
         f"p{k}@example.org" for k in range(10)
     )
     assert fresh.toolkit_emails_done_at is not None
@@ -573,7 +583,4 @@ def test_a_run_that_finds_another_went_on_meanwhile_stops(monkeypatch):
 
     assert queue_toolkit(call) == "queued 0; another run goes on"
 
-    told = OutgoingEmail.objects.filter(
-        call=call, kind__in=[Kind.TOOLKIT_PUBLISHED, Kind.THANK_YOU]
-    )
-    assert told.count() == Call.objects.get(pk=call.pk).toolkit_emails_queued == 10
+    assert told(call).count() == Call.objects.get(pk=call.pk).toolkit_emails_queued == 10

@@ -140,12 +140,21 @@ def test_a_call_manager_runs_the_outcome_in_a_browser(browser, live_server, afte
     expect(page.get_by_text("Queueing the emails to contributors…")).to_be_visible()
     assert_no_axe_violations(page, "outcome, queueing")
     photograph(page, "screen-queueing", 1280)
+    page.evaluate("window.notReloaded = true")
     run_worker()
-    # The screen follows the worker by itself (review/poll_status.js).
+    # The screen follows the worker by itself (review/poll_status.js), and so does the message
+    # at its top: it no longer says they are being queued.
     expect(page.locator(".toolkit-emails-count")).to_have_text(
         re.compile(r"^\d+ emails? to contributors in the toolkit"), timeout=UPDATED
     )
     expect(page.get_by_text("Queueing the emails")).to_have_count(0)
+    banner = page.locator(".messagelist")
+    expect(banner).to_have_text(
+        "The toolkit is marked published and the outcome page is public. "
+        "All the emails to contributors are queued: this page says how many."
+    )
+    expect(banner).not_to_contain_text("being queued")
+    assert page.evaluate("window.notReloaded === true")
     assert_no_axe_violations(page, "outcome, after")
     photograph(page, "screen-after", 1280)
     assert OutgoingEmail.objects.filter(kind=Kind.TOOLKIT_PUBLISHED).exists()

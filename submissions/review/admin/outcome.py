@@ -226,11 +226,18 @@ class OutcomeAdminMixin(_CallAdmin):
                 return
             if marked:
                 # The worker queues the emails (outbox/queue.py queue_toolkit_job): minutes for
-                # a big call, too long for a request. This screen shows how far it has got.
+                # a big call, too long for a request. This screen shows how far it has got, and
+                # once the worker is done review/poll_status.js changes the message's second
+                # sentence (data-of-status, data-while) to data-then, the message not reloaded.
                 messages.success(
                     request,
-                    "The toolkit is marked published and the outcome page is public. The "
-                    "emails to contributors are being queued: this page shows how many.",
+                    format_html(
+                        "The toolkit is marked published and the outcome page is public. "
+                        '<span data-of-status="toolkit-emails" data-while="queueing" '
+                        'data-then="{}">{}</span>',
+                        "All the emails to contributors are queued: this page says how many.",
+                        "The emails to contributors are being queued: this page shows how many.",
+                    ),
                 )
                 return
         call.change_toolkit_url(url)
