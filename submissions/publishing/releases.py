@@ -22,9 +22,12 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
+from typing import cast
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import (
     BooleanField,
@@ -58,7 +61,7 @@ from ..models import (
     release_storage,
     withdrawal_requested,
 )
-from ..models.releases import delete_stored, person_name
+from ..models.releases import RELEASES, delete_stored, person_name
 from ..outbox.queue import queue_announcements
 from . import opendata
 from .credits import Credits, sort_key
@@ -231,12 +234,43 @@ def public_row(
     )
 
 
+EMPTY_SEGMENT = {"rows": 0, "csv_name": "", "csv_size": 0, "csv_sha256": "",
+                 "json_name": "", "json_size": 0, "json_sha256": ""}  # fmt: skip
+
+
+def stored_columns(storage: Storage, stem: str, rows: int, encoded: opendata.Encoded) -> dict:
+    """The ReleaseSegment columns of a segment of `rows` rows made by encode_segment(), its two
+    files stored under `stem` (nothing stored for no rows). If the second cannot be stored, the
+    first is deleted: a segment's files are stored both or neither."""
+    if not rows:
+        return dict(EMPTY_SEGMENT)
+    names: list[str] = []
+    try:
+        for data, suffix in ((encoded.csv, "csv"), (encoded.json, "json")):
+            names.append(storage.save(f"{stem}.{suffix}", ContentFile(data)))
+    except BaseException:
+        delete_stored(names, storage)
+        raise
+    return {
+        "rows": rows,
+        "csv_name": names[0],
+        "csv_size": len(encoded.csv),
+        "csv_sha256": encoded.csv_sha256,
+        "json_name": names[1],
+        "json_size": len(encoded.json),
+        "json_sha256": encoded.json_sha256,
+    }
+
+
 @dataclass
 class SegmentFiles:
-    """Writes segments' bytes to storage, remembering each name for the rollback."""
+    """Names segments' files and remembers each one stored, for the rollback."""
 
     release: Release
     written: list[str] = field(default_factory=list)
+
+    def stem(self, index: int) -> str:
+        return f"{self.release.call_id}/{self.release.number}/{index:06d}-{secrets.token_hex(8)}"
 
     def store(self, index: int, rows: list[opendata.Row], url_pattern: str) -> dict:
         """The ReleaseSegment columns of these rows' bytes, stored (or empty, for no rows)."""
@@ -245,70 +279,89 @@ class SegmentFiles:
 
     def save(self, index: int, rows: int, encoded: opendata.Encoded) -> dict:
         """The ReleaseSegment columns of a segment of `rows` rows made by encode_segment()."""
-        if not rows:
-            return {"rows": 0, "csv_name": "", "csv_size": 0, "csv_sha256": "",
-                    "json_name": "", "json_size": 0, "json_sha256": ""}  # fmt: skip
-        storage = release_storage()
-        stem = f"{self.release.call_id}/{self.release.number}/{index:06d}-{secrets.token_hex(8)}"
-        names = []
-        for data, suffix in ((encoded.csv, "csv"), (encoded.json, "json")):
-            name = storage.save(f"{stem}.{suffix}", ContentFile(data))
-            self.written.append(name)
-            names.append(name)
-        return {
-            "rows": rows,
-            "csv_name": names[0],
-            "csv_size": len(encoded.csv),
-            "csv_sha256": encoded.csv_sha256,
-            "json_name": names[1],
-            "json_size": len(encoded.json),
-            "json_sha256": encoded.json_sha256,
-        }
+        return self.keep(stored_columns(release_storage(), self.stem(index), rows, encoded))
+
+    def keep(self, columns: dict) -> dict:
+        """Remember the files of a segment stored (here or by the second process)."""
+        self.written += [name for name in (columns["csv_name"], columns["json_name"]) if name]
+        return columns
+
+
+# The second process's own storage (start_second_process): never an instance made before the
+# fork, whose connections (an S3 client's) the first process may be using.
+SECOND_STORAGE: list[Storage] = []
+
+
+def start_second_process() -> None:
+    params = cast(dict, settings.STORAGES[RELEASES])  # each alias: a dict
+    SECOND_STORAGE[:] = [storages.create_storage(params)]
+
+
+def make_and_store(
+    rows: list[opendata.Row], columns: list[dict], url_pattern: str, stem: str
+) -> dict:
+    """In the second process: a segment's bytes made and stored; only their names, sizes and
+    hashes go back (sending 8 MB of bytes a segment back to be stored cost both processes more
+    than storing them here)."""
+    encoded = opendata.encode_segment(rows, columns, url_pattern)
+    return stored_columns(SECOND_STORAGE[0], stem, len(rows), encoded)
 
 
 class SegmentEncoder:
-    """Makes segments' bytes (opendata.encode_segment), handing them back in order.
+    """Makes and stores segments' files, handing back their ReleaseSegment columns in order.
 
     The first PARALLEL_AFTER segments are made here. A release with more goes on in a second
-    process (forked: it needs no database, no storage, and nothing it is sent is a connection),
-    which makes one segment's CSV and JSON while this one reads the next rows and writes their
-    entries: the two halves of the work, about equal, on two cores. At most AHEAD segments wait
-    for it, so memory stays flat however big the release.
+    process (forked: it needs no database, and has a storage of its own), which makes and stores
+    one segment's CSV and JSON while this one reads the next rows and writes their entries: the
+    two halves of the work, about equal, on two cores. At most AHEAD segments wait for it, so
+    memory stays flat however big the release. Every file stored, here or there, is in
+    `files.written` by the time close() returns, for the caller to delete if publishing fails.
     """
 
-    def __init__(self, columns: list[dict], url_pattern: str):
+    def __init__(self, columns: list[dict], url_pattern: str, files: SegmentFiles):
         self.columns = columns
         self.url_pattern = url_pattern
+        self.files = files
         self.pool: ProcessPoolExecutor | None = None
-        self.waiting: deque[tuple[int, int, Future]] = deque()
+        self.waiting: deque[tuple[int, Future]] = deque()
 
-    def put(self, index: int, rows: list[opendata.Row]) -> list[tuple[int, int, opendata.Encoded]]:
-        """Take a segment's rows; return the segments now made (index, rows, bytes), in order."""
+    def put(self, index: int, rows: list[opendata.Row]) -> list[tuple[int, dict]]:
+        """Take a segment's rows; return the segments now stored (index, columns), in order."""
         if self.pool is None and index >= PARALLEL_AFTER and can_fork():
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+            self.pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=get_context("fork"), initializer=start_second_process
+            )
         if self.pool is None:
-            return [(index, len(rows), self.encode(rows))]
-        future = self.pool.submit(opendata.encode_segment, rows, self.columns, self.url_pattern)
-        self.waiting.append((index, len(rows), future))
+            encoded = opendata.encode_segment(rows, self.columns, self.url_pattern)
+            return [(index, self.files.save(index, len(rows), encoded))]
+        stem = self.files.stem(index)
+        future = self.pool.submit(make_and_store, rows, self.columns, self.url_pattern, stem)
+        self.waiting.append((index, future))
         made = []
-        while len(self.waiting) > AHEAD or (self.waiting and self.waiting[0][2].done()):
+        while len(self.waiting) > AHEAD or (self.waiting and self.waiting[0][1].done()):
             made.append(self.take())
         return made
 
-    def finish(self) -> list[tuple[int, int, opendata.Encoded]]:
-        """The segments still being made, once made."""
+    def finish(self) -> list[tuple[int, dict]]:
+        """The segments still being made, once stored."""
         return [self.take() for _ in range(len(self.waiting))]
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the second process. Segments it stored that were never taken (publishing failed
+        meanwhile) join files.written, to be deleted with the rest."""
+        if self.pool is None:
+            return
+        for _, future in self.waiting:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for _, future in self.waiting:
+            if not future.cancelled() and future.exception() is None:
+                self.files.keep(future.result())
+        self.waiting.clear()
 
-    def encode(self, rows: list[opendata.Row]) -> opendata.Encoded:
-        return opendata.encode_segment(rows, self.columns, self.url_pattern)
-
-    def take(self) -> tuple[int, int, opendata.Encoded]:
-        index, rows, future = self.waiting.popleft()
-        return index, rows, future.result()
+    def take(self) -> tuple[int, dict]:
+        index, future = self.waiting.popleft()
+        return index, self.files.keep(future.result())
 
 
 def can_fork() -> bool:
@@ -641,17 +694,15 @@ def write_release(
 ) -> tuple[int, int]:
     """Each segment's public ids (release.added_count: how many new), files, entries and row;
     how many contributions, and how many unnamed. `ahead`: see publishable_rows()."""
-    encoder = SegmentEncoder(release.columns, opendata.page_url_pattern(call))
+    encoder = SegmentEncoder(release.columns, opendata.page_url_pattern(call), files)
     redacted = redacted_ids(call)
     position = unnamed = written = 0
 
-    def save(made: list[tuple[int, int, opendata.Encoded]]) -> None:
+    def save(made: list[tuple[int, dict]]) -> None:
         nonlocal written
-        for index, rows, encoded in made:
-            ReleaseSegment.objects.create(
-                release=release, index=index, **files.save(index, rows, encoded)
-            )
-            written += rows
+        for index, columns in made:
+            ReleaseSegment.objects.create(release=release, index=index, **columns)
+            written += columns["rows"]
             if progress is not None:
                 progress(written)
 
