@@ -203,6 +203,43 @@ def uk_date(moment: datetime):
     return moment.astimezone(LONDON).date()
 
 
+def prepared(
+    columns: list[dict],
+    redactions: list[Redaction],
+    preference: str,
+    name: str,
+    organisation: str,
+    co_contributors: list[dict],
+    links: list[str],
+    themes: list[str],
+    *answers: str | None,
+) -> tuple:
+    """A publishable row's part of its file row and entry that needs no id: credit line, sort
+    key, credited names, themes, public answers, public links. Made as the row is read (on
+    the second thread, for a big release), so that the publishing thread only adds the ids."""
+    credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
+    return (
+        credit,
+        sort_key(credit),
+        Submission.credited_names_for(preference, name, organisation, co_contributors),
+        themes,
+        *public_text(columns, redactions, answers, links),
+    )
+
+
+def public_text(
+    columns: list[dict], redactions: list[Redaction], answers: Sequence[str | None], links: list
+) -> tuple[list[str], list[str]]:
+    """The answers and links as released: with their redactions applied."""
+    if not redactions:  # most contributions: the text as written
+        return [answer or "" for answer in answers], list(links)
+    grouped = by_part(redactions)
+    return [
+        public_answer(column["question"], answer or "", grouped)
+        for column, answer in zip(columns, answers, strict=True)
+    ], public_links(list(links), grouped)
+
+
 def public_row(
     columns: list[dict],
     redactions: list[Redaction],
@@ -215,16 +252,7 @@ def public_row(
     answers: list[str | None],
     links: list[str],
 ) -> opendata.Row:
-    if redactions:
-        grouped = by_part(redactions)
-        public_answers = [
-            public_answer(column["question"], answer or "", grouped)
-            for column, answer in zip(columns, answers, strict=True)
-        ]
-        links = public_links(list(links), grouped)
-    else:  # nothing redacted (most contributions): the text as written
-        public_answers = [answer or "" for answer in answers]
-        links = list(links)
+    public_answers, public = public_text(columns, redactions, answers, links)
     return opendata.Row(
         public_id=public_id,
         first_release=first_release,
@@ -232,7 +260,7 @@ def public_row(
         credit=credit,
         themes=themes,
         answers=public_answers,
-        links=links,
+        links=public,
     )
 
 
@@ -573,11 +601,14 @@ def themes_sql() -> RawSQL:
     return RawSQL(sql, [], output_field=ArrayField(TextField()))  # noqa: S611
 
 
-def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> Iterator[list[tuple]]:
+def publishable_rows(
+    call: Call, columns: list[dict], redacted: set[int], ahead: bool = False
+) -> Iterator[list[tuple]]:
     """The release's rows, SEGMENT_ROWS at a time, in the order of the files (the order of
     their public ids' making): (submission id, public contribution id, public id, first
-    release's number and date, credit columns, links, themes, answers...). One not yet
-    released has no public id yet (None for the four: see give_public_ids()).
+    release's number and date, then prepared(): credit line, sort key, credited names, themes,
+    public answers, public links). One not yet released has no public id yet (None for the
+    four: see give_public_ids()). `redacted`: the call's submissions with a redaction.
 
     The order comes from one narrow query (ids and public ids, sorted in the database, read
     through a server-side cursor); each batch's rows then by primary key alone, with no join
@@ -633,9 +664,13 @@ def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> It
             )
         }
         if in_sql:  # the answers' array spread out, as one column each
-            return {pk: (*row[:-1], *row[-1]) for pk, row in found.items()}
-        themes = themes_by_submission(ids)
-        return {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
+            found = {pk: (*row[:-1], *row[-1]) for pk, row in found.items()}
+        else:
+            themes = themes_by_submission(ids)
+            found = {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
+        wanted = [pk for pk in found if pk in redacted]
+        redactions = redactions_by_submission(wanted) if wanted else {}
+        return {pk: prepared(columns, redactions.get(pk, []), *row) for pk, row in found.items()}
 
     batches = batched(order, SEGMENT_ROWS)
     for batch, found in read_ahead(batches, contents) if ahead else read_here(batches, contents):
@@ -725,10 +760,10 @@ def write_release(
 
     release.added_count = 0
     try:
-        for index, read in enumerate(publishable_rows(call, release.columns, ahead)):
+        for index, read in enumerate(publishable_rows(call, release.columns, redacted, ahead)):
             batch, added = give_public_ids(call, release, read)
             release.added_count += added
-            rows, entries = segment_rows(release, index, position, batch, redacted)
+            rows, entries = segment_rows(release, index, position, batch)
             insert_rows(ReleaseEntry, ENTRY_COLUMNS, entries, ENTRY_JSON)
             position += len(entries)
             unnamed += sum(1 for entry in entries if entry[ENTRY_ANONYMOUS])
@@ -740,39 +775,33 @@ def write_release(
 
 
 def segment_rows(
-    release: Release, index: int, position: int, batch: list[tuple], redacted: set[int]
+    release: Release, index: int, position: int, batch: list[tuple]
 ) -> tuple[list[opendata.Row], list[tuple]]:
     """A segment's rows for its files, and its ReleaseEntry rows (in ENTRY_COLUMNS' order),
-    from publishable_rows()' batch; its entries' positions start at `position`."""
-    columns = release.columns
-    wanted = [row[0] for row in batch if row[0] in redacted]
-    redactions = redactions_by_submission(wanted) if wanted else {}
+    from publishable_rows()' batch with its ids (give_public_ids()); its entries' positions
+    start at `position`."""
     rows: list[opendata.Row] = []
     entries: list[tuple] = []
     for (
-        submission_id,
+        _submission_id,
         contribution_id,
         public_id,
         first_number,
         first_date,
-        preference,
-        name,
-        organisation,
-        co_contributors,
+        credit,
+        key,
+        authors,
+        themes,
+        answers,
         links,
-        row_themes,
-        *answers,
     ) in batch:
-        credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
         rows.append(
-            public_row(
-                columns,
-                redactions.get(submission_id, []),
+            opendata.Row(
                 public_id=public_id,
                 first_release=first_number,
                 first_release_date=first_date,
                 credit=credit,
-                themes=row_themes,
+                themes=themes,
                 answers=answers,
                 links=links,
             )
@@ -785,9 +814,9 @@ def segment_rows(
                 index,
                 credit,
                 not credit,
-                sort_key(credit),
-                Submission.credited_names_for(preference, name, organisation, co_contributors),
-                row_themes,
+                key,
+                authors,
+                themes,
             )
         )
     return rows, entries
