@@ -383,8 +383,8 @@ def _delete_segment_files_after_commit(sender, instance: ReleaseSegment, **kwarg
     transaction.on_commit(lambda: delete_stored(names), robust=True)
 
 
-def delete_stored(names: list[str]) -> None:
-    storage = release_storage()
+def delete_stored(names: list[str], storage: Storage | None = None) -> None:
+    storage = storage or release_storage()
     for name in names:
         try:
             storage.delete(name)

@@ -22,9 +22,12 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
+from typing import cast
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import (
     BooleanField,
@@ -58,7 +61,7 @@ from ..models import (
     release_storage,
     withdrawal_requested,
 )
-from ..models.releases import delete_stored, person_name
+from ..models.releases import RELEASES, delete_stored, person_name
 from ..outbox.queue import queue_announcements
 from . import opendata
 from .credits import Credits, sort_key
@@ -70,6 +73,8 @@ ID_BATCH = 5000
 # and how many may wait there.
 PARALLEL_AFTER = 8
 AHEAD = 2
+# ReleaseSegment rows inserted together (one INSERT each cost 1.4 s of round trips at 300).
+SEGMENT_INSERT = 50
 
 
 def latest_release(call: Call | int) -> Release | None:
@@ -198,6 +203,43 @@ def uk_date(moment: datetime):
     return moment.astimezone(LONDON).date()
 
 
+def prepared(
+    columns: list[dict],
+    redactions: list[Redaction],
+    preference: str,
+    name: str,
+    organisation: str,
+    co_contributors: list[dict],
+    links: list[str],
+    themes: list[str],
+    *answers: str | None,
+) -> tuple:
+    """A publishable row's part of its file row and entry that needs no id: credit line, sort
+    key, credited names, themes, public answers, public links. Made as the row is read (on
+    the second thread, for a big release), so that the publishing thread only adds the ids."""
+    credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
+    return (
+        credit,
+        sort_key(credit),
+        Submission.credited_names_for(preference, name, organisation, co_contributors),
+        themes,
+        *public_text(columns, redactions, answers, links),
+    )
+
+
+def public_text(
+    columns: list[dict], redactions: list[Redaction], answers: Sequence[str | None], links: list
+) -> tuple[list[str], list[str]]:
+    """The answers and links as released: with their redactions applied."""
+    if not redactions:  # most contributions: the text as written
+        return [answer or "" for answer in answers], list(links)
+    grouped = by_part(redactions)
+    return [
+        public_answer(column["question"], answer or "", grouped)
+        for column, answer in zip(columns, answers, strict=True)
+    ], public_links(list(links), grouped)
+
+
 def public_row(
     columns: list[dict],
     redactions: list[Redaction],
@@ -210,16 +252,7 @@ def public_row(
     answers: list[str | None],
     links: list[str],
 ) -> opendata.Row:
-    if redactions:
-        grouped = by_part(redactions)
-        public_answers = [
-            public_answer(column["question"], answer or "", grouped)
-            for column, answer in zip(columns, answers, strict=True)
-        ]
-        links = public_links(list(links), grouped)
-    else:  # nothing redacted (most contributions): the text as written
-        public_answers = [answer or "" for answer in answers]
-        links = list(links)
+    public_answers, public = public_text(columns, redactions, answers, links)
     return opendata.Row(
         public_id=public_id,
         first_release=first_release,
@@ -227,16 +260,47 @@ def public_row(
         credit=credit,
         themes=themes,
         answers=public_answers,
-        links=links,
+        links=public,
     )
+
+
+EMPTY_SEGMENT = {"rows": 0, "csv_name": "", "csv_size": 0, "csv_sha256": "",
+                 "json_name": "", "json_size": 0, "json_sha256": ""}  # fmt: skip
+
+
+def stored_columns(storage: Storage, stem: str, rows: int, encoded: opendata.Encoded) -> dict:
+    """The ReleaseSegment columns of a segment of `rows` rows made by encode_segment(), its two
+    files stored under `stem` (nothing stored for no rows). If the second cannot be stored, the
+    first is deleted: a segment's files are stored both or neither."""
+    if not rows:
+        return dict(EMPTY_SEGMENT)
+    names: list[str] = []
+    try:
+        for data, suffix in ((encoded.csv, "csv"), (encoded.json, "json")):
+            names.append(storage.save(f"{stem}.{suffix}", ContentFile(data)))
+    except BaseException:
+        delete_stored(names, storage)
+        raise
+    return {
+        "rows": rows,
+        "csv_name": names[0],
+        "csv_size": len(encoded.csv),
+        "csv_sha256": encoded.csv_sha256,
+        "json_name": names[1],
+        "json_size": len(encoded.json),
+        "json_sha256": encoded.json_sha256,
+    }
 
 
 @dataclass
 class SegmentFiles:
-    """Writes segments' bytes to storage, remembering each name for the rollback."""
+    """Names segments' files and remembers each one stored, for the rollback."""
 
     release: Release
     written: list[str] = field(default_factory=list)
+
+    def stem(self, index: int) -> str:
+        return f"{self.release.call_id}/{self.release.number}/{index:06d}-{secrets.token_hex(8)}"
 
     def store(self, index: int, rows: list[opendata.Row], url_pattern: str) -> dict:
         """The ReleaseSegment columns of these rows' bytes, stored (or empty, for no rows)."""
@@ -245,70 +309,89 @@ class SegmentFiles:
 
     def save(self, index: int, rows: int, encoded: opendata.Encoded) -> dict:
         """The ReleaseSegment columns of a segment of `rows` rows made by encode_segment()."""
-        if not rows:
-            return {"rows": 0, "csv_name": "", "csv_size": 0, "csv_sha256": "",
-                    "json_name": "", "json_size": 0, "json_sha256": ""}  # fmt: skip
-        storage = release_storage()
-        stem = f"{self.release.call_id}/{self.release.number}/{index:06d}-{secrets.token_hex(8)}"
-        names = []
-        for data, suffix in ((encoded.csv, "csv"), (encoded.json, "json")):
-            name = storage.save(f"{stem}.{suffix}", ContentFile(data))
-            self.written.append(name)
-            names.append(name)
-        return {
-            "rows": rows,
-            "csv_name": names[0],
-            "csv_size": len(encoded.csv),
-            "csv_sha256": encoded.csv_sha256,
-            "json_name": names[1],
-            "json_size": len(encoded.json),
-            "json_sha256": encoded.json_sha256,
-        }
+        return self.keep(stored_columns(release_storage(), self.stem(index), rows, encoded))
+
+    def keep(self, columns: dict) -> dict:
+        """Remember the files of a segment stored (here or by the second process)."""
+        self.written += [name for name in (columns["csv_name"], columns["json_name"]) if name]
+        return columns
+
+
+# The second process's own storage (start_second_process): never an instance made before the
+# fork, whose connections (an S3 client's) the first process may be using.
+SECOND_STORAGE: list[Storage] = []
+
+
+def start_second_process() -> None:
+    params = cast(dict, settings.STORAGES[RELEASES])  # each alias: a dict
+    SECOND_STORAGE[:] = [storages.create_storage(params)]
+
+
+def make_and_store(
+    rows: list[opendata.Row], columns: list[dict], url_pattern: str, stem: str
+) -> dict:
+    """In the second process: a segment's bytes made and stored; only their names, sizes and
+    hashes go back (sending 8 MB of bytes a segment back to be stored cost both processes more
+    than storing them here)."""
+    encoded = opendata.encode_segment(rows, columns, url_pattern)
+    return stored_columns(SECOND_STORAGE[0], stem, len(rows), encoded)
 
 
 class SegmentEncoder:
-    """Makes segments' bytes (opendata.encode_segment), handing them back in order.
+    """Makes and stores segments' files, handing back their ReleaseSegment columns in order.
 
     The first PARALLEL_AFTER segments are made here. A release with more goes on in a second
-    process (forked: it needs no database, no storage, and nothing it is sent is a connection),
-    which makes one segment's CSV and JSON while this one reads the next rows and writes their
-    entries: the two halves of the work, about equal, on two cores. At most AHEAD segments wait
-    for it, so memory stays flat however big the release.
+    process (forked: it needs no database, and has a storage of its own), which makes and stores
+    one segment's CSV and JSON while this one reads the next rows and writes their entries: the
+    two halves of the work, about equal, on two cores. At most AHEAD segments wait for it, so
+    memory stays flat however big the release. Every file stored, here or there, is in
+    `files.written` by the time close() returns, for the caller to delete if publishing fails.
     """
 
-    def __init__(self, columns: list[dict], url_pattern: str):
+    def __init__(self, columns: list[dict], url_pattern: str, files: SegmentFiles):
         self.columns = columns
         self.url_pattern = url_pattern
+        self.files = files
         self.pool: ProcessPoolExecutor | None = None
-        self.waiting: deque[tuple[int, int, Future]] = deque()
+        self.waiting: deque[tuple[int, Future]] = deque()
 
-    def put(self, index: int, rows: list[opendata.Row]) -> list[tuple[int, int, opendata.Encoded]]:
-        """Take a segment's rows; return the segments now made (index, rows, bytes), in order."""
+    def put(self, index: int, rows: list[opendata.Row]) -> list[tuple[int, dict]]:
+        """Take a segment's rows; return the segments now stored (index, columns), in order."""
         if self.pool is None and index >= PARALLEL_AFTER and can_fork():
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+            self.pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=get_context("fork"), initializer=start_second_process
+            )
         if self.pool is None:
-            return [(index, len(rows), self.encode(rows))]
-        future = self.pool.submit(opendata.encode_segment, rows, self.columns, self.url_pattern)
-        self.waiting.append((index, len(rows), future))
+            encoded = opendata.encode_segment(rows, self.columns, self.url_pattern)
+            return [(index, self.files.save(index, len(rows), encoded))]
+        stem = self.files.stem(index)
+        future = self.pool.submit(make_and_store, rows, self.columns, self.url_pattern, stem)
+        self.waiting.append((index, future))
         made = []
-        while len(self.waiting) > AHEAD or (self.waiting and self.waiting[0][2].done()):
+        while len(self.waiting) > AHEAD or (self.waiting and self.waiting[0][1].done()):
             made.append(self.take())
         return made
 
-    def finish(self) -> list[tuple[int, int, opendata.Encoded]]:
-        """The segments still being made, once made."""
+    def finish(self) -> list[tuple[int, dict]]:
+        """The segments still being made, once stored."""
         return [self.take() for _ in range(len(self.waiting))]
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the second process. Segments it stored that were never taken (publishing failed
+        meanwhile) join files.written, to be deleted with the rest."""
+        if self.pool is None:
+            return
+        for _, future in self.waiting:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for _, future in self.waiting:
+            if not future.cancelled() and future.exception() is None:
+                self.files.keep(future.result())
+        self.waiting.clear()
 
-    def encode(self, rows: list[opendata.Row]) -> opendata.Encoded:
-        return opendata.encode_segment(rows, self.columns, self.url_pattern)
-
-    def take(self) -> tuple[int, int, opendata.Encoded]:
-        index, rows, future = self.waiting.popleft()
-        return index, rows, future.result()
+    def take(self) -> tuple[int, dict]:
+        index, future = self.waiting.popleft()
+        return index, self.files.keep(future.result())
 
 
 def can_fork() -> bool:
@@ -410,46 +493,57 @@ def give_public_ids(call: Call, release: Release, batch: list[tuple]) -> tuple[l
 
 
 def new_contributions(call: Call, release: Release, ids: list[int]) -> list[tuple[int, str]]:
-    """A PublicContribution of each of these submissions, in order: (its id, its public id).
-    On PostgreSQL by COPY, with ids taken from the table's sequence first (so they are in the
-    order of the files, as the next release reads them)."""
+    """A PublicContribution of each of these submissions, in order: (its id, its public id),
+    their ids in the order of the files (as the next release reads them). A random public id
+    already taken (one in 31^12, but possible) makes the batch try again with new ones."""
     for _attempt in range(5):
         public_ids = new_public_ids(len(ids))
+        if connection.vendor == "postgresql":
+            made = insert_contributions(call, release, ids, public_ids)
+            if made is not None:
+                return made
+            continue
         rows = [
             (call.pk, pk, public_id, release.pk)
             for pk, public_id in zip(ids, public_ids, strict=True)
         ]
         try:
             with transaction.atomic():  # a savepoint: a clash of random ids tries again
-                if connection.vendor != "postgresql":
-                    made = PublicContribution.objects.bulk_create(
+                return [
+                    (contribution.pk, contribution.public_id)
+                    for contribution in PublicContribution.objects.bulk_create(
                         PublicContribution(**dict(zip(CONTRIBUTION_COLUMNS, row, strict=True)))
                         for row in rows
                     )
-                    return [(contribution.pk, contribution.public_id) for contribution in made]
-                pks = next_ids(PublicContribution, len(rows))
-                insert_rows(
-                    PublicContribution,
-                    ["id", *CONTRIBUTION_COLUMNS],
-                    [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
-                )
-                return list(zip(pks, public_ids, strict=True))
+                ]
         except IntegrityError:
             continue
     raise IntegrityError("Could not find free public ids after 5 tries")
 
 
-CONTRIBUTION_COLUMNS = ["call_id", "submission_id", "public_id", "first_release_id"]
-
-
-def next_ids(model: type[Model], count: int) -> list[int]:
-    """`count` new primary keys of the model's table, in order (PostgreSQL)."""
+def insert_contributions(
+    call: Call, release: Release, ids: list[int], public_ids: list[str]
+) -> list[tuple[int, str]] | None:
+    """new_contributions() on PostgreSQL: one INSERT of the batch, in its order (so the table's
+    sequence numbers them in the files' order), and no savepoint. None, with nothing left
+    inserted, when a public id was taken: the batch is then made again with new ones, in order."""
+    table = connection.ops.quote_name(PublicContribution._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
-            [model._meta.db_table, model._meta.pk.column, count],
+            f"INSERT INTO {table} (call_id, submission_id, public_id, first_release_id) "  # noqa: S608
+            "SELECT %s, r.submission_id, r.public_id, %s FROM unnest(%s::bigint[], %s::text[])"
+            " WITH ORDINALITY AS r(submission_id, public_id, n) ORDER BY r.n"
+            " ON CONFLICT (public_id) DO NOTHING RETURNING id, submission_id",
+            [call.pk, release.pk, ids, public_ids],
         )
-        return [pk for (pk,) in cursor.fetchall()]
+        made = {submission_id: pk for pk, submission_id in cursor.fetchall()}
+        if len(made) == len(ids):
+            return [(made[pk], public_id) for pk, public_id in zip(ids, public_ids, strict=True)]
+        cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [list(made.values())])  # noqa: S608
+    return None
+
+
+CONTRIBUTION_COLUMNS = ["call_id", "submission_id", "public_id", "first_release_id"]
 
 
 def insert_rows(
@@ -507,11 +601,14 @@ def themes_sql() -> RawSQL:
     return RawSQL(sql, [], output_field=ArrayField(TextField()))  # noqa: S611
 
 
-def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> Iterator[list[tuple]]:
+def publishable_rows(
+    call: Call, columns: list[dict], redacted: set[int], ahead: bool = False
+) -> Iterator[list[tuple]]:
     """The release's rows, SEGMENT_ROWS at a time, in the order of the files (the order of
     their public ids' making): (submission id, public contribution id, public id, first
-    release's number and date, credit columns, links, themes, answers...). One not yet
-    released has no public id yet (None for the four: see give_public_ids()).
+    release's number and date, then prepared(): credit line, sort key, credited names, themes,
+    public answers, public links). One not yet released has no public id yet (None for the
+    four: see give_public_ids()). `redacted`: the call's submissions with a redaction.
 
     The order comes from one narrow query (ids and public ids, sorted in the database, read
     through a server-side cursor); each batch's rows then by primary key alone, with no join
@@ -567,9 +664,13 @@ def publishable_rows(call: Call, columns: list[dict], ahead: bool = False) -> It
             )
         }
         if in_sql:  # the answers' array spread out, as one column each
-            return {pk: (*row[:-1], *row[-1]) for pk, row in found.items()}
-        themes = themes_by_submission(ids)
-        return {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
+            found = {pk: (*row[:-1], *row[-1]) for pk, row in found.items()}
+        else:
+            themes = themes_by_submission(ids)
+            found = {pk: (*row[:5], themes.get(pk, []), *row[5:]) for pk, row in found.items()}
+        wanted = [pk for pk in found if pk in redacted]
+        redactions = redactions_by_submission(wanted) if wanted else {}
+        return {pk: prepared(columns, redactions.get(pk, []), *row) for pk, row in found.items()}
 
     batches = batched(order, SEGMENT_ROWS)
     for batch, found in read_ahead(batches, contents) if ahead else read_here(batches, contents):
@@ -641,70 +742,66 @@ def write_release(
 ) -> tuple[int, int]:
     """Each segment's public ids (release.added_count: how many new), files, entries and row;
     how many contributions, and how many unnamed. `ahead`: see publishable_rows()."""
-    encoder = SegmentEncoder(release.columns, opendata.page_url_pattern(call))
+    encoder = SegmentEncoder(release.columns, opendata.page_url_pattern(call), files)
     redacted = redacted_ids(call)
     position = unnamed = written = 0
+    segments: list[ReleaseSegment] = []  # inserted SEGMENT_INSERT at a time
 
-    def save(made: list[tuple[int, int, opendata.Encoded]]) -> None:
+    def save(made: list[tuple[int, dict]], last: bool = False) -> None:
         nonlocal written
-        for index, rows, encoded in made:
-            ReleaseSegment.objects.create(
-                release=release, index=index, **files.save(index, rows, encoded)
-            )
-            written += rows
+        for index, columns in made:
+            segments.append(ReleaseSegment(release=release, index=index, **columns))
+            written += columns["rows"]
             if progress is not None:
                 progress(written)
+        if len(segments) >= SEGMENT_INSERT or last:
+            ReleaseSegment.objects.bulk_create(segments)
+            segments.clear()
 
     release.added_count = 0
     try:
-        for index, read in enumerate(publishable_rows(call, release.columns, ahead)):
+        for index, read in enumerate(publishable_rows(call, release.columns, redacted, ahead)):
             batch, added = give_public_ids(call, release, read)
             release.added_count += added
-            rows, entries = segment_rows(release, index, position, batch, redacted)
+            rows, entries = segment_rows(release, index, position, batch)
             insert_rows(ReleaseEntry, ENTRY_COLUMNS, entries, ENTRY_JSON)
             position += len(entries)
             unnamed += sum(1 for entry in entries if entry[ENTRY_ANONYMOUS])
             save(encoder.put(index, rows))
-        save(encoder.finish())
+        save(encoder.finish(), last=True)
     finally:
         encoder.close()
     return position, unnamed
 
 
 def segment_rows(
-    release: Release, index: int, position: int, batch: list[tuple], redacted: set[int]
+    release: Release, index: int, position: int, batch: list[tuple]
 ) -> tuple[list[opendata.Row], list[tuple]]:
     """A segment's rows for its files, and its ReleaseEntry rows (in ENTRY_COLUMNS' order),
-    from publishable_rows()' batch; its entries' positions start at `position`."""
-    columns = release.columns
-    wanted = [row[0] for row in batch if row[0] in redacted]
-    redactions = redactions_by_submission(wanted) if wanted else {}
+    from publishable_rows()' batch with its ids (give_public_ids()); its entries' positions
+    start at `position`."""
     rows: list[opendata.Row] = []
     entries: list[tuple] = []
     for (
-        submission_id,
+        _submission_id,
         contribution_id,
         public_id,
         first_number,
         first_date,
-        preference,
-        name,
-        organisation,
-        co_contributors,
+        credit,
+        key,
+        authors,
+        themes,
+        answers,
         links,
-        row_themes,
-        *answers,
     ) in batch:
-        credit = Submission.credit_line_for(preference, name, organisation, co_contributors)
         rows.append(
-            public_row(
-                columns,
-                redactions.get(submission_id, []),
+            opendata.Row(
                 public_id=public_id,
                 first_release=first_number,
                 first_release_date=first_date,
                 credit=credit,
-                themes=row_themes,
+                themes=themes,
                 answers=answers,
                 links=links,
             )
@@ -717,9 +814,9 @@ def segment_rows(
                 index,
                 credit,
                 not credit,
-                sort_key(credit),
-                Submission.credited_names_for(preference, name, organisation, co_contributors),
-                row_themes,
+                key,
+                authors,
+                themes,
             )
         )
     return rows, entries

@@ -242,3 +242,39 @@ def test_s3_is_chosen_from_the_environment(s3_endpoint):
     assert storage["OPTIONS"]["endpoint_url"] == s3_endpoint
     assert storage["OPTIONS"]["default_acl"] == "private"
     assert storage["OPTIONS"]["querystring_expire"] == 60
+
+
+def test_a_release_made_on_two_cores_is_stored_in_s3_by_both(
+    client, seeded_call, s3, bucket, settings, monkeypatch
+):
+    """The second process stores the segments it makes (publishing.releases.make_and_store)
+    through a storage of its own, not the S3 client the first process made before the fork."""
+    from submissions.models import release_storage
+    from submissions.publishing import releases
+
+    from ..factories import make_submission
+    from ..publishing.helpers import csv_rows, publish
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**settings.STORAGES["attachments"]["OPTIONS"], "location": "releases"},
+        },
+    }
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 1)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 1)
+    release_storage().save("releases-before-the-fork.txt", StringIO("made here first"))
+    for n in range(4):
+        make_submission(seeded_call, review_status=Submission.ReviewStatus.INCLUDED, name=f"P{n}")
+
+    release = publish(seeded_call)
+
+    names = [n for s in release.segments.order_by("index") for n in (s.csv_name, s.json_name)]
+    assert len(names) == 8
+    assert sorted(keys(s3, bucket)) == sorted(
+        ["releases/releases-before-the-fork.txt", *(f"releases/{name}" for name in names)]
+    )
+    assert [row["credit"].split(",")[0] for row in csv_rows(client, seeded_call)] == [
+        "P0", "P1", "P2", "P3",
+    ]  # fmt: skip

@@ -141,3 +141,87 @@ def test_when_the_second_process_fails_nothing_is_published_or_left_stored(call,
     assert not Release.objects.exists()
     assert not PublicContribution.objects.exists()
     assert not ReleaseEntry.objects.exists()
+
+
+def stored_under(call) -> list[str]:
+    """Every file in the release storage under the call's folder, however deep."""
+    storage = release_storage()
+    found, folders = [], [str(call.pk)]
+    while folders:
+        folder = folders.pop()
+        if not storage.exists(folder):
+            continue
+        subfolders, names = storage.listdir(folder)
+        found += [f"{folder}/{name}" for name in names]
+        folders += [f"{folder}/{sub}" for sub in subfolders]
+    return found
+
+
+def test_the_second_process_stores_the_files_it_makes(call, monkeypatch):
+    """Only their names, sizes and hashes come back (releases.make_and_store): the segments made
+    there are stored there, in the storage of the settings, under the release's folder."""
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 1)
+    saved_here = []
+    save = releases.SegmentFiles.save
+
+    def remember(self, index, rows, encoded):
+        saved_here.append(index)
+        return save(self, index, rows, encoded)
+
+    monkeypatch.setattr(releases.SegmentFiles, "save", remember)
+
+    release = publish(call)
+
+    assert saved_here == [0]
+    segments = list(release.segments.order_by("index"))
+    assert [s.index for s in segments] == list(range(6))
+    assert sorted(stored_under(call)) == sorted(
+        name for s in segments for name in (s.csv_name, s.json_name)
+    )
+
+
+def test_a_failure_with_segments_stored_by_the_second_process_leaves_nothing_stored(
+    call, monkeypatch
+):
+    """Publishing fails here (an entry's COPY) while the second process has stored segments
+    not yet taken: theirs are deleted with the rest, as are those stored here."""
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 1)
+    insert = releases.insert_rows
+    entry_batches = []
+
+    def failing_at_the_fifth_batch(model, *args, **kwargs):
+        if model is ReleaseEntry:
+            entry_batches.append(1)
+            if len(entry_batches) == 5:
+                raise RuntimeError("the database went away")
+        return insert(model, *args, **kwargs)
+
+    monkeypatch.setattr(releases, "insert_rows", failing_at_the_fifth_batch)
+
+    with pytest.raises(RuntimeError, match="the database went away"):
+        publish(call)
+
+    assert stored_under(call) == []
+    assert not Release.objects.exists()
+
+
+def test_when_the_second_process_stores_half_a_segment_it_deletes_that_half(call, monkeypatch):
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 1)
+    storage_class = type(release_storage())
+    save = storage_class.save
+
+    def no_json_there(self, name, content, *args, **kwargs):
+        if name.endswith(".json") and os.getpid() != PARENT:
+            raise OSError("the disk is full")
+        return save(self, name, content, *args, **kwargs)
+
+    monkeypatch.setattr(storage_class, "save", no_json_there)
+
+    with pytest.raises(OSError, match="the disk is full"):
+        publish(call)
+
+    assert stored_under(call) == []
+    assert not Release.objects.exists()
