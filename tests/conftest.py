@@ -22,10 +22,11 @@ def transactional_and_restored(item: pytest.Item) -> tuple[bool, bool]:
         return not issubclass(cls, TestCase), bool(cls.serialized_rollback)
     # The closest django_db mark (the test's, else its class's, else its module's pytestmark),
     # read by pytest-django's own parser: by position or keyword, all off without a mark.
+    # Its tuple is (transaction, reset_sequences, databases, serialized_rollback, ...): read by
+    # position, not unpacked, so a field a later pytest-django adds at the end breaks nothing.
     marker = item.get_closest_marker("django_db")
-    transaction, reset_sequences, _, serialized_rollback, _ = (
-        validate_django_db(marker) if marker else (False, False, None, False, None)
-    )
+    parsed = validate_django_db(marker) if marker else (False, False, None, False)
+    transaction, reset_sequences, serialized_rollback = parsed[0], parsed[1], parsed[3]
     fixtures = set(getattr(item, "fixturenames", ()))  # the whole closure, fixtures' fixtures too
     return (
         bool(transaction or reset_sequences or fixtures & TRANSACTIONAL_FIXTURES),
