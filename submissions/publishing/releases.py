@@ -170,6 +170,8 @@ def answers_sql(columns: list[dict]) -> RawSQL:
     same text in two thirds of the database's time."""
     quote = connection.ops.quote_name
     keys = [quote(str(int(column["question"]))) for column in columns]
+    if not keys:  # a call without questions: jsonb_to_record needs at least one column
+        return RawSQL("ARRAY[]::text[]", [], output_field=ArrayField(TextField()))
     column = f'"{Submission._meta.db_table}"."answers"'
     # Our own table's name, and the questions' ids (integers) as column names.
     sql = (

@@ -450,3 +450,12 @@ def test_each_answer_is_released_as_stored_whatever_it_holds(client):
     cells = [[row[f"question_{n}"] for n in (1, 2, 3)] for row in csv_rows(client, call)]
     assert cells[0] == [awkward, "", "Third"]
     assert cells[1] == ["", "Only the second", ""]
+
+
+def test_a_call_without_questions_publishes_its_credits_and_links(client):
+    call = make_call(questions=0)
+    make_submission(call, review_status=INCLUDED, name="Ann", organisation="Org", links=[])
+    publish(call)
+
+    [row] = json_rows(client, call)
+    assert row["credit"] == "Ann, Org" and row["links"] == []
