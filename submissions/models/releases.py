@@ -96,7 +96,10 @@ class PublicContribution(models.Model):
         related_name="public",
         db_constraint=False,
     )
-    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id)
+    # Unique by a constraint of its own (Meta), not `unique=True`: on PostgreSQL that also makes
+    # a second index of the field (varchar_pattern_ops, for LIKE, which nothing here asks),
+    # filled in random order for each of a first release's 300,000 new contributions.
+    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, default=new_public_id)
     first_release = models.ForeignKey(
         "Release", on_delete=models.PROTECT, related_name="first_contributions", db_constraint=False
     )
@@ -105,6 +108,9 @@ class PublicContribution(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="public_contribution_public_id")
+        ]
 
     def __str__(self) -> str:
         return self.public_id

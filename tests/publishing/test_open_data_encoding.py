@@ -19,7 +19,7 @@ from submissions.exports.columns import (
 )
 from submissions.models import new_public_ids
 from submissions.models.releases import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH
-from submissions.publishing.opendata import ID_PLACEHOLDER, Row, csv_record, encode_rows
+from submissions.publishing.opendata import ID_PLACEHOLDER, Row, csv_line, encode_rows
 
 
 def test_a_csv_record_is_what_the_csv_module_writes():
@@ -31,7 +31,7 @@ def test_a_csv_record_is_what_the_csv_module_writes():
         ]
         written = io.StringIO()
         csv.writer(written, lineterminator="\r\n").writerow(cells)
-        assert csv_record(cells) == written.getvalue(), cells
+        assert csv_line(cells) + "\r\n" == written.getvalue(), cells
 
 
 def test_the_quick_check_for_a_formula_after_a_break_agrees_with_the_expression():
