@@ -287,16 +287,18 @@ class Submission(models.Model):
         not to be. submissions/exports.py repeats this in SQL for the COPY path.
         """
         if preference == cls.Credit.NAME_AND_ORGANISATION:
-            own = ", ".join(part for part in (name, organisation) if part)
+            own = ", ".join([part for part in (name, organisation) if part])
         elif preference == cls.Credit.ORGANISATION_ONLY:
             own = organisation
         else:
             return ""
+        if not co_contributors:  # most: a release words 300,000 of them at once
+            return own
         others = [
-            ", ".join(part for part in (person["name"], person["organisation"]) if part)
+            ", ".join([part for part in (person["name"], person["organisation"]) if part])
             for person in co_contributors
         ]
-        return "; ".join(part for part in (own, *others) if part)
+        return "; ".join([part for part in (own, *others) if part])
 
     @classmethod
     def credited_names_for(
