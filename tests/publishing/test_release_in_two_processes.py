@@ -1,8 +1,9 @@
-"""A big release is made on two cores (releases.SegmentEncoder, read_ahead): a second process
-makes the segments' files while this one reads the next rows on a second connection. It must
-publish exactly what one process publishes, and nothing at all when the second one fails."""
+"""A big release is made on two cores (releases.SegmentEncoder, read_ahead): other processes
+make the segments' files while this one reads the next rows on a second connection. It must
+publish exactly what one process publishes, and nothing at all when another one fails."""
 
 import os
+import time
 
 import pytest
 from django.db import connection
@@ -111,6 +112,44 @@ def test_a_release_made_on_two_cores_is_the_one_made_on_one(client, call, monkey
         one.segments.values_list("index", "rows", "csv_sha256", "json_sha256")
     )
     assert (two.csv_etag, two.json_etag) == (one.csv_etag, one.json_etag)
+
+
+MAKE_AND_STORE = releases.make_and_store
+
+
+def even_segments_late(rows, columns, url_pattern, stem):
+    """make_and_store(), slower for an even segment (its index begins the stem's name), and
+    noting in FINISHED (a file: each process has its own memory) the order they were made in."""
+    index = int(stem.rsplit("/", 1)[1].split("-")[0])
+    if index % 2 == 0:
+        time.sleep(0.5)
+    made = MAKE_AND_STORE(rows, columns, url_pattern, stem)
+    with open(os.environ["FINISHED"], "a") as finished:
+        finished.write(f"{index}\n")
+    return made
+
+
+def test_segments_made_out_of_order_by_the_processes_are_published_in_order(
+    client, call, monkeypatch, tmp_path
+):
+    """Two processes make the files (releases.WORKERS): a segment may be done before the one
+    before it. The release is still the one made on one core, its segments in order."""
+    monkeypatch.setattr(releases, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 10**6)
+    one = publish(call)
+    monkeypatch.setattr(releases, "PARALLEL_AFTER", 1)
+    monkeypatch.setattr(releases, "make_and_store", even_segments_late)
+    monkeypatch.setenv("FINISHED", str(tmp_path / "finished"))
+
+    two = publish(call)
+
+    finished = [int(n) for n in (tmp_path / "finished").read_text().split()]
+    assert sorted(finished) == [1, 2, 3, 4, 5] and finished != sorted(finished)
+    assert files(client, call, 2) == files(client, call, 1)
+    assert [e[1:] for e in entries(two)] == [e[1:] for e in entries(one)]
+    assert list(two.segments.order_by("index").values_list("index", "rows")) == [
+        (n, 2 if n < 5 else 1) for n in range(6)
+    ]
 
 
 def failing_in_the_second_process(rows, columns, url_pattern):

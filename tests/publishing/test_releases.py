@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -397,3 +397,27 @@ def test_the_keys_the_database_does_not_check_are_still_kept_by_django():
     contribution = PublicContribution.objects.get()
     assert contribution.submission_id is None
     assert not ReleaseEntry.objects.filter(contribution=contribution).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own indexes")
+def test_a_public_id_is_unique_by_one_index():
+    """A first release fills each index of the public contributions once per new contribution
+    (300,000): the public id has its unique index, and not also Django's LIKE index, which
+    nothing asks of it (migration 0031)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [PublicContribution._meta.db_table, "%(public_id%"],
+        )
+        indexes = [row[0] for row in cursor.fetchall()]
+
+    assert len(indexes) == 1 and "UNIQUE" in indexes[0], indexes
+    PublicContribution.objects.create(
+        call=make_call(), public_id="abcdefghjkmn", first_release_id=1, submission=None
+    )
+    with pytest.raises(IntegrityError):
+        PublicContribution.objects.create(
+            call_id=PublicContribution.objects.get().call_id,
+            public_id="abcdefghjkmn",
+            first_release_id=1,
+        )
