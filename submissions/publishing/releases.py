@@ -378,8 +378,8 @@ class SegmentEncoder:
     making and storing one segment's CSV and JSON while this one reads the next rows and writes
     their entries. The files are the larger half of the work: in one process it was the longest
     chain, and with two, whichever core is free takes the next segment (a first release of
-    300,000 in 0.86 of the time, docs/benchmarks.md). At most AHEAD segments wait for them, so
-    memory stays flat however big the release. Every file stored, here or there, is in
+    300,000 in about 0.85 of the time). At most AHEAD segments wait for them, so memory stays
+    flat however big the release. Every file stored, here or there, is in
     `files.written` by the time close() returns, for the caller to delete if publishing fails.
     """
 
