@@ -17,7 +17,8 @@
 // Elsewhere on the page, what is true only while the status is in one state (the message flashed
 // on the way here: "the emails are being queued") is marked data-of-status (the status's id) and
 // data-while (that state). Once the status has left that state, it reads its data-then instead,
-// or goes if it has none. Quietly: the status's own announcement says what changed, once.
+// or goes if it has none. Quietly: the status's own announcement says what changed, once. Also
+// when the page loads: the worker may have finished before it first did.
 (function () {
   "use strict";
   var current = document.querySelector("[data-poll]");
@@ -116,5 +117,6 @@
     }
   }
 
+  outdate();
   schedule();
 })();

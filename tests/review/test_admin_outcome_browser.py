@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -173,6 +174,45 @@ def test_a_call_manager_runs_the_outcome_in_a_browser(browser, live_server, afte
         assert_no_axe_violations(public, f"outcome page {width}")
         assert_no_sideways_scrolling(public, f"outcome page {width}")
         photograph(public, "public", width)
+
+
+def test_the_message_says_the_emails_are_queued_when_the_worker_finished_first(
+    browser, live_server, after_the_call
+):
+    """The worker may queue every email before the screen it redirects to has loaded (a small
+    call, an idle worker): the message flashed on the way says so at once, not "being queued"
+    for a screen that has nothing left to follow."""
+    publish_release(after_the_call, number=1)
+    page = sign_in(browser, live_server)
+    outcome = live_server.url + reverse("admin:submissions_call_outcome", args=[after_the_call.pk])
+    page.goto(outcome)
+
+    def worker_first(route):
+        """The press, then the worker, then the browser follows the redirect."""
+        response = route.fetch(max_redirects=0)
+        assert response.status == 302
+        run_worker()
+        # Playwright runs this in a greenlet of its own, with its own context, so Django gave it
+        # a connection of its own: closed here, or the test database cannot be dropped.
+        connections.close_all()
+        route.fulfill(response=response)
+
+    page.route(
+        outcome,
+        lambda route: worker_first(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.get_by_label("Link to the toolkit").fill("https://toolkit.example/social-media")
+    page.get_by_role("button", name="Mark the toolkit published and email contributors").click()
+
+    expect(page.locator(".toolkit-emails-count")).to_have_text(
+        re.compile(r"^\d+ emails? to contributors in the toolkit")
+    )
+    expect(page.locator(".messagelist")).to_have_text(
+        "The toolkit is marked published and the outcome page is public. "
+        "All the emails to contributors are queued: this page says how many."
+    )
+    photograph(page, "screen-worker-first", 1280)
+    assert OutgoingEmail.objects.filter(kind=Kind.TOOLKIT_PUBLISHED).exists()
 
 
 def test_the_screen_counts_the_queued_emails_in_place_keeping_focus(
