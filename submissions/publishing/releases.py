@@ -567,7 +567,7 @@ def insert_contributions(
     table = connection.ops.quote_name(PublicContribution._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (call_id, submission_id, public_id, first_release_id) "  # noqa: S608
+            f"INSERT INTO {table} ({', '.join(CONTRIBUTION_COLUMNS)}) "  # noqa: S608
             "SELECT %s, r.submission_id, r.public_id, %s FROM unnest(%s::bigint[], %s::text[])"
             " WITH ORDINALITY AS r(submission_id, public_id, n) ORDER BY r.n"
             " ON CONFLICT (public_id) DO NOTHING RETURNING id, submission_id",
@@ -673,7 +673,9 @@ def publishable_rows(
     )
     in_sql = connection.vendor == "postgresql"
     sql = contents_sql(columns) if in_sql else ""
-    answers = {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
+    answers = (
+        {} if in_sql else {f"answer_{n}": answer_sql(c["question"]) for n, c in enumerate(columns)}
+    )
 
     def contents(batch: list[tuple]) -> dict[int, tuple]:
         """Each submission's credit columns, links, themes and answers, by id."""
