@@ -183,7 +183,7 @@ def test_the_message_says_the_emails_are_queued_when_the_worker_finished_first(
     call, an idle worker): the message flashed on the way says so at once, not "being queued"
     for a screen that has nothing left to follow."""
     publish_release(after_the_call, number=1)
-    page = sign_in(browser, live_server)
+    page = sign_in(browser, live_server, 390)  # a phone's width
     outcome = live_server.url + reverse("admin:submissions_call_outcome", args=[after_the_call.pk])
     page.goto(outcome)
 
@@ -211,7 +211,8 @@ def test_the_message_says_the_emails_are_queued_when_the_worker_finished_first(
         "The toolkit is marked published and the outcome page is public. "
         "All the emails to contributors are queued: this page says how many."
     )
-    photograph(page, "screen-worker-first", 1280)
+    assert_no_sideways_scrolling(page, "outcome, all queued, 390")
+    photograph(page, "screen-worker-first", 390)
     assert OutgoingEmail.objects.filter(kind=Kind.TOOLKIT_PUBLISHED).exists()
 
 
